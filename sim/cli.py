@@ -1,0 +1,63 @@
+"""The ``negsim`` command: a thin layer over the public Python API.
+
+Each subcommand lives in its own module under :mod:`sim.commands` and exposes ``add_parser(subparsers)``
+(cheap: no heavy imports) and ``main(args) -> int``. Heavy libraries are imported inside ``main`` so that
+``negsim --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from sim import __version__
+from sim.errors import UserError
+
+#: (subcommand, module under sim.commands) in the order --help lists them.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("run", "run"),
+    ("validate", "validate"),
+    ("schema", "schema"),
+    ("trace", "trace"),
+    ("compare", "compare"),
+    ("sensitivity", "sensitivity"),
+    ("discover", "discover"),
+    ("report", "report"),
+    ("forecast", "forecast"),
+    ("validate-engines", "validate_engines"),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the top-level parser with one subparser per command."""
+    parser = argparse.ArgumentParser(
+        prog="negsim",
+        description="Monte Carlo simulation of the Russia-Ukraine peace negotiations.",
+    )
+    parser.add_argument("--version", action="version", version=f"negsim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for _name, module in COMMANDS:
+        importlib.import_module(f"sim.commands.{module}").add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except UserError as err:
+        print(err.message, file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("negsim: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

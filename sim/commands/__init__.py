@@ -1,0 +1,1 @@
+"""One module per `negsim` subcommand: argument parsing and printing only; the work is in the API."""
