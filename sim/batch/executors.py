@@ -1,0 +1,156 @@
+"""Executors: where blocks run. In this process, in local worker processes, or on a Dask cluster.
+
+All three have the same small interface: :meth:`run` yields ``(task, result)`` as blocks finish, in
+completion order, where ``result`` is the block's Parquet bytes or the exception it raised (one failing
+block does not stop the others); :meth:`close` shuts the workers down, cancelling pending blocks when
+asked (Ctrl-C). Completion order never matters downstream: each block's bytes depend only on its task.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import uuid
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Protocol
+
+from sim.batch.block import BlockFunction, BlockTask, execute_block
+from sim.errors import UserError
+
+Outcome = tuple[BlockTask, bytes | BaseException]
+
+
+class Executor(Protocol):
+    """What the batch runner needs from an executor."""
+
+    name: str
+
+    def run(self, tasks: Iterable[BlockTask], block_fn: BlockFunction | None) -> Iterator[Outcome]:
+        """Run every task; yield ``(task, bytes | exception)`` as each finishes."""
+        ...
+
+    def close(self, cancel: bool = False) -> None:
+        """Shut down; with ``cancel`` drop pending blocks and stop running ones."""
+        ...
+
+
+class InProcessExecutor:
+    """Run blocks one after another in this process (``--workers 1``; easiest to debug and profile)."""
+
+    name = "in-process"
+
+    def run(self, tasks: Iterable[BlockTask], block_fn: BlockFunction | None) -> Iterator[Outcome]:
+        """Run the tasks in order."""
+        for task in tasks:
+            try:
+                result: bytes | BaseException = execute_block(task, block_fn)
+            except Exception as err:  # noqa: BLE001 - reported per block, the run goes on
+                result = err
+            yield task, result
+
+    def close(self, cancel: bool = False) -> None:
+        """Nothing to shut down."""
+
+
+def _ignore_sigint() -> None:
+    """Worker initialiser: Ctrl-C is the parent's business (it cancels and shuts the pool down)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class ProcessExecutor:
+    """Run blocks on ``workers`` local processes (:class:`concurrent.futures.ProcessPoolExecutor`).
+
+    Workers are started with ``spawn`` (no fork of a process that may hold threads, same behaviour on
+    every OS) and ignore SIGINT, so Ctrl-C in a terminal reaches only the parent, which then cancels the
+    pending blocks and terminates the workers.
+    """
+
+    name = "processes"
+
+    def __init__(self, workers: int) -> None:
+        self.workers = int(workers)
+        self.pool = ProcessPoolExecutor(max_workers=self.workers,
+                                        mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_ignore_sigint)
+
+    def run(self, tasks: Iterable[BlockTask], block_fn: BlockFunction | None) -> Iterator[Outcome]:
+        """Submit every task, yield results as they complete."""
+        futures = {self.pool.submit(execute_block, t, block_fn): t for t in tasks}
+        for fut in as_completed(futures):
+            try:
+                result: bytes | BaseException = fut.result()
+            except Exception as err:  # noqa: BLE001
+                result = err
+            yield futures[fut], result
+
+    def close(self, cancel: bool = False) -> None:
+        """Shut the pool down; with ``cancel`` terminate the workers instead of waiting for them."""
+        if cancel:
+            procs = list((getattr(self.pool, "_processes", None) or {}).values())
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            for p in procs:
+                if p.is_alive():
+                    p.terminate()
+            for p in procs:
+                p.join(timeout=5)
+        else:
+            self.pool.shutdown(wait=True)
+
+
+class DaskExecutor:
+    """Send blocks to a Dask distributed scheduler (``--scheduler tcp://host:8786``).
+
+    Workers need negsim importable. Results (Parquet bytes) come back to this process, which writes the
+    run directory, so workers need no shared filesystem.
+    """
+
+    name = "dask"
+
+    def __init__(self, address: str, timeout: str = "20s") -> None:
+        from dask.distributed import Client
+
+        try:
+            self.client = Client(address, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError) as err:
+            raise UserError(f"cannot connect to the Dask scheduler at {address}: {err}") from None
+        self.address = address
+        self.futures: list = []
+
+    def run(self, tasks: Iterable[BlockTask], block_fn: BlockFunction | None) -> Iterator[Outcome]:
+        """Submit every task (one Dask task per block), yield results as they complete."""
+        from dask.distributed import as_completed as dask_as_completed
+
+        token = uuid.uuid4().hex[:8]
+        by_key = {}
+        for t in tasks:
+            key = f"negsim-block-{t.index:06d}-{token}"
+            by_key[key] = t
+            self.futures.append(self.client.submit(execute_block, t, block_fn, key=key, pure=False))
+        for fut in dask_as_completed(self.futures, loop=self.client.loop):
+            try:
+                result: bytes | BaseException = fut.result()
+            except Exception as err:  # noqa: BLE001
+                result = err
+            yield by_key[fut.key], result
+            fut.release()
+
+    def close(self, cancel: bool = False) -> None:
+        """Cancel pending blocks if asked, then disconnect (the cluster itself keeps running)."""
+        if cancel and self.futures:
+            self.client.cancel(self.futures, force=True)
+        self.client.close()
+
+
+def make_executor(workers: int | None, scheduler: str | None, n_tasks: int) -> Executor:
+    """Choose the executor: Dask if ``scheduler``, in-process if one worker, else local processes."""
+    if scheduler:
+        return DaskExecutor(scheduler)
+    import os
+
+    if workers is None:
+        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if workers < 1:
+        raise UserError(f"--workers must be a positive integer (got {workers})")
+    workers = min(workers, max(1, n_tasks))
+    return InProcessExecutor() if workers == 1 else ProcessExecutor(workers)

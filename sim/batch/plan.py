@@ -1,0 +1,121 @@
+"""The layout of a batch: how many parameter draws, paths per draw, and blocks of replicates.
+
+Two-level Monte Carlo (model memo §1.7, §4.1 guard 1): ``D`` epistemic parameter draws, each simulated
+along ``P`` aleatory paths, flattened draw-major into ``R = D * P`` replicates, so replicate ``i`` belongs
+to draw ``i // P`` and is path ``i % P`` of it. Replicates are cut into blocks of ``block_size``
+consecutive replicates: the unit of work, of storage and of random streams (:mod:`sim.batch.seeds`).
+When ``block_size`` is a multiple of ``P`` (every default is) a block holds whole draws.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.errors import UserError
+
+#: Default paths per draw once the run is large enough (see :func:`default_paths_per_draw`).
+PATHS_PER_DRAW = 20
+#: Minimum number of parameter draws the defaults aim for (memo §4.5: >= 200 outer draws).
+MIN_DRAWS = 200
+#: Replicates per block the defaults aim for (measured in docs/performance.md: large enough that the
+#: per-block overhead is negligible, small enough that memory stays well under 1 GB per worker).
+TARGET_BLOCK_REPLICATES = 4000
+#: The defaults cut a run into at least this many blocks when it is small, so that workers share it.
+MIN_BLOCKS = 8
+
+
+def default_paths_per_draw(runs: int) -> int:
+    """Paths per parameter draw when the user gives none.
+
+    ``P = clamp(runs // 200, 1, 20)``. Twenty paths per draw keep the binomial noise of a per-draw
+    probability (sd <= 0.11) from swamping the spread across draws that ``lo``/``hi`` report, while small
+    runs still get the >= 200 outer draws the memo asks for (§4.5): 2,000 runs give 200 draws of 10 paths,
+    4,000 and more give ``runs / 20`` draws of 20 paths. For a fixed budget more draws always lower the
+    variance of the pooled probability, so ``P`` never grows beyond what the interval needs.
+    """
+    return max(1, min(PATHS_PER_DRAW, runs // MIN_DRAWS))
+
+
+def default_block_size(n_draws: int, paths_per_draw: int) -> int:
+    """Replicates per block when the user gives none: whole draws, about 4,000 replicates, >= 8 blocks.
+
+    Depends only on the run's shape, never on the number of workers, so the streams (and the bytes) do
+    not depend on the machine.
+    """
+    target_draws = max(1, TARGET_BLOCK_REPLICATES // paths_per_draw)
+    draws_per_block = max(1, min(target_draws, math.ceil(n_draws / MIN_BLOCKS)))
+    return draws_per_block * paths_per_draw
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """Shape of a batch: ``n_draws * paths_per_draw`` replicates in blocks of ``block_size``."""
+
+    seed: int
+    n_draws: int
+    paths_per_draw: int
+    block_size: int
+
+    @property
+    def runs(self) -> int:
+        """Total number of replicates."""
+        return self.n_draws * self.paths_per_draw
+
+    @property
+    def n_blocks(self) -> int:
+        """Number of blocks (the last one may be shorter)."""
+        return math.ceil(self.runs / self.block_size)
+
+    def block_range(self, block: int) -> tuple[int, int]:
+        """Replicates ``[start, stop)`` of block ``block``."""
+        if not 0 <= block < self.n_blocks:
+            raise IndexError(f"block {block} out of range 0..{self.n_blocks - 1}")
+        start = block * self.block_size
+        return start, min(start + self.block_size, self.runs)
+
+    def draw_of(self, start: int, stop: int) -> np.ndarray:
+        """Draw index of each replicate in ``[start, stop)``."""
+        return np.arange(start, stop, dtype=np.int64) // self.paths_per_draw
+
+
+def make_plan(
+    seed: int,
+    runs: int | None = None,
+    n_draws: int | None = None,
+    paths_per_draw: int | None = None,
+    block_size: int | None = None,
+) -> BatchPlan:
+    """Resolve the user's options into a :class:`BatchPlan`, refusing inconsistent ones.
+
+    Any two of ``runs``, ``n_draws`` and ``paths_per_draw`` fix the third; with ``runs`` alone the paths
+    follow :func:`default_paths_per_draw` and the draws are ``ceil(runs / P)`` (so ``runs`` is rounded up
+    to whole draws).
+    """
+    if seed is None or int(seed) < 0:
+        raise UserError(f"--seed must be a non-negative integer (got {seed})")
+    for name, value in (("--runs", runs), ("--draws", n_draws), ("--paths-per-draw", paths_per_draw),
+                        ("--block-size", block_size)):
+        if value is not None and int(value) < 1:
+            raise UserError(f"{name} must be a positive integer (got {value})")
+    if n_draws is not None and paths_per_draw is not None:
+        if runs is not None and runs != n_draws * paths_per_draw:
+            raise UserError(f"--runs {runs} is not --draws {n_draws} x --paths-per-draw {paths_per_draw}")
+    elif n_draws is not None:
+        if runs is None:
+            paths_per_draw = PATHS_PER_DRAW
+        elif runs % n_draws:
+            raise UserError(f"--runs {runs} is not a multiple of --draws {n_draws}")
+        else:
+            paths_per_draw = runs // n_draws
+    else:
+        runs = 2000 if runs is None else runs
+        if paths_per_draw is None:
+            paths_per_draw = default_paths_per_draw(runs)
+        n_draws = math.ceil(runs / paths_per_draw)
+    if block_size is None:
+        block_size = default_block_size(n_draws, paths_per_draw)
+    return BatchPlan(seed=int(seed), n_draws=int(n_draws), paths_per_draw=int(paths_per_draw),
+                     block_size=int(block_size))

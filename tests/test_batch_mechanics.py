@@ -1,0 +1,251 @@
+"""Batch mechanics: seeds, blocks, executors, atomic storage, resume, failures, interruption.
+
+These use a small deterministic model (``toy_block``) that consumes the block's stream like the real one
+(``SeedSequence(seed, spawn_key=(1, b))``, one child per phase) so that they do not depend on the model's
+speed; the integration tests with the real model are in test_run_cli.py.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from sim.batch import BlockFailed, execute_run, simulate_draws
+from sim.batch.plan import make_plan
+from sim.batch.seeds import block_seed_sequence
+from sim.batch.storage import done_blocks, part_path
+from sim.errors import UserError
+
+CLASSES = ("comprehensive_deal", "ceasefire", "continued_war", "collapse_escalation")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def toy_scenario() -> SimpleNamespace:
+    return SimpleNamespace(
+        id="toy", path=Path("toy.yaml"), files=[("toy.yaml", "0" * 64)],
+        data={"scenario": {"horizon_weeks": 104, "reporting_horizons_weeks": [26, 52, 104]},
+              "issues": {"TERR": {}, "NATO": {}}},
+        provenance={},
+    )
+
+
+def toy_draws(n: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"war.rate": rng.uniform(0.005, 0.03, n),
+                         "structure.solver": rng.choice(["nash", "ks"], n)})
+
+
+def toy_block(task) -> dict[str, np.ndarray]:
+    """Weekly agreement hazard from the draw; collapse hazard; settlements. Uses the block's stream."""
+    events, settle = (np.random.default_rng(s) for s in task.seed_sequence().spawn(2))
+    rate = task.draws["war.rate"].to_numpy()[task.local_draw_index()]
+    n = task.n_replicates
+    t_agree = np.ceil(events.exponential(1.0 / rate, n))
+    t_collapse = np.ceil(events.exponential(1.0 / 0.004, n))
+    deal = events.random(n) < 0.4
+    out = {}
+    for h in (26, 52, 104):
+        agreed_h = np.where(deal, "comprehensive_deal", "ceasefire")
+        cls = np.where(t_agree <= h, agreed_h, "continued_war")
+        cls = np.where(t_collapse <= h, "collapse_escalation", cls)
+        out[f"outcome_w{h}"] = cls
+    agreed = t_agree <= 104
+    out["weeks_to_agreement"] = np.where(agreed, t_agree, np.nan)
+    out["agreement_type"] = np.where(agreed, np.where(deal, "comprehensive_deal", "ceasefire"), "none")
+    opts = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+    out["settle_TERR"] = np.where(agreed, opts[settle.integers(0, 5, n)], np.nan)
+    out["settle_NATO"] = np.where(agreed, settle.beta(2, 2, n), np.nan)
+    return out
+
+
+def failing_block(task):
+    if task.index == 2:
+        raise RuntimeError("boom")
+    return toy_block(task)
+
+
+def slow_block(task):
+    time.sleep(0.4)
+    return toy_block(task)
+
+
+def run_toy(out, runs=2000, seed=5, n_draws=None, block_fn=toy_block, **kw):
+    plan = make_plan(seed, runs=runs, paths_per_draw=kw.pop("paths_per_draw", None),
+                     block_size=kw.pop("block_size", None))
+    draws = toy_draws(plan.n_draws, seed=n_draws or 0)
+    return execute_run(toy_scenario(), plan, draws, Path(out), quiet=True, block_fn=block_fn,
+                       classes=CLASSES, **kw)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The in-process run every other executor must reproduce byte for byte."""
+    return run_toy(tmp_path_factory.mktemp("ref") / "run", workers=1)
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    distributed = pytest.importorskip("dask.distributed")
+    cluster = distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1, host="127.0.0.1",
+                                       dashboard_address=None)
+    yield cluster.scheduler_address
+    cluster.close()
+
+
+def _bytes(run_dir: Path) -> bytes:
+    return (run_dir / "runs.parquet").read_bytes()
+
+
+def test_same_seed_same_bytes_with_two_processes(reference, tmp_path):
+    run = run_toy(tmp_path / "p2", workers=2)
+    assert _bytes(run) == _bytes(reference)
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary == json.loads((reference / "summary.json").read_text())
+    assert json.loads((run / "manifest.json").read_text())["executor"] == "processes"
+
+
+def test_same_seed_same_bytes_on_dask(reference, tmp_path, dask_cluster):
+    run = run_toy(tmp_path / "dask", scheduler=dask_cluster)
+    assert _bytes(run) == _bytes(reference)
+    assert json.loads((run / "manifest.json").read_text())["executor"] == "dask"
+
+
+def test_different_seed_different_results(reference, tmp_path):
+    other = run_toy(tmp_path / "s6", seed=6, workers=1)
+    a = pq.read_table(reference / "runs.parquet").to_pandas()
+    b = pq.read_table(other / "runs.parquet").to_pandas()
+    assert not np.array_equal(a["weeks_to_agreement"].to_numpy(), b["weeks_to_agreement"].to_numpy(),
+                              equal_nan=True)
+
+
+def test_block_stream_depends_on_seed_and_index_only():
+    a = np.random.default_rng(block_seed_sequence(7, 3)).random(4)
+    assert np.array_equal(a, np.random.default_rng(block_seed_sequence(7, 3)).random(4))
+    assert not np.array_equal(a, np.random.default_rng(block_seed_sequence(7, 4)).random(4))
+    assert not np.array_equal(a, np.random.default_rng(block_seed_sequence(8, 3)).random(4))
+
+
+def test_rows_columns_and_parts(reference):
+    df = pq.read_table(reference / "runs.parquet").to_pandas()
+    m = json.loads((reference / "manifest.json").read_text())
+    assert m["status"] == "complete" and m["runs"] == 2000 and m["draws"] == 200 and m["paths_per_draw"] == 10
+    assert len(df) == 2000 and df["replicate"].tolist() == list(range(2000))
+    assert (df["draw"] == df["replicate"] // 10).all() and (df["path"] == df["replicate"] % 10).all()
+    assert list(df.columns[:3]) == ["draw", "replicate", "path"]
+    # the sampled parameters of each draw are repeated along its paths
+    draws = toy_draws(200)
+    np.testing.assert_array_equal(df["param.war.rate"].to_numpy(), draws["war.rate"].to_numpy()[df["draw"]])
+    assert set(df["param.structure.solver"]) <= {"nash", "ks"}
+    assert done_blocks(reference) == set(range(m["n_blocks"]))
+    assert not list((reference / "parts").glob(".*.tmp"))
+
+
+def test_resume_completes_to_identical_bytes(reference, tmp_path):
+    run = run_toy(tmp_path / "r", workers=1)
+    n = json.loads((run / "manifest.json").read_text())["n_blocks"]
+    for b in (1, 4, n - 1):                      # as if interrupted before these blocks finished
+        part_path(run, b).unlink()
+    (run / "runs.parquet").unlink()
+    (run / "summary.json").unlink()
+    (run / "parts" / ".block-000004.parquet.abc.tmp").write_bytes(b"partial")   # a killed writer
+    run_toy(run, workers=2, resume=True)
+    assert _bytes(run) == _bytes(reference)
+    assert not list((run / "parts").glob(".*.tmp"))
+
+
+def test_resume_refuses_a_different_run(reference, tmp_path):
+    run = run_toy(tmp_path / "r", workers=1)
+    with pytest.raises(UserError, match=r"cannot resume .*: seed is 9 but the interrupted run used 5"):
+        run_toy(run, seed=9, workers=1, resume=True)
+    with pytest.raises(UserError, match=r"runs is 1000 but the interrupted run used 2000"):
+        run_toy(run, runs=1000, workers=1, resume=True)
+
+
+def test_refuses_existing_directory_unless_force(reference, tmp_path):
+    run = run_toy(tmp_path / "r", runs=200, workers=1)
+    with pytest.raises(UserError) as err:
+        run_toy(run, runs=200, workers=1)
+    assert str(err.value) == (f"{run}: directory exists and is not empty; use --force to overwrite it "
+                              f"or --resume to complete an interrupted run")
+    run_toy(run, runs=100, workers=1, force=True)
+    assert json.loads((run / "manifest.json").read_text())["runs"] == 100
+    assert len(pq.read_table(run / "runs.parquet")) == 100
+
+
+def test_block_size_one(tmp_path):
+    run = run_toy(tmp_path / "b1", runs=40, paths_per_draw=4, block_size=1, workers=1)
+    assert len(list((run / "parts").iterdir())) == 40
+    df = pq.read_table(run / "runs.parquet").to_pandas()
+    assert df["replicate"].tolist() == list(range(40))
+    # block b's stream is (seed, b): replicate 7 alone in block 7
+    solo = toy_block(SimpleNamespace(seed_sequence=lambda: block_seed_sequence(5, 7), n_replicates=1,
+                                     draws=toy_draws(10).iloc[1:2].reset_index(drop=True),
+                                     local_draw_index=lambda: np.array([0])))
+    assert df.loc[7, "outcome_w104"] == solo["outcome_w104"][0]
+
+
+def test_failing_block_reported_with_index_and_seed_others_kept(tmp_path):
+    with pytest.raises(BlockFailed) as err:
+        run_toy(tmp_path / "f", runs=1000, workers=2, block_fn=failing_block)
+    msg = str(err.value)
+    assert err.value.exit_code == 1
+    assert "block 2 (replicates 250..374, seed 5, spawn_key (1, 2)) failed: RuntimeError: boom" in msg
+    assert "1 of 8 blocks failed, 7 kept" in msg
+    assert done_blocks(tmp_path / "f") == {0, 1, 3, 4, 5, 6, 7}
+    assert "RuntimeError: boom" in (tmp_path / "f" / "errors.log").read_text()
+    assert json.loads((tmp_path / "f" / "manifest.json").read_text())["status"] == "failed"
+    # fixed, the run completes from the kept blocks to the same bytes as a clean run
+    run_toy(tmp_path / "f", runs=1000, workers=1, resume=True)
+    clean = run_toy(tmp_path / "clean", runs=1000, workers=1)
+    assert _bytes(tmp_path / "f") == _bytes(clean)
+
+
+def test_simulate_draws_matches_the_batch(reference):
+    plan = make_plan(5, runs=2000)
+    df = simulate_draws(toy_scenario(), toy_draws(plan.n_draws), plan.paths_per_draw, 5, block_fn=toy_block)
+    ref = pq.read_table(reference / "runs.parquet").to_pandas()
+    pd.testing.assert_frame_equal(df, ref)
+
+
+def test_sigint_keeps_finished_blocks_and_resumes(tmp_path):
+    """Ctrl-C on 2 workers: exit 130, the message, finished blocks kept; --resume gives the same bytes."""
+    out = tmp_path / "int"
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'tests')!r}]
+        from test_batch_mechanics import run_toy, slow_block
+        from sim.errors import UserError
+        try:
+            run_toy({str(out)!r}, runs=4000, paths_per_draw=20, block_size=100, workers=2,
+                    block_fn=slow_block)
+        except UserError as e:
+            print(e.message, file=sys.stderr)
+            sys.exit(e.exit_code)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while len(done_blocks(out)) < 3 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    n_done = len(done_blocks(out))
+    assert 3 <= n_done < 40
+    assert (f"interrupted: {n_done} of 40 blocks done; resume with: negsim run toy.yaml --runs 4000 "
+            f"--seed 5 --paths-per-draw 20 --block-size 100 --resume --out {out}") in err
+    assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
+    assert not (out / "runs.parquet").exists()
+    run_toy(out, runs=4000, paths_per_draw=20, block_size=100, workers=1, resume=True)
+    clean = run_toy(tmp_path / "clean", runs=4000, paths_per_draw=20, block_size=100, workers=1)
+    assert _bytes(out) == _bytes(clean)
