@@ -43,7 +43,7 @@ class CaseForecast:
 
 
 def default_scale(case: Case) -> tuple[float, float]:
-    """The issue scale of a case: 0-100 when every position lies in [0, 100] (KTAB, DEU), else its range.
+    """Return the issue scale of a case: 0-100 if all positions lie in [0, 100] (KTAB, DEU), else the range.
 
     KTAB and the Nash disagreement point need the ends of the scale, not only the spread of positions.
     """

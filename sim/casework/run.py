@@ -35,7 +35,10 @@ def predictions_frame(results: Sequence[CaseForecast]) -> pd.DataFrame:
 
 
 def history_frame(results: Sequence[CaseForecast]) -> pd.DataFrame:
-    """``case,dimension,round,actor,position``; round 0 holds the inputs; actors absent on a dimension omitted."""
+    """Return ``case,dimension,round,actor,position`` rows; round 0 holds the inputs.
+
+    Actors without a position on a dimension are left out.
+    """
     parts = []
     for r in results:
         t, n, d = r.history.shape
