@@ -61,7 +61,7 @@ class Sketch:
 
 
 def _codes(values: np.ndarray, classes: Sequence[str], column: str) -> np.ndarray:
-    codes = pd.Categorical(np.asarray(values, dtype=object), categories=list(classes)).codes
+    codes = pd.Index(list(classes)).get_indexer(np.asarray(values, dtype=object))
     if (codes < 0).any():
         bad = sorted({str(v) for v in np.asarray(values, dtype=object)[codes < 0]})
         raise ValueError(f"{column}: unknown outcome class(es) {bad}; expected one of {list(classes)}")
