@@ -1,0 +1,545 @@
+"""Validate resolved scenario data: the typed schema plus the checks that span blocks.
+
+:func:`validate_data` runs the pydantic schema (:mod:`sim.scenario.schema`) with the scenario's own issue
+and actor ids as context, translates every pydantic error into a located :class:`Problem`, and adds the
+cross-block rules a schema cannot express: correlations name uncertain parameters and form a positive
+definite matrix; each actor's linkage keeps its preference matrix A_i positive definite (memo 1.3);
+effects, levers and the mediator refer to things that exist; reporting horizons fit the horizon.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+import typing
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ValidationError
+
+from sim.scenario.distributions import is_dist
+from sim.scenario.fields import KeysOf, RefTo
+from sim.scenario.problems import DOCUMENT, Loc, Path, Problem, did_you_mean, dotted
+from sim.scenario.schema import ScenarioFile
+
+_HEADS = frozenset({"[key]"})
+
+
+class Located:
+    """Find the line of a path, falling back to the nearest ancestor that has one."""
+
+    def __init__(self, file: str, locs: dict[Path, Loc], key_locs: dict[Path, Loc]) -> None:
+        self.file = file
+        self.locs = {tuple(str(p) for p in k): v for k, v in locs.items()}
+        self.key_locs = {tuple(str(p) for p in k): v for k, v in key_locs.items()}
+
+    def at(self, path: Path, key: bool = False) -> Loc:
+        """Location of ``path`` (its key's line if ``key``), or of its nearest located ancestor."""
+        p = tuple(str(x) for x in path)
+        if key and p in self.key_locs:
+            return self.key_locs[p]
+        while p:
+            if p in self.locs:
+                return self.locs[p]
+            p = p[:-1]
+        return self.locs.get((), Loc(self.file, 1))
+
+    def problem(self, path: Path, message: str, key: bool = False) -> Problem:
+        """Make a problem located at ``path``."""
+        loc = self.at(path, key)
+        return Problem(loc.file, loc.line, dotted(path), message)
+
+
+def validate_data(data: dict, where: Located) -> list[Problem]:
+    """Return every problem in a resolved scenario (empty list if it is valid)."""
+    problems: list[Problem] = []
+    context = {
+        "issues": [str(k) for k in data["issues"]] if isinstance(data.get("issues"), dict) else None,
+        "actors": [str(k) for k in data["actors"]] if isinstance(data.get("actors"), dict) else None,
+    }
+    try:
+        ScenarioFile.model_validate(data)
+    except ValidationError as err:
+        for e in err.errors(include_url=False):
+            problems.extend(_translate(e, data, where))
+    problems.extend(check_references(ScenarioFile, data, (), where, context))
+    problems.extend(cross_checks(data, where, context))
+    return problems
+
+
+def _undefined(kind: str, key: object, known: list[str]) -> str:
+    noun = kind[:-1]
+    return (f"undefined {noun} '{key}' ({did_you_mean(key, known)}expected one of the {kind} defined: "
+            f"{', '.join(known)})")
+
+
+def check_references(tp: Any, node: Any, path: Path, where: Located, known: dict) -> list[Problem]:
+    """Check every issue/actor id against those defined, walking the data along the schema's types.
+
+    The fields marked :class:`~sim.scenario.fields.KeysOf` (``IssueMap``, ``ActorMap``) and
+    :class:`~sim.scenario.fields.RefTo` (``IssueId``, ``ActorId``) are checked wherever they occur, on the
+    raw data, so a misspelt id is reported even when other values in the same block are wrong too.
+    """
+    out: list[Problem] = []
+    markers: list[Any] = []
+    for _ in range(10):
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            args = typing.get_args(tp)
+            tp, markers = args[0], [*markers, *args[1:]]
+        elif origin in (typing.Union, types.UnionType):
+            tp = _unwrap(tp, node)
+        else:
+            break
+    for m in markers:
+        ids = known.get(getattr(m, "kind", ""), None)
+        if ids is None:
+            continue
+        if isinstance(m, RefTo) and isinstance(node, str) and node not in ids:
+            out.append(where.problem(path, _undefined(m.kind, node, ids)))
+        if isinstance(m, KeysOf) and isinstance(node, dict):
+            for key in node:
+                if key not in ids:
+                    out.append(where.problem((*path, key), _undefined(m.kind, key, ids), key=True))
+            missing = [k for k in ids if k not in node]
+            if m.complete and missing:
+                noun = m.kind[:-1] + ("s" if len(missing) > 1 else "")
+                out.append(where.problem(path, f"no entry for {noun} {', '.join(missing)} (expected one "
+                                         f"for every {m.kind[:-1]})"))
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        if isinstance(node, dict):
+            for name, field in tp.model_fields.items():
+                if name in node:
+                    ftype = typing.Annotated[field.annotation, *field.metadata] if field.metadata \
+                        else field.annotation
+                    out += check_references(ftype, node[name], (*path, name), where, known)
+        return out
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is dict and len(args) == 2 and isinstance(node, dict):
+        for k, v in node.items():
+            out += check_references(args[1], v, (*path, k), where, known)
+    elif origin is list and args and isinstance(node, list):
+        for i, v in enumerate(node):
+            out += check_references(args[0], v, (*path, i), where, known)
+    return out
+
+
+def _data_path(loc: tuple, data: object) -> tuple[Path, bool]:
+    """Drop pydantic's union tags from an error location; say whether it points at a dict key."""
+    out: list[object] = []
+    node = data
+    is_key = False
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if part in _HEADS:
+            is_key = True
+            continue
+        if isinstance(node, dict) and part in node:
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, list | tuple) and isinstance(part, int) and 0 <= part < len(node):
+            out.append(part)
+            node = node[part]
+        elif last or not isinstance(node, dict | list | tuple):
+            out.append(part)
+            node = None
+        # else: a union tag such as 'poisson' or 'function-plain[...]': skip it
+    return tuple(out), is_key
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _translate(e: dict, data: dict, where: Located) -> list[Problem]:
+    path, is_key = _data_path(tuple(e["loc"]), data)
+    kind = e["type"]
+    ctx = e.get("ctx") or {}
+    if kind == "negsim":
+        return [where.problem((*path, *sub), msg, key=bool(sub) and "undefined" in msg)
+                for sub, msg in ctx["problems"]]
+    if kind == "missing":
+        return [where.problem(path, "required key is missing (expected a value here; see "
+                              "scenarios/baseline.yaml)")]
+    if kind == "extra_forbidden":
+        allowed = allowed_keys(path[:-1], data)
+        hint = did_you_mean(path[-1], allowed) if allowed else ""
+        expect = f"expected one of: {', '.join(allowed)}" if allowed else "expected no such key"
+        return [where.problem(path, f"unknown key '{path[-1]}' ({hint}{expect})", key=True)]
+    if kind == "literal_error":
+        options = [o.strip().strip("'") for o in str(ctx.get("expected", "")).replace(" or ", ",").split(",")]
+        hint = did_you_mean(e["input"], [o for o in options if o])
+        return [where.problem(path, f"got {_short(e['input'])} ({hint}expected {ctx.get('expected')})")]
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        return [where.problem((*path, "type"), f"got {_short(ctx.get('tag'))} (expected type: "
+                              f"{ctx.get('expected_tags', 'poisson, scheduled or endogenous')})")]
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return [where.problem(path, f"got {_short(e['input'])} (expected a mapping of keys)")]
+    if kind == "string_pattern_mismatch":
+        return [where.problem(path, f"got {_short(e['input'])} (expected a name of letters, digits and "
+                              "underscores, starting with a letter)", key=is_key)]
+    msg = e["msg"]
+    expected = msg[len("Input should be "):] if msg.startswith("Input should be ") else msg
+    suffix = " (as a key)" if is_key else ""
+    return [where.problem(path, f"got {_short(e['input'])}{suffix} (expected {expected})", key=is_key)]
+
+
+def allowed_keys(path: Path, data: dict) -> list[str]:
+    """Return the keys the schema allows in the mapping at ``path`` (``[]`` if not a fixed-key mapping)."""
+    tp: Any = ScenarioFile
+    node: Any = data
+    for part in path:
+        tp = _unwrap(tp, node)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            field = tp.model_fields.get(str(part))
+            if field is None:
+                return []
+            tp = field.annotation
+        else:
+            origin = typing.get_origin(tp)
+            args = typing.get_args(tp)
+            if origin is dict and len(args) == 2:
+                tp = args[1]
+            elif origin in (list, tuple) and args:
+                tp = args[0]
+            else:
+                return []
+        node = node.get(part) if isinstance(node, dict) else (
+            node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None)
+    tp = _unwrap(tp, node)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return list(tp.model_fields)
+    return []
+
+
+def _unwrap(tp: Any, node: Any) -> Any:
+    """Strip Annotated / Optional; pick the union member matching the data's ``type`` key."""
+    for _ in range(10):
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(tp) if a is not type(None)]
+            models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
+            chosen = None
+            for m in models:
+                t = m.model_fields.get("type")
+                tags = typing.get_args(t.annotation) if t is not None else ()
+                if isinstance(node, dict) and node.get("type") in tags:
+                    chosen = m
+            tp = chosen or (models[0] if models else members[0])
+        else:
+            return tp
+    return tp
+
+
+# --- cross-block rules ----------------------------------------------------------------------------
+def uncertain_paths(data: object, path: Path = ()) -> dict[Path, dict]:
+    """Every distribution leaf, in file order."""
+    out: dict[Path, dict] = {}
+    if is_dist(data):
+        out[path] = data  # type: ignore[assignment]
+    elif isinstance(data, dict):
+        for k, v in data.items():
+            out.update(uncertain_paths(v, (*path, k)))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            out.update(uncertain_paths(v, (*path, i)))
+    return out
+
+
+def central(value: object) -> float | None:
+    """Return a central value of a number or distribution (mean or median), ``None`` if not numeric."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if is_dist(value):
+        spec: dict = value  # type: ignore[assignment]
+        for key in ("mean", "median"):
+            if isinstance(spec.get(key), int | float):
+                return float(spec[key])
+        if spec.get("dist") == "uniform" and isinstance(spec.get("low"), int | float):
+            return (spec["low"] + spec["high"]) / 2 if isinstance(spec.get("high"), int | float) else None
+    return None
+
+
+def cross_checks(data: dict, where: Located, context: dict) -> list[Problem]:
+    """Rules that span blocks (run even if the schema found problems; each rule guards its own types)."""
+    out: list[Problem] = []
+    out += _check_correlations(data, where)
+    out += _check_linkage(data, where)
+    out += _check_mediator(data, where, context)
+    out += _check_effects(data, where)
+    out += _check_scenario_block(data, where)
+    out += _check_ranges(data, where)
+    return out
+
+
+def correlation_rows(data: dict) -> list[tuple[int, str, str, float]]:
+    """Well-formed correlation rows ``(index, path_a, path_b, rho)``."""
+    rows = data.get("correlations")
+    out = []
+    if isinstance(rows, list):
+        for i, row in enumerate(rows):
+            if (isinstance(row, list) and len(row) == 3 and all(isinstance(x, str) for x in row[:2])
+                    and isinstance(row[2], int | float) and not isinstance(row[2], bool)):
+                out.append((i, row[0], row[1], float(row[2])))
+    return out
+
+
+def spearman_to_pearson(rho_s: float) -> float:
+    """Gaussian-copula parameter giving Spearman rank correlation ``rho_s``: 2 sin(pi rho_s / 6).
+
+    References
+    ----------
+    Kruskal (1958), "Ordinal measures of association", JASA 53: 814-861.
+    """
+    return 2.0 * math.sin(math.pi * rho_s / 6.0)
+
+
+def correlation_groups(data: dict) -> list[tuple[list[str], np.ndarray]]:
+    """Return the connected groups of correlated paths (sorted) with their Gaussian-copula matrix."""
+    rows = [(a, b, r) for _, a, b, r in correlation_rows(data) if a != b]
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b, _ in rows:
+        parent[find(a)] = find(b)
+    groups: dict[str, list[str]] = {}
+    for x in list(parent):
+        groups.setdefault(find(x), []).append(x)
+    out = []
+    for members in groups.values():
+        names = sorted(members)
+        idx = {n: i for i, n in enumerate(names)}
+        mat = np.eye(len(names))
+        for a, b, r in rows:
+            if a in idx and b in idx:
+                mat[idx[a], idx[b]] = mat[idx[b], idx[a]] = spearman_to_pearson(r)
+        out.append((names, mat))
+    return sorted(out, key=lambda g: g[0])
+
+
+def _check_correlations(data: dict, where: Located) -> list[Problem]:
+    out: list[Problem] = []
+    uncertain = {dotted(p): spec for p, spec in uncertain_paths(data).items()}
+    seen: dict[frozenset, int] = {}
+    for i, a, b, _rho in correlation_rows(data):
+        for j, name in ((0, a), (1, b)):
+            spec = uncertain.get(name)
+            if spec is None:
+                hint = did_you_mean(name, uncertain)
+                out.append(where.problem(("correlations", i, j), f"'{name}' is not an uncertain parameter "
+                                         f"({hint}expected the dotted path of a distribution)"))
+            elif spec.get("dist") == "dirichlet":
+                out.append(where.problem(("correlations", i, j), f"'{name}' is a dirichlet (expected a "
+                                         "one-dimensional distribution)"))
+        if a == b:
+            out.append(where.problem(("correlations", i), f"'{a}' is correlated with itself (expected two "
+                                     "different parameters)"))
+        pair = frozenset((a, b))
+        if pair in seen:
+            out.append(where.problem(("correlations", i), f"pair already correlated in row {seen[pair]} "
+                                     "(expected each pair once)"))
+        seen.setdefault(pair, i)
+    if out:
+        return out
+    for names, mat in correlation_groups(data):
+        if len(names) > 1 and np.linalg.eigvalsh(mat).min() <= 1e-10:
+            first = next(i for i, a, b, _ in correlation_rows(data) if a in names or b in names)
+            out.append(where.problem(("correlations", first), "the correlations among " + ", ".join(names)
+                                     + " are inconsistent: the matrix is not positive definite (expected "
+                                     "correlations that some joint distribution can have)"))
+    return out
+
+
+def _check_linkage(data: dict, where: Located) -> list[Problem]:
+    """Each actor's A_i must be positive definite at the central linkage values (memo 1.3).
+
+    With all saliences positive, A_i = D^1/2 M D^1/2 where M = I - 1/2 sum kappa_ab (e_a e_b' + e_b e_a'),
+    so A_i is positive definite exactly when M is, whatever the saliences.
+    """
+    out: list[Problem] = []
+    actors = data.get("actors")
+    if not isinstance(actors, dict):
+        return out
+    for actor, spec in actors.items():
+        pairs = spec.get("linkage") if isinstance(spec, dict) else None
+        if not isinstance(pairs, list):
+            continue
+        issues: dict[str, int] = {}
+        entries = []
+        seen: dict[frozenset, int] = {}
+        for i, pair in enumerate(pairs):
+            if not isinstance(pair, dict):
+                continue
+            a, b, k = pair.get("a"), pair.get("b"), central(pair.get("kappa"))
+            if not isinstance(a, str) or not isinstance(b, str):
+                continue
+            if a == b:
+                out.append(where.problem(("actors", actor, "linkage", i, "b"), f"links {a} with itself "
+                                         "(expected two different issues)"))
+                continue
+            key = frozenset((a, b))
+            if key in seen:
+                out.append(where.problem(("actors", actor, "linkage", i), f"{a}-{b} already linked in item "
+                                         f"{seen[key]} (expected each pair once)"))
+                continue
+            seen[key] = i
+            if k is not None:
+                entries.append((issues.setdefault(a, len(issues)), issues.setdefault(b, len(issues)), k))
+        if entries:
+            m = np.eye(len(issues))
+            for ia, ib, k in entries:
+                m[ia, ib] -= k / 2
+                m[ib, ia] -= k / 2
+            low = float(np.linalg.eigvalsh(m).min())
+            if low <= 0:
+                out.append(where.problem(("actors", actor, "linkage"), f"at the central kappa values the "
+                                         f"preference matrix is not positive definite (least eigenvalue of "
+                                         f"the normalised matrix {low:.3g}; expected > 0, memo 1.3)"))
+    return out
+
+
+def _check_mediator(data: dict, where: Located, context: dict) -> list[Problem]:
+    out: list[Problem] = []
+    med = data.get("mediator")
+    actors = data.get("actors")
+    if not isinstance(med, dict) or not isinstance(actors, dict):
+        return out
+    known = context.get("actors") or []
+    who = med.get("actor")
+    if isinstance(who, str) and isinstance(actors.get(who), dict):
+        roles = actors[who].get("roles")
+        if isinstance(roles, list) and "mediator" not in roles:
+            out.append(where.problem(("mediator", "actor"), f"actor '{who}' does not have the role mediator "
+                                     f"(expected an actor with 'mediator' in its roles)"))
+    weights = med.get("text_weights0")
+    keys = weights.get("mean") if is_dist(weights) else weights
+    sub = ("mean",) if is_dist(weights) else ()
+    if isinstance(keys, dict):
+        for k in keys:
+            if k not in known:
+                out.append(where.problem(("mediator", "text_weights0", *sub, k), f"undefined actor '{k}' "
+                                         f"({did_you_mean(k, known)}expected one of the actors defined: "
+                                         f"{', '.join(known)})", key=True))
+    levers = med.get("levers")
+    if isinstance(levers, dict):
+        for name, lever in levers.items():
+            target = str(name).removeprefix("on_")
+            if not str(name).startswith("on_") or target not in known:
+                out.append(where.problem(("mediator", "levers", name), f"lever '{name}' (expected on_ACTOR "
+                                         f"with ACTOR one of: {', '.join(known)})", key=True))
+            out += _one_op(lever, ("mediator", "levers", name), where)
+    return out
+
+
+def _one_op(op: object, path: Path, where: Located) -> list[Problem]:
+    if not isinstance(op, dict):
+        return []
+    given = [k for k in ("set", "add", "mul") if op.get(k) is not None]
+    if len(given) != 1:
+        what = "none" if not given else " and ".join(given)
+        return [where.problem(path, f"gives {what} (expected exactly one of set, add, mul)")]
+    return []
+
+
+def _check_effects(data: dict, where: Located) -> list[Problem]:
+    out: list[Problem] = []
+    events = data.get("events")
+    if not isinstance(events, dict):
+        return out
+    labels = {
+        eid: [b.get("label") for b in ev.get("branches", []) if isinstance(b, dict)]
+        for eid, ev in events.items() if isinstance(ev, dict) and isinstance(ev.get("branches"), list)
+    }
+
+    def effects(eid: str, ev: dict) -> list[tuple[Path, dict]]:
+        found = []
+        if isinstance(ev.get("effect"), dict):
+            found.append((("events", eid, "effect"), ev["effect"]))
+        for i, br in enumerate(ev.get("branches") or []):
+            if isinstance(br, dict) and isinstance(br.get("effect"), dict):
+                found.append((("events", eid, "branches", i, "effect"), br["effect"]))
+        return found
+
+    for eid, ev in events.items():
+        if not isinstance(ev, dict):
+            continue
+        for path, eff in effects(eid, ev):
+            for target, op in eff.items():
+                out += _one_op(op, (*path, target), where)
+                parts = str(target).split(".")
+                if len(parts) == 1:
+                    continue
+                if len(parts) != 3 or parts[0] not in labels or parts[1] not in labels[parts[0]]:
+                    out.append(where.problem((*path, target), f"'{target}' does not name a scheduled event's "
+                                             "branch (expected EVENT.BRANCH.p, e.g. "
+                                             "EU_SANCTIONS_RENEWAL.blocked.p)", key=True))
+                elif parts[2] != "p":
+                    out.append(where.problem((*path, target), f"'{parts[2]}' (expected EVENT.BRANCH.p)",
+                                             key=True))
+    return out
+
+
+def _check_scenario_block(data: dict, where: Located) -> list[Problem]:
+    out: list[Problem] = []
+    sc = data.get("scenario")
+    if not isinstance(sc, dict):
+        return out
+    horizon = sc.get("horizon_weeks")
+    hs = sc.get("reporting_horizons_weeks")
+    if isinstance(hs, list) and all(isinstance(h, int) and not isinstance(h, bool) for h in hs):
+        if not hs:
+            out.append(where.problem(("scenario", "reporting_horizons_weeks"), "empty (expected at least one "
+                                     "horizon)"))
+        if any(b <= a for a, b in zip(hs, hs[1:], strict=False)):
+            out.append(where.problem(("scenario", "reporting_horizons_weeks"), f"{hs} (expected strictly "
+                                     "increasing horizons)"))
+        if isinstance(horizon, int) and hs and max(hs) > horizon:
+            out.append(where.problem(("scenario", "reporting_horizons_weeks"), f"{max(hs)} exceeds "
+                                     f"horizon_weeks {horizon} (expected horizons within the horizon)"))
+    a, b = sc.get("info_cutoff"), sc.get("start_date")
+    if hasattr(a, "isoformat") and hasattr(b, "isoformat") and type(a) is type(b) and a > b:
+        out.append(where.problem(("scenario", "info_cutoff"), f"{a} is after start_date {b} (expected the "
+                                 "information cut-off on or before the start)"))
+    return out
+
+
+def _check_ranges(data: dict, where: Located) -> list[Problem]:
+    """Pairs of fixed numbers that must be ordered (size_low < size_high, L_lo < L_hi), sorted options."""
+    out: list[Problem] = []
+    war = data.get("war") if isinstance(data.get("war"), dict) else {}
+    pairs = [(("war", "collapse_jump"), "size_low", "size_high"),
+             (("war", "counteroffensive_jump"), "size_low", "size_high"),
+             (("war", "war_end_terms"), "L_lo", "L_hi")]
+    for path, lo_key, hi_key in pairs:
+        block = war.get(path[1]) if isinstance(war, dict) else None
+        if not isinstance(block, dict):
+            continue
+        lo, hi = block.get(lo_key), block.get(hi_key)
+        if all(isinstance(x, int | float) and not isinstance(x, bool) for x in (lo, hi)) and lo >= hi:
+            out.append(where.problem((*path, hi_key), f"{hi_key} {hi} must exceed {lo_key} {lo} (expected "
+                                     f"{lo_key} < {hi_key})"))
+    issues = data.get("issues")
+    if isinstance(issues, dict):
+        for iid, issue in issues.items():
+            opts = issue.get("options") if isinstance(issue, dict) else None
+            if isinstance(opts, list) and all(isinstance(o, int | float) for o in opts):
+                if any(b <= a for a, b in zip(opts, opts[1:], strict=False)):
+                    out.append(where.problem(("issues", iid, "options"), f"{opts} (expected strictly "
+                                             "increasing points on the 0-1 scale)"))
+    return out
+
+
+def whole_document(file: str, message: str) -> Problem:
+    """Make a problem about a whole file."""
+    return Problem(file, 1, DOCUMENT, message)

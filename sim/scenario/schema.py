@@ -1,0 +1,591 @@
+"""The typed schema of a scenario file: one pydantic class per top-level block.
+
+It accepts exactly the structure of ``scenarios/baseline.yaml``: unknown keys are errors
+(``extra="forbid"``), types are strict, and every number may be a distribution within the field's range
+(:mod:`sim.scenario.fields`). Ids of issues and actors are checked against those the file defines
+(by :func:`sim.scenario.checks.check_references`). Meaning of each
+parameter: model memo sections 1.5 and 2.3; to add a parameter, add a field to the class of its block.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StringConstraints, WithJsonSchema
+
+from sim.scenario.fields import (
+    ActorId,
+    ActorMap,
+    IssueId,
+    IssueMap,
+    IssueMapAll,
+    Linkage,
+    NonNegative,
+    Number,
+    NumberOrName,
+    OneOf,
+    Positive,
+    Probability,
+    Simplex,
+    fail,
+)
+
+OUTCOMES = ("comprehensive_deal", "ceasefire", "continued_war", "collapse_escalation")
+ROLES = ("mediator", "guarantor", "veto_comprehensive", "veto_ceasefire", "belligerent", "patron")
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
+Expression = Annotated[str, StringConstraints(min_length=1)]
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Block(BaseModel):
+    """Base of every block: unknown keys are errors, no type coercion."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+# --- scenario -------------------------------------------------------------------------------------
+class OutcomeRules(Block):
+    """How a replicate's end state maps to an outcome class (memo 1.6)."""
+
+    relapse_counts_as: Literal["collapse_escalation", "continued_war"]
+    pending_ratification_counts_as: Literal[OUTCOMES]  # type: ignore[valid-type]
+    collapse_jump_threshold: Probability
+    collapse_line_threshold: Probability
+    comprehensive_requires: list[IssueId]
+
+
+class Structure(Block):
+    """Structural alternatives (memo 4.3): may be drawn with ``dist: choice``."""
+
+    protocol: OneOf("mediated_text", "alternating_offers", "proposer", "attrition")
+    text_solver: OneOf("nash", "kalai_smorodinsky")
+    bdm_mode: OneOf("smooth", "classic")
+
+
+class ScenarioInfo(Block):
+    """``scenario:``: identity, clock and outcome rules."""
+
+    id: Id
+    title: str
+    info_cutoff: dt.date
+    start_date: dt.date
+    horizon_weeks: Annotated[int, Field(gt=0)]
+    dt_weeks: Annotated[float, Field(gt=0)]
+    reporting_horizons_weeks: list[Annotated[int, Field(gt=0)]]
+    outcome_rules: OutcomeRules
+    structure: Structure
+
+
+# --- modules --------------------------------------------------------------------------------------
+class Modules(Block):
+    """``modules:``: each phase switch (off: the model reduces to a published special case, memo 3)."""
+
+    events: bool
+    battlefield: bool
+    learning: bool
+    outside_option: bool
+    commitment: bool
+    ripeness: bool
+    influence: bool
+    levers: bool
+    ratification: bool
+    breakdown: bool
+    reference_point: bool
+
+
+# --- issues ---------------------------------------------------------------------------------------
+class Issue(Block):
+    """One anchored 0-1 issue scale (memo 1.2)."""
+
+    label: str
+    anchors: dict[Unit, str]
+    options: Annotated[list[Unit], Field(min_length=1)]
+    tied_to_state: Literal["L"] | None = None
+
+
+# --- actors ---------------------------------------------------------------------------------------
+class Position(Block):
+    """An actor on one issue: true ideal point, declared stance, raw salience (memo 1.3)."""
+
+    ideal: Probability
+    declared: Probability
+    salience: NonNegative
+
+
+class LinkagePair(Block):
+    """Issue complementarity kappa_{i,ab} (memo 1.3)."""
+
+    a: IssueId
+    b: IssueId
+    kappa: Linkage
+
+
+class Accept(Block):
+    """Acceptance threshold tau and per-round noise nu."""
+
+    tau: Number
+    nu: NonNegative
+
+
+class ExclusionPenalty(Block):
+    """Penalty when the actor's text weight falls below omega_min."""
+
+    tau_add: Number
+    omega_min: Probability
+
+
+class Lifeline(Block):
+    """A patron's economic lifeline to a belligerent."""
+
+    l0: NonNegative
+    kappa_l: NonNegative
+    alpha_norm: Number
+    alpha_sanctions: Number
+
+
+class Actor(Block):
+    """One actor: roles, capability, preferences on every issue, costs and acceptance."""
+
+    name: str
+    roles: list[Literal[ROLES]]  # type: ignore[valid-type]
+    capability: Positive
+    positions: IssueMapAll[Position]
+    linkage: list[LinkagePair]
+    discount_rate_per_year: NonNegative
+    cost0_per_year: NonNegative
+    cost_strain_multiplier: NonNegative
+    pivot_cost: NonNegative
+    deal_bonus: NonNegative
+    reference_penalty: NonNegative
+    ceasefire_penalty: NonNegative
+    accept: Accept
+    exclusion_penalty: ExclusionPenalty | None = None
+    force_capacity_max: Probability | None = None
+    lifeline: Lifeline | None = None
+
+
+# --- packages -------------------------------------------------------------------------------------
+class Package(Block):
+    """A named negotiating text: a point on every issue."""
+
+    label: str
+    terms: IssueMapAll[Unit]
+
+
+# --- mediator -------------------------------------------------------------------------------------
+class Lever(Block):
+    """A lever the mediator pulls on a party: change a state variable (set, add or multiply)."""
+
+    target: Id
+    set: Number | None = None
+    add: Number | None = None
+    mul: Number | None = None
+    duration_weeks: NonNegative | None = None
+
+
+class Walkaway(Block):
+    """The mediator walks away for a while and cuts support."""
+
+    pause_weeks: NonNegative
+    A_US_set: Probability
+
+
+class Deadlines(Block):
+    """Deadline diplomacy: deadlines arrive at a rate and add frustration."""
+
+    rate_per_week: NonNegative
+    frustration_add: NonNegative
+
+
+class Mediator(Block):
+    """``mediator:``: the single negotiating text and the mediator's levers (memo 1.5, step 8)."""
+
+    actor: ActorId
+    text_weights0: Simplex
+    nonveto_weight: NonNegative
+    round_rate_per_week: NonNegative
+    frustration_round_multiplier: NonNegative
+    frustration_decay_per_year: NonNegative
+    prox_weight: NonNegative
+    misperception_sd: NonNegative
+    bias: ActorMap[Number]
+    blame_bias: ActorMap[Number]
+    leverage_rate: NonNegative
+    levers: dict[Id, Lever]
+    walkaway_hazard_per_year_per_F: NonNegative
+    walkaway: Walkaway
+    deadlines: Deadlines
+    ceasefire_threshold: Number
+    ceasefire_monitoring_forces: Probability
+    ceasefire_settlement_prob: Probability
+
+
+# --- war ------------------------------------------------------------------------------------------
+class StrainGrowth(Block):
+    """Growth of a belligerent's strain and what drives it."""
+
+    a: NonNegative
+    b_support: Number | None = None
+    b_sanctions: Number | None = None
+    b_lifeline: Number | None = None
+
+
+class CollapseJump(Block):
+    """Operational collapse: a jump of the line (memo 1.5)."""
+
+    annual_prob: Probability
+    k_strain: Number
+    size_low: Probability
+    size_high: Probability
+
+
+class CounteroffensiveJump(Block):
+    """A successful counteroffensive: a jump of the line back."""
+
+    annual_prob: Probability
+    size_low: Probability
+    size_high: Probability
+
+
+class WarEndTerms(Block):
+    """phi(L): terms a military end would impose, between each side's maximum."""
+
+    UA_max: IssueMap[Unit]
+    RU_max: IssueMap[Unit]
+    L_lo: Probability
+    L_hi: Probability
+
+
+class War(Block):
+    """``war:``: battlefield line, intensity, strain, jumps (memo 1.5, step 2)."""
+
+    L0: Probability
+    L_min: Probability
+    drift_per_year: Number
+    vol_per_sqrt_year: NonNegative
+    aid_sensitivity: Number
+    A0: NonNegative
+    w_US_in_support: Probability
+    w_US_in_sanctions: Probability
+    strain_sensitivity: ActorMap[Number]
+    strain_growth_per_year: ActorMap[StrainGrowth]
+    strain_recovery_per_year: NonNegative
+    collapse_jump: CollapseJump
+    counteroffensive_jump: CounteroffensiveJump
+    war_end_terms: WarEndTerms
+    status_quo_during_war: IssueMap[Unit]
+    ceasefire_intensity: NonNegative
+    relapse_intensity: NonNegative
+    relapse_weeks: NonNegative
+    horizon_years: Positive
+    escalation_disutility: NonNegative
+
+
+# --- beliefs --------------------------------------------------------------------------------------
+class Beliefs(Block):
+    """``beliefs:``: priors on the war's drift, learned from fighting (memo 1.5, step 3)."""
+
+    drift_prior_mean: ActorMap[Number]
+    drift_prior_sd: Positive
+    forgetting_per_year: NonNegative
+    collapse_hazard_belief_per_year: ActorMap[NonNegative]
+
+
+# --- commitment -----------------------------------------------------------------------------------
+class Shift(Block):
+    """What shifts the balance after a deal, raising the other side's temptation to renege."""
+
+    army_cap: Number | None = None
+    withdrawal: Number | None = None
+    sanctions_relief: Number | None = None
+    nato_open: Number | None = None
+    forces: Number | None = None
+    army_uncapped: Number | None = None
+
+
+class Perceived(Block):
+    """An actor's perceived hazard that the other side reneges (Fearon 1995; memo 1.5, step 5)."""
+
+    h0_per_year: NonNegative
+    gamma_guarantee: Number
+    gamma_forces: Number
+    gamma_dmz: Number
+    gamma_shift: Number
+    vartheta: NonNegative
+    shift: Shift
+
+
+class BreakdownGamma(Block):
+    """How each provision lowers the true breakdown hazard (Fortna 2004)."""
+
+    guarantee: Number
+    forces: Number
+    dmz: Number
+    comprehensive: Number
+    joint_commission: Number
+
+
+class Enforcement(Block):
+    """Enforcement effect on breakdown."""
+
+    h_enf: NonNegative
+    scale: NonNegative
+
+
+class TrueBreakdown(Block):
+    """The true hazard that a signed agreement breaks down."""
+
+    h0_per_year: NonNegative
+    gamma: BreakdownGamma
+    coerced_multiplier: NonNegative
+    enforcement: Enforcement
+
+
+class Commitment(Block):
+    """``commitment:``: the commitment problem and guarantees (memo 1.5, step 5)."""
+
+    horizon_years: Positive
+    guarantee_credibility: Probability
+    perceived: ActorMap[Perceived]
+    true_breakdown: TrueBreakdown
+
+
+# --- ripeness, influence, noise -------------------------------------------------------------------
+class Ripeness(Block):
+    """``ripeness:``: mutually hurting stalemate gating engagement (Zartman 2000)."""
+
+    cost_threshold_rel: ActorMap[NonNegative]
+    victory_threshold: ActorMap[Number]
+    kappa_c: Positive
+    kappa_p: Positive
+    p_bar: Probability
+    engage_rate_per_year: NonNegative
+    disengage_rate_per_year: NonNegative
+    not_engaged_tau: Number
+
+
+class Influence(Block):
+    """``influence:``: BDM-style pressure on declared positions."""
+
+    concession_rate_per_year: NonNegative
+    pressure_rate_per_year: NonNegative
+    challenge_sharpness: Positive
+    status_quo_prob: Probability
+
+
+class AcceptanceNoise(Block):
+    """``acceptance_noise:``: persistent reservation shocks (OU process)."""
+
+    sigma_xi: NonNegative
+    T_xi_weeks: Positive
+
+
+# --- ratification ---------------------------------------------------------------------------------
+class RequiredIf(Block):
+    """When a referendum is required."""
+
+    terr_cession_gt: Number
+    recog_ge: Probability
+
+
+class SupportLogit(Block):
+    """Referendum support model (logit coefficients)."""
+
+    alpha0: Number
+    beta_T: Number
+    beta_R: Number
+    beta_G: Number
+    beta_A: Number
+
+
+class Referendum(Block):
+    """Ukraine's referendum."""
+
+    required_if: RequiredIf
+    min_ceasefire_days: NonNegative
+    support_logit: SupportLogit
+    sigma_poll: NonNegative
+
+
+class Congress(Block):
+    """US Congress approval of a guarantee."""
+
+    p_pass: Probability
+    required_if_guarantee_ge: Probability
+
+
+class EuUnanimity(Block):
+    """EU unanimity on sanctions relief and assets."""
+
+    p_base: Probability
+    p_if_assets_returned: Probability
+
+
+class Ratification(Block):
+    """``ratification:``: referendum, Congress, EU unanimity (memo 1.5, step 9)."""
+
+    UA_referendum: Referendum
+    US_congress: Congress
+    EU_unanimity: EuUnanimity
+    delay_weeks: NonNegative
+
+
+# --- support --------------------------------------------------------------------------------------
+class Support(Block):
+    """``support:``: initial aid and sanctions levels."""
+
+    A_US0: NonNegative
+    A_EU0: NonNegative
+    S_US0: Number
+    S_EU0: Number
+    eu_package_cadence_weeks: Positive
+    eu_package_increment: Number
+
+
+# --- events ---------------------------------------------------------------------------------------
+class EffectOp(Block):
+    """Change one state variable: exactly one of set / add / mul."""
+
+    set: NumberOrName | None = None
+    add: Number | None = None
+    mul: Number | None = None
+
+
+Effect = dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.]*$")], EffectOp]
+
+
+class PoissonEvent(Block):
+    """An event arriving at a constant (possibly state-multiplied) rate."""
+
+    type: Literal["poisson"]
+    annual_prob: Probability
+    when: Expression | None = None
+    state_multiplier: Expression | None = None
+    effect: Effect
+
+
+class Branch(Block):
+    """One possible outcome of a scheduled event."""
+
+    label: Id
+    p: Probability
+    effect: Effect
+
+
+class ScheduledEvent(Block):
+    """An event on fixed dates, with branch probabilities."""
+
+    type: Literal["scheduled"]
+    dates: Annotated[list[dt.date], Field(min_length=1)]
+    branches: Annotated[list[Branch], Field(min_length=1)]
+
+
+class EndogenousEvent(Block):
+    """An event that fires when a state condition holds."""
+
+    type: Literal["endogenous"]
+    trigger: Expression
+    effect: Effect
+
+
+Event = Annotated[PoissonEvent | ScheduledEvent | EndogenousEvent, Field(discriminator="type")]
+
+
+# --- the whole file -------------------------------------------------------------------------------
+def _correlation_row(row: object) -> object:
+    """``[path_a, path_b, rho]`` with rho in (-1, 1); the paths are checked in :mod:`~sim.scenario.checks`."""
+    if not isinstance(row, list) or len(row) != 3:
+        fail([((), f"got {row!r} (expected [path_a, path_b, rho])")])
+    problems = [((str(i),), f"got {row[i]!r} (expected the dotted path of an uncertain parameter)")
+                for i in (0, 1) if not isinstance(row[i], str)]
+    rho = row[2]
+    if isinstance(rho, bool) or not isinstance(rho, int | float) or not -1.0 < rho < 1.0:
+        problems.append((("2",), f"got {rho!r} (expected a correlation rho with -1 < rho < 1)"))
+    if problems:
+        fail(problems)
+    return row
+
+
+CorrelationRow = Annotated[
+    Any, PlainValidator(_correlation_row),
+    WithJsonSchema({"type": "array", "prefixItems": [{"type": "string"}, {"type": "string"},
+                    {"type": "number", "exclusiveMinimum": -1, "exclusiveMaximum": 1}],
+                    "minItems": 3, "maxItems": 3}),
+]
+
+
+class ScenarioFile(Block):
+    """A whole (resolved) scenario file."""
+
+    schema_version: Literal[1]
+    scenario: ScenarioInfo
+    modules: Modules
+    issues: Annotated[dict[Id, Issue], Field(min_length=1)]
+    actors: Annotated[dict[Id, Actor], Field(min_length=1)]
+    packages: dict[Id, Package]
+    mediator: Mediator
+    war: War
+    beliefs: Beliefs
+    commitment: Commitment
+    ripeness: Ripeness
+    influence: Influence
+    acceptance_noise: AcceptanceNoise
+    ratification: Ratification
+    support: Support
+    events: dict[Id, Event]
+    correlations: list[CorrelationRow] = []
+
+
+def _distribution_schema() -> dict[str, Any]:
+    """JSON Schema of the distribution grammar (kept in step with :mod:`sim.scenario.distributions`)."""
+    num = {"type": "number"}
+    variants = {
+        "beta": ({"mean": num, "kappa": num, "low": num, "high": num}, ["mean", "kappa"]),
+        "annual_prob": ({"mean": num, "kappa": num}, ["mean", "kappa"]),
+        "lognormal": ({"median": num, "gsd": num}, ["median", "gsd"]),
+        "gamma": ({"mean": num, "cv": num}, ["mean", "cv"]),
+        "normal": ({"mean": num, "sd": num, "low": num, "high": num}, ["mean", "sd"]),
+        "dirichlet": ({"mean": {"type": "object", "additionalProperties": num}, "concentration": num},
+                      ["mean", "concentration"]),
+        "choice": ({"options": {"type": "array", "items": {"type": ["number", "string", "boolean"]}},
+                    "probs": {"type": "array", "items": num}}, ["options", "probs"]),
+        "uniform": ({"low": num, "high": num}, ["low", "high"]),
+    }
+    prov = {"src": {"type": "string"}, "asof": {"type": "string"}}
+    one_of = []
+    for name, (props, required) in variants.items():
+        one_of.append({
+            "type": "object",
+            "title": name,
+            "properties": {"dist": {"const": name}, **props, **prov},
+            "required": ["dist", *required],
+            "additionalProperties": False,
+        })
+    return {"oneOf": one_of}
+
+
+def json_schema() -> dict[str, Any]:
+    """Return the JSON Schema of scenario files (what ``negsim schema`` prints)."""
+    schema = ScenarioFile.model_json_schema()
+    schema["$defs"]["Distribution"] = _distribution_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "negsim scenario"
+    schema["properties"]["extends"] = {"type": "string", "description": "parent scenario file"}
+    _allow_provenance(schema)
+    return schema
+
+
+def _allow_provenance(node: Any) -> None:
+    """Let every object carry ``src``/``asof`` and every value be written ``{value: x, src: ...}``."""
+    if isinstance(node, dict):
+        for v in list(node.values()):
+            _allow_provenance(v)
+        if node.get("type") == "object" and node.get("additionalProperties") is False:
+            props = node.setdefault("properties", {})
+            props.setdefault("src", {"type": "string"})
+            props.setdefault("asof", {"type": "string"})
+    elif isinstance(node, list):
+        for v in node:
+            _allow_provenance(v)
+
