@@ -210,8 +210,9 @@ def _report_failures(run_dir: Path, manifest: dict, failures: list, n_done: int,
 def _sample(scenario: Any, plan: BatchPlan) -> pd.DataFrame:
     from sim.scenario import sample_parameters
 
-    rng = np.random.default_rng(parameter_seed_sequence(plan.seed))
-    return sample_parameters(scenario, plan.n_draws, rng)
+    # a SeedSequence (not a Generator): the scenario layer keys each parameter's stream by its path, so
+    # variants of a scenario share the draws of every parameter they do not change
+    return sample_parameters(scenario, plan.n_draws, parameter_seed_sequence(plan.seed))
 
 
 def run_batch(scenario_path: str | Path, out: str | Path | None = None, runs: int | None = 2000,

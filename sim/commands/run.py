@@ -1,18 +1,70 @@
-"""`negsim run`: placeholder until its issue lands (the owning helper replaces this module)."""
+"""`negsim run`: run a scenario as a Monte Carlo batch and print where the results are and what they say."""
 
 from __future__ import annotations
 
 import argparse
 
-from sim.errors import UserError
-
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    """Register the subcommand."""
-    p = sub.add_parser("run", help="(not built yet)", description="Not built yet.")
+    """Register ``negsim run`` (cheap: no heavy imports here)."""
+    p = sub.add_parser(
+        "run",
+        help="run a scenario as a Monte Carlo batch",
+        description="Run a scenario as a two-level Monte Carlo batch (parameter draws x paths per draw) and "
+                    "write runs.parquet, summary.json and manifest.json into the run directory.",
+    )
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
+    p.add_argument("--runs", type=int, default=None, metavar="N",
+                   help="replicates = draws x paths per draw (default 2000; rounded up to whole draws)")
+    p.add_argument("--draws", type=int, default=None, metavar="D",
+                   help="number of parameter draws (alternative to --runs; default: runs / paths per draw)")
+    p.add_argument("--paths-per-draw", type=int, default=None, metavar="P",
+                   help="aleatory paths per parameter draw (default: runs/200 clamped to 1..20)")
+    p.add_argument("--seed", type=int, default=1, metavar="S", help="root seed (default 1)")
+    p.add_argument("--workers", type=int, default=None, metavar="W",
+                   help="local worker processes (default: number of cores; 1 = in this process)")
+    p.add_argument("--scheduler", default=None, metavar="ADDR",
+                   help="Dask scheduler address, e.g. tcp://host:8786 (instead of local processes)")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="run directory (default results/<scenario>-<YYYYmmdd-HHMMSS>/)")
+    p.add_argument("--resume", action="store_true", help="complete the interrupted run in --out")
+    p.add_argument("--force", action="store_true", help="overwrite a non-empty --out directory")
+    p.add_argument("--block-size", type=int, default=None, metavar="B",
+                   help="replicates per block (default: whole draws, about 4000 replicates, >= 8 blocks)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=main)
 
 
+def format_table(summary: dict) -> str:
+    """Render the headline outcome probabilities of a summary.json as a short text table."""
+    h = summary["horizon_weeks"]
+    lines = [
+        f"outcomes at {h} weeks ({summary['runs']} runs = {summary['draws']} parameter draws x "
+        f"{summary['paths_per_draw']} paths, seed {summary['seed']}):",
+        f"  {'outcome':<22}{'p':>7}   {'95% interval':<17}{'MC error only':<17}",
+    ]
+    for name, o in summary["outcomes"].items():
+        lines.append(f"  {name:<22}{o['p']:>7.1%}   [{o['lo']:>5.1%}, {o['hi']:>5.1%}]   "
+                     f"[{o['mc_lo']:>5.1%}, {o['mc_hi']:>5.1%}]")
+    t = summary["time_to_agreement_weeks"]
+    med = "not within the horizon" if t["median"] is None else f"{t['median']:g} weeks"
+    lines.append(f"  median time to first agreement: {med}; "
+                 f"agreements by week {h}: {summary['n_agreements']} of {summary['runs']}")
+    lines.append("  (95% interval: spread across parameter draws, widened to at least the Monte Carlo error)")
+    return "\n".join(lines)
+
+
 def main(args: argparse.Namespace) -> int:
-    """Refuse clearly: this command is not built yet."""
-    raise UserError("negsim run: not built yet")
+    """Run the batch through :func:`sim.batch.run_batch` and print the run directory and the table."""
+    import json
+
+    from sim.batch import run_batch
+
+    run_dir = run_batch(args.scenario, out=args.out, runs=args.runs, seed=args.seed, workers=args.workers,
+                        scheduler=args.scheduler, block_size=args.block_size,
+                        paths_per_draw=args.paths_per_draw, resume=args.resume, force=args.force,
+                        quiet=args.quiet, draws=args.draws)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    print(f"run directory: {run_dir}")
+    print(format_table(summary))
+    return 0
