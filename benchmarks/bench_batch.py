@@ -1,0 +1,214 @@
+"""Batch benchmarks (``make bench``): vectorised vs one replicate per block, block size, scaling, profile.
+
+Usage::
+
+    python benchmarks/bench_batch.py                      # everything (several minutes at 1M)
+    python benchmarks/bench_batch.py --only vector,blocks --quick
+    python benchmarks/bench_batch.py --only scale --sizes 10000,100000,1000000 --workers 2
+    python benchmarks/bench_batch.py --only profile
+
+* ``vector``: per-replicate cost in one process of the baseline run in large blocks (the vectorised way)
+  against one replicate per block (``--block-size 1``: one model per run, the classic way).
+* ``blocks``: per-replicate cost in one process for several block sizes (chooses the default).
+* ``scale``: ``negsim run`` in a subprocess at each size: wall time, and peak memory of the whole process
+  tree (sampled sum of RSS over the tree with psutil, and ``getrusage(RUSAGE_CHILDREN)`` = largest single
+  process).
+* ``profile``: cProfile of one block in this process; the top functions by own time.
+
+Results are printed and saved as JSON under ``benchmarks/results/``; docs/performance.md reports them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import platform
+import pstats
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SCENARIO = ROOT / "scenarios" / "baseline.yaml"
+
+
+def _tasks(n_reps: int, block_size: int, paths: int = 20, seed: int = 1):
+    from sim.batch.plan import make_plan
+    from sim.batch.runner import _sample, make_tasks
+    from sim.scenario import load_scenario
+
+    sc = load_scenario(SCENARIO)
+    plan = make_plan(seed, runs=n_reps, paths_per_draw=min(paths, n_reps), block_size=block_size)
+    draws = _sample(sc, plan)
+    return list(make_tasks(plan, sc, draws, list(range(plan.n_blocks))))
+
+
+def per_replicate_cost(n_reps: int, block_size: int) -> dict:
+    """Seconds per replicate running ``n_reps`` replicates in blocks of ``block_size`` in this process."""
+    from sim.batch.block import execute_block
+
+    tasks = _tasks(n_reps, block_size)
+    execute_block(tasks[0])                     # warm-up: imports, caches
+    t0 = time.perf_counter()
+    for t in tasks:
+        execute_block(t)
+    dt = time.perf_counter() - t0
+    return {"replicates": n_reps, "block_size": block_size, "seconds": dt, "per_replicate_s": dt / n_reps}
+
+
+def bench_vector(quick: bool) -> dict:
+    big = per_replicate_cost(2000 if quick else 8000, 2000 if quick else 4000)
+    one = per_replicate_cost(20 if quick else 100, 1)
+    return {"vectorised": big, "one_per_block": one,
+            "speedup": one["per_replicate_s"] / big["per_replicate_s"]}
+
+
+def bench_blocks(quick: bool) -> list[dict]:
+    sizes = [100, 500, 2000] if quick else [100, 500, 1000, 2000, 4000, 8000, 16000]
+    n = 4000 if quick else 16000
+    return [per_replicate_cost(n, b) for b in sizes]
+
+
+class TreeMemory:
+    """Sample the summed RSS of a process and all its descendants (peak over the run)."""
+
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
+        import psutil
+
+        self.proc = psutil.Process(pid)
+        self.peak = 0
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            try:
+                procs = [self.proc, *self.proc.children(recursive=True)]
+                rss = 0
+                for p in procs:
+                    try:
+                        rss += p.memory_info().rss
+                    except psutil.Error:
+                        pass
+                self.peak = max(self.peak, rss)
+            except psutil.Error:
+                pass
+            time.sleep(self.interval)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def bench_scale(sizes: list[int], workers: int, keep: bool) -> list[dict]:
+    out = []
+    for n in sizes:
+        run_dir = Path(tempfile.mkdtemp(prefix=f"bench-{n}-", dir=ROOT / "results"))
+        cmd = [sys.executable, "-m", "sim", "run", str(SCENARIO), "--runs", str(n), "--seed", "1",
+               "--workers", str(workers), "--out", str(run_dir), "--force", "--quiet"]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        mem = TreeMemory(proc.pid)
+        stdout, stderr = proc.communicate()
+        dt = time.perf_counter() - t0
+        peak_tree = mem.stop()
+        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss   # KiB on Linux
+        self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{stderr}")
+        manifest = json.loads((run_dir / "manifest.json").read_text())
+        row = {"runs": n, "workers": workers, "seconds": dt, "replicates_per_s": n / dt,
+               "peak_tree_rss_mb": peak_tree / 2**20,
+               "max_single_process_rss_mb": max(children, before) / 1024,
+               "bench_self_rss_mb": self_rss / 1024,
+               "block_size": manifest["block_size"], "n_blocks": manifest["n_blocks"],
+               "runs_parquet_mb": (run_dir / "runs.parquet").stat().st_size / 2**20,
+               "command": " ".join(cmd)}
+        print(json.dumps(row), flush=True)
+        out.append(row)
+        if not keep:
+            shutil.rmtree(run_dir, ignore_errors=True)
+    return out
+
+
+def bench_profile(n: int = 4000, top: int = 25) -> str:
+    from sim.batch.block import execute_block
+
+    task = _tasks(n, n)[0]
+    execute_block(_tasks(200, 200)[0])          # warm-up
+    prof = cProfile.Profile()
+    prof.enable()
+    execute_block(task)
+    prof.disable()
+    s = io.StringIO()
+    pstats.Stats(prof, stream=s).sort_stats("tottime").print_stats(top)
+    return s.getvalue()
+
+
+def machine() -> dict:
+    def sh(cmd: list[str]) -> str:
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout.strip()
+        except OSError:
+            return ""
+
+    mem_kb = 0
+    if os.path.exists("/proc/meminfo"):
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal"):
+                mem_kb = int(line.split()[1])
+    return {"nproc": sh(["nproc"]), "ram_gb": round(mem_kb / 2**20, 1), "python": platform.python_version(),
+            "lscpu": sh(["lscpu"]), "load_avg": os.getloadavg()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", default="vector,blocks,scale,profile")
+    ap.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
+    ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--keep", action="store_true", help="keep the run directories of the scale benchmark")
+    args = ap.parse_args(argv)
+    only = set(args.only.split(","))
+    res: dict = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
+                 "command": " ".join([sys.executable, *sys.argv])}
+    if "vector" in only:
+        res["vector"] = bench_vector(args.quick)
+        print(json.dumps(res["vector"], indent=1), flush=True)
+    if "blocks" in only:
+        res["blocks"] = bench_blocks(args.quick)
+        for row in res["blocks"]:
+            print(json.dumps(row), flush=True)
+    if "scale" in only:
+        res["scale"] = bench_scale([int(s) for s in args.sizes.split(",")], args.workers, args.keep)
+    if "profile" in only:
+        res["profile"] = bench_profile(2000 if args.quick else 4000)
+        print(res["profile"], flush=True)
+    res["load_avg_end"] = os.getloadavg()
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(exist_ok=True)
+    path = out / f"bench-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(res, indent=1))
+    print(f"saved {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
