@@ -1,18 +1,38 @@
-"""`negsim validate`: placeholder until its issue lands (the owning helper replaces this module)."""
+"""`negsim validate FILE...`: check scenario files and report every problem of every file.
+
+Exit code 0 if all are valid (``FILE: ok`` per file on stdout), 2 otherwise; problems go to stderr as
+``FILE:LINE: path.to.field: what is wrong (expected ...)``, never as a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
-
-from sim.errors import UserError
+import sys
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the subcommand."""
-    p = sub.add_parser("validate", help="(not built yet)", description="Not built yet.")
+    p = sub.add_parser(
+        "validate",
+        help="check scenario files (exit 0 if all valid, 2 otherwise)",
+        description="Check scenario files: YAML, types, ranges, references, extends chains. Every problem "
+        "of every file is printed as FILE:LINE: path: what is wrong (expected ...).",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="scenario YAML files")
     p.set_defaults(handler=main)
 
 
 def main(args: argparse.Namespace) -> int:
-    """Refuse clearly: this command is not built yet."""
-    raise UserError("negsim validate: not built yet")
+    """Validate each file; print ``FILE: ok`` or its problems; return 0 or 2."""
+    from sim.scenario import ScenarioError, load_scenario
+
+    status = 0
+    for name in args.files:
+        try:
+            load_scenario(name)
+        except ScenarioError as err:
+            print(err.message, file=sys.stderr)
+            status = 2
+        else:
+            print(f"{name}: ok")
+    return status

@@ -26,7 +26,9 @@ from pydantic_core import PydanticCustomError
 from sim.scenario.distributions import DISTS, SUM_TOL, check_spec, is_dist, support
 from sim.scenario.problems import did_you_mean
 
-DIST_REF = {"$ref": "#/$defs/Distribution"}
+#: Placeholder for the distribution grammar in JSON Schemas (pydantic cannot resolve a ref it did not
+#: make); :func:`sim.scenario.schema.json_schema` turns it into ``{"$ref": "#/$defs/Distribution"}``.
+DIST_REF = {"x-negsim": "distribution"}
 
 
 def fail(problems: list[tuple[tuple[str, ...], str]]) -> None:
@@ -133,8 +135,15 @@ def _number_type(rng: Range) -> Any:
             fail(problems)
         return value
 
-    schema = {"anyOf": [rng.json(), DIST_REF]}
+    schema = {"anyOf": [rng.json(), DIST_REF, value_wrapper(rng.json())]}
     return Annotated[Any, PlainValidator(validate), WithJsonSchema(schema)]
+
+
+def value_wrapper(inner: dict) -> dict:
+    """JSON Schema of ``{value: x, src: ..., asof: ...}``, the way to cite the source of one number."""
+    return {"type": "object", "properties": {"value": inner, "src": {"type": "string"},
+                                             "asof": {"type": "string"}},
+            "required": ["value"], "additionalProperties": False}
 
 
 #: Any finite number or distribution.
