@@ -1,0 +1,355 @@
+"""Content checks of the shipped scenarios: sources, variant form, stylised facts, ranges.
+
+These test the *assumptions* in ``scenarios/*.yaml`` rather than code: every actor-issue position
+cites a source, the baseline cites all five seed articles and quotes them verbatim, each variant is a
+small documented overlay, the two named late-2025 texts sit where the public record puts them (the
+28-point plan nearer Russia, the 20-point framework nearer Ukraine; DESIGN.md section 8 item 5), and
+every number is in its range.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SCEN = ROOT / "scenarios"
+BASELINE = SCEN / "baseline.yaml"
+VARIANTS = sorted(p for p in SCEN.glob("*.yaml") if p.name != "baseline.yaml")
+SEED_FILES = {
+    "000_eb8fe90caa0da8ee.txt",
+    "001_99fc82bab961d9cb.txt",
+    "002_6bc3b9d33a194c50.txt",
+    "003_a39cba072775fd7f.txt",
+    "004_ee677f9302e05a59.txt",
+}
+SEED_DIR = Path(os.environ.get("NEGSIM_SEEDS", "/work/shared/seeds"))
+ACTORS = {"US", "RU", "UA", "EU", "CN"}
+PROVENANCE = ("src", "asof")
+SCHEMA_LINE = "# yaml-language-server: $schema=scenario.schema.json"
+#: Values whose `asof` is knowingly after the information cut-off, with the reason.
+AFTER_CUTOFF = {
+    "events.HU_ELECTION": "exact date announced 13 Jan 2026; 'April 2026' was known in Dec 2025",
+}
+SEED_QUOTE = re.compile(r"(\d{3}_[0-9a-f]{16}\.txt)")
+
+
+def load(path: Path) -> dict:
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+@pytest.fixture(scope="module")
+def base() -> dict:
+    return load(BASELINE)
+
+
+def unwrap(v):
+    """``{value: x, src: ...}`` -> x; a mapping with provenance keys -> the mapping without them."""
+    if isinstance(v, dict):
+        if "value" in v and set(v) <= {"value", *PROVENANCE}:
+            return v["value"]
+        return {k: w for k, w in v.items() if k not in PROVENANCE}
+    return v
+
+
+def walk(node, path=()):
+    """Yield (dotted path, mapping) for every mapping in a YAML tree (lists indexed)."""
+    if isinstance(node, dict):
+        yield ".".join(map(str, path)), node
+        for k, v in node.items():
+            yield from walk(v, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from walk(v, (*path, i))
+
+
+def sources(node) -> list[tuple[str, str]]:
+    return [(p, m["src"]) for p, m in walk(node) if "src" in m]
+
+
+def seed_quotes(src: str) -> list[tuple[str, str]]:
+    """Every ``FILE: 「passage」`` in a src string, brackets balanced (passages may nest 「」)."""
+    out = []
+    for m in SEED_QUOTE.finditer(src):
+        j = src.find("「", m.end())
+        if j < 0 or j - m.end() > 6:  # the file name is not followed by a quote
+            continue
+        depth, k = 0, j
+        while k < len(src):
+            depth += {"「": 1, "」": -1}.get(src[k], 0)
+            if depth == 0:
+                break
+            k += 1
+        assert depth == 0, f"unbalanced 「」 in {src!r}"
+        out.append((m.group(1), src[j + 1 : k]))
+    return out
+
+
+def mean_of(spec) -> float:
+    """Central value of a number or a distribution spec (beta/annual_prob/normal mean, lognormal median)."""
+    spec = unwrap(spec)
+    if isinstance(spec, dict):
+        return float(spec["median"] if spec["dist"] == "lognormal" else spec["mean"])
+    return float(spec)
+
+
+# --- sources -----------------------------------------------------------------------------------------
+
+
+def test_baseline_cites_every_seed_article(base):
+    cited = {f for _, s in sources(base) for f in SEED_QUOTE.findall(s)}
+    assert SEED_FILES <= cited, f"seed articles never cited: {sorted(SEED_FILES - cited)}"
+    quoted = {f for _, s in sources(base) for f, _ in seed_quotes(s)}
+    assert SEED_FILES <= quoted, f"seed articles cited but never quoted: {sorted(SEED_FILES - quoted)}"
+
+
+def test_every_actor_issue_has_a_source_and_a_date(base):
+    issues = set(base["issues"])
+    assert len(issues) == 10 and set(base["actors"]) == ACTORS
+    for actor, spec in base["actors"].items():
+        assert set(spec["positions"]) == issues, actor
+        for issue, pos in spec["positions"].items():
+            src = pos.get("src")
+            assert isinstance(src, str) and len(src.strip()) > 20, f"{actor}.{issue}: no src"
+            assert SEED_QUOTE.search(src) or re.search(r"\b(19|20)\d\d\b", src), (
+                f"{actor}.{issue}: src names neither a seed file nor a dated source: {src!r}"
+            )
+            assert isinstance(pos.get("asof"), dt.date), f"{actor}.{issue}: asof missing or not a date"
+
+
+def test_seed_quotes_are_verbatim():
+    if not SEED_DIR.is_dir():
+        pytest.skip(f"seed articles not found at {SEED_DIR} (set NEGSIM_SEEDS)")
+    assert {p.name for p in SEED_DIR.glob("*.txt")} == SEED_FILES
+    texts = {f: (SEED_DIR / f).read_text(encoding="utf-8") for f in SEED_FILES}
+    n = 0
+    for path in [BASELINE, *VARIANTS]:
+        for where, src in sources(load(path)):
+            for f, passage in seed_quotes(src):
+                n += 1
+                assert passage in texts[f], f"{path.name}: {where}: passage not in {f}: 「{passage}」"
+    assert n >= 50
+
+
+def test_no_value_dated_after_the_information_cutoff_without_reason(base):
+    cutoff = base["scenario"]["info_cutoff"]
+    for path in [BASELINE, *VARIANTS]:
+        for where, m in walk(load(path)):
+            asof = m.get("asof")
+            if asof is None:
+                continue
+            assert isinstance(asof, dt.date), f"{path.name}: {where}.asof={asof!r} is not a date"
+            if asof > cutoff:
+                assert where in AFTER_CUTOFF, f"{path.name}: {where} dated {asof}, after cut-off {cutoff}"
+
+
+# --- variants ----------------------------------------------------------------------------------------
+
+
+EXPECTED_VARIANTS = {"us_disengages", "europe_fractures", "russian_fiscal_squeeze", "strong_guarantee",
+                     "front_crumbles", "yearend_deadline"}
+
+
+def test_variant_files_present():
+    assert {p.stem for p in VARIANTS} >= EXPECTED_VARIANTS
+
+
+@pytest.mark.parametrize("path", VARIANTS, ids=lambda p: p.stem)
+def test_variant_is_a_documented_overlay(path, base):
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == SCHEMA_LINE
+    header = []
+    for ln in lines[1:]:
+        if not ln.startswith("#"):
+            break
+        header.append(ln)
+    text = " ".join(header)
+    assert len(header) >= 5 and "Question" in text and "why" in text, f"{path.name}: header comment"
+    data = load(path)
+    assert data["extends"] == "baseline.yaml"
+    assert data["scenario"]["id"] == path.stem
+    assert data["scenario"]["title"].strip()
+    # Only values that change: every overridden path must already exist in the baseline.
+    for where, m in walk({k: v for k, v in data.items() if k not in ("extends", "scenario")}):
+        node = base
+        for key in where.split(".") if where else []:
+            node = node[int(key)] if isinstance(node, list) else node.get(key)
+            assert node is not None, f"{path.name}: {where} is not a baseline path"
+        if isinstance(m, dict) and "dist" not in m and "value" not in m:
+            extra = set(m) - set(unwrap(node) if isinstance(node, dict) else {}) - set(PROVENANCE)
+            assert not extra, f"{path.name}: {where}: keys not in the baseline: {sorted(extra)}"
+    assert any(k not in ("extends", "scenario") for k in data), f"{path.name}: overrides nothing"
+
+
+def test_variant_ids_distinct(base):
+    ids = [load(p)["scenario"]["id"] for p in VARIANTS] + [base["scenario"]["id"]]
+    assert len(ids) == len(set(ids))
+
+
+VARIANT_EXPECTATIONS = {
+    # (variant, dotted path, baseline central value, variant central value), the brief's numbers
+    ("us_disengages", "events.US_AID_CUTOFF.annual_prob", 0.15, 0.5),
+    ("us_disengages", "mediator.walkaway_hazard_per_year_per_F", 0.05, 0.15),
+    ("europe_fractures", "events.EU_UNITY_SHOCK.annual_prob", 0.08, 0.3),
+    ("europe_fractures", "actors.EU.force_capacity_max", 0.62, 0.4),
+    ("russian_fiscal_squeeze", "war.strain_growth_per_year.RU.a", 0.15, 0.3),
+    ("russian_fiscal_squeeze", "events.US_SANCTIONS_ESCALATION.annual_prob", 0.20, 0.4),
+    ("russian_fiscal_squeeze", "events.CN_LIFELINE_CUT.annual_prob", 0.08, 0.2),
+    ("strong_guarantee", "commitment.guarantee_credibility", 0.70, 0.85),
+    ("strong_guarantee", "ratification.US_congress.p_pass", 0.65, 0.8),
+    ("front_crumbles", "war.drift_per_year", 0.10, 0.2),
+    ("front_crumbles", "war.collapse_jump.annual_prob", 0.04, 0.10),
+}
+
+
+def get(d, dotted):
+    for k in dotted.split("."):
+        d = unwrap(d)[k]
+    return d
+
+
+@pytest.mark.parametrize("variant,where,old,new", sorted(VARIANT_EXPECTATIONS))
+def test_variant_overrides_the_stated_value(variant, where, old, new, base):
+    assert mean_of(get(base, where)) == pytest.approx(old)
+    assert mean_of(get(load(SCEN / f"{variant}.yaml"), where)) == pytest.approx(new)
+
+
+def test_directional_overrides(base):
+    """Variants move their knobs in the direction their question says."""
+    us = load(SCEN / "us_disengages.yaml")["mediator"]
+    assert mean_of(us["round_rate_per_week"]) < mean_of(base["mediator"]["round_rate_per_week"])
+    eu = load(SCEN / "europe_fractures.yaml")["events"]["EU_SANCTIONS_RENEWAL"]["branches"]
+    base_br = base["events"]["EU_SANCTIONS_RENEWAL"]["branches"]
+    assert [b["label"] for b in eu] == [b["label"] for b in base_br]
+    assert mean_of(eu[0]["p"]) > mean_of(base_br[0]["p"])
+    assert eu[0]["effect"] == base_br[0]["effect"]  # the list is restated whole: effect unchanged
+    ye = load(SCEN / "yearend_deadline.yaml")["mediator"]
+    bm = base["mediator"]
+    assert mean_of(ye["round_rate_per_week"]) > mean_of(bm["round_rate_per_week"])
+    assert ye["deadlines"]["rate_per_week"] > unwrap(bm["deadlines"])["rate_per_week"]
+    assert ye["deadlines"]["frustration_add"] > unwrap(bm["deadlines"])["frustration_add"]
+    w_new, w_old = ye["text_weights0"]["mean"], bm["text_weights0"]["mean"]
+    assert w_new["UA"] > w_old["UA"] and w_new["EU"] > w_old["EU"]
+    assert sum(w_new.values()) == pytest.approx(1.0)
+
+
+# --- stylised facts: the two named texts ---------------------------------------------------------------
+
+
+def _ideal_and_salience(base, actor):
+    pos = base["actors"][actor]["positions"]
+    issues = list(base["issues"])
+    return (np.array([mean_of(pos[k]["ideal"]) for k in issues]),
+            np.array([mean_of(pos[k]["salience"]) for k in issues]))
+
+
+def weighted_distance(terms: np.ndarray, ideal: np.ndarray, sal: np.ndarray) -> np.ndarray:
+    """Salience-weighted Euclidean distance (memo 1.3 quadratic loss without linkage) along axis -1."""
+    w = sal / sal.sum(axis=-1, keepdims=True)
+    return np.sqrt((w * (terms - ideal) ** 2).sum(axis=-1))
+
+
+@pytest.mark.parametrize("package,nearer,farther", [("plan_28_point", "RU", "UA"),
+                                                     ("framework_20_point", "UA", "RU")])
+def test_named_texts_sit_where_the_record_puts_them(base, package, nearer, farther):
+    terms = np.array([base["packages"][package]["terms"][k] for k in base["issues"]])
+    d = {a: weighted_distance(terms, *_ideal_and_salience(base, a)) for a in (nearer, farther)}
+    assert d[nearer] < d[farther], d
+    # Robust to the stated uncertainty: redraw every ideal and salience from its beta.
+    rng = np.random.default_rng(20251231)
+    n = 4000
+    draws = {}
+    for a in (nearer, farther):
+        pos = base["actors"][a]["positions"]
+        cols = []
+        for field in ("ideal", "salience"):
+            specs = [pos[k][field] for k in base["issues"]]
+            m = np.array([s["mean"] for s in specs])
+            k = np.array([s["kappa"] for s in specs])
+            cols.append(rng.beta(m * k, (1 - m) * k, size=(n, len(specs))))
+        draws[a] = weighted_distance(terms, *cols)
+    assert np.mean(draws[nearer] < draws[farther]) > 0.99
+
+
+def test_package_terms_follow_the_texts(base):
+    """Anchored terms the published texts state outright (memo 1.2 anchors, 2.5 fact rows)."""
+    p28 = base["packages"]["plan_28_point"]["terms"]
+    p20 = base["packages"]["framework_20_point"]["terms"]
+    assert p28["ARMY_CAP"] == 0.67 and p20["ARMY_CAP"] == 0.5  # 600,000 vs 800,000
+    assert p28["NATO"] == 1.0 and p20["NATO"] < 1.0  # constitutional neutrality only in the 28 points
+    assert p28["FORCES"] == 0.0 and p20["FORCES"] > 0.33  # no NATO troops vs a European force
+    assert p28["TERR_CTRL"] == 0.75 and p20["TERR_CTRL"] == 0.5  # Donbas withdrawal vs freeze in place
+    assert p28["TERR_RECOG"] == 0.67 and p20["TERR_RECOG"] < 0.33  # de facto incl. by US vs none
+    assert p20["SEC_GUAR"] == 0.67 > p28["SEC_GUAR"]  # Article-5-like only in the 20 points
+    for name, pkg in base["packages"].items():
+        assert pkg.get("src") and isinstance(pkg.get("asof"), dt.date), name
+
+
+# --- ranges and internal consistency -----------------------------------------------------------------
+
+
+def test_values_in_range(base):
+    for actor, spec in base["actors"].items():
+        assert mean_of(spec["capability"]) > 0, actor
+        for issue, pos in spec["positions"].items():
+            for field in ("ideal", "declared"):
+                assert 0.0 <= mean_of(pos[field]) <= 1.0, (actor, issue, field)
+            assert mean_of(pos["salience"]) > 0, (actor, issue)
+            for field in ("ideal", "salience"):
+                s = pos[field]
+                if isinstance(s, dict):
+                    assert s["dist"] == "beta" and 0 < s["mean"] < 1 and s["kappa"] > 0, (actor, issue, field)
+    for name, pkg in base["packages"].items():
+        assert set(pkg["terms"]) == set(base["issues"]), name
+        assert all(0.0 <= v <= 1.0 for v in pkg["terms"].values()), name
+    for path in [BASELINE, *VARIANTS]:
+        for where, m in walk(load(path)):
+            if m.get("dist") in ("beta", "annual_prob"):
+                assert 0 < m["mean"] < 1 and m["kappa"] > 0, (path.name, where)
+            if m.get("dist") == "lognormal":
+                assert m["median"] > 0 and m["gsd"] >= 1, (path.name, where)
+            if m.get("dist") == "dirichlet":
+                assert sum(m["mean"].values()) == pytest.approx(1.0), (path.name, where)
+            if where.startswith("events.") and "annual_prob" in m and not isinstance(m["annual_prob"], dict):
+                assert 0 <= m["annual_prob"] <= 1, (path.name, where)
+
+
+def test_support_index_consistent(base):
+    """A0 must equal w_US*A_US0 + (1-w_US)*A_EU0 (memo 1.5 P2), or the drift jumps at t = 0."""
+    war, sup = base["war"], base["support"]
+    w = mean_of(war["w_US_in_support"])
+    assert mean_of(war["A0"]) == pytest.approx(w * mean_of(sup["A_US0"]) + (1 - w) * mean_of(sup["A_EU0"]))
+
+
+def test_baseline_orders_capabilities_as_documented(base):
+    cap = {a: mean_of(s["capability"]) for a, s in base["actors"].items()}
+    assert cap["US"] > cap["RU"] > cap["EU"] > cap["CN"] > cap["UA"]
+
+
+# --- through the real loader -------------------------------------------------------------------------
+
+
+def test_all_scenarios_load_with_the_scenario_layer():
+    try:
+        from sim.scenario import load_scenario
+    except ImportError:
+        pytest.skip("sim.scenario.load_scenario not available")
+    ids = set()
+    for path in [BASELINE, *VARIANTS]:
+        sc = load_scenario(path)
+        ids.add(sc.id)
+        if path == BASELINE:
+            for actor in ACTORS:
+                for issue in sc.data["issues"]:
+                    prov = sc.provenance.get(f"actors.{actor}.positions.{issue}")
+                    assert prov and prov.get("src"), (actor, issue)
+        else:
+            assert [Path(f).name for f, _ in sc.files][-1] == "baseline.yaml"
+    assert len(ids) == 1 + len(VARIANTS)
