@@ -29,6 +29,8 @@ RUNS = "runs.parquet"
 SUMMARY = "summary.json"
 MANIFEST = "manifest.json"
 ERRORS = "errors.log"
+#: Permissions of the files written (mkstemp would make them private to the user).
+FILE_MODE = 0o644
 _PART_RE = re.compile(r"^block-(\d{6,})\.parquet$")
 
 
@@ -45,6 +47,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.fchmod(fd, FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -114,6 +117,7 @@ def concatenate_parts(run_dir: Path, n_blocks: int) -> Path:
     run_dir = Path(run_dir)
     out = run_dir / RUNS
     fd, tmp = tempfile.mkstemp(dir=run_dir, prefix=f".{RUNS}.", suffix=".tmp")
+    os.fchmod(fd, FILE_MODE)
     os.close(fd)
     try:
         writer = None

@@ -1,0 +1,165 @@
+"""`negsim run` end to end through a subprocess, with the real scenario and the real model."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = "scenarios/baseline.yaml"
+OUTCOMES = ("comprehensive_deal", "ceasefire", "continued_war", "collapse_escalation")
+
+
+def negsim(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sim", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def run2000(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "run"
+    res = negsim("run", BASELINE, "--runs", "2000", "--seed", "7", "--out", str(out), "--quiet")
+    assert res.returncode == 0, res.stderr
+    return out, res
+
+
+def test_run_writes_the_run_directory(run2000):
+    out, res = run2000
+    assert {"summary.json", "runs.parquet", "manifest.json", "parts"} <= {p.name for p in out.iterdir()}
+    assert f"run directory: {out}" in res.stdout
+    assert "outcomes at 104 weeks (2000 runs = 200 parameter draws x 10 paths, seed 7)" in res.stdout
+    m = json.loads((out / "manifest.json").read_text())
+    got = (m["seed"], m["runs"], m["draws"], m["paths_per_draw"], m["status"])
+    assert got == (7, 2000, 200, 10, "complete")
+    assert m["block_size"] == 250 and m["scenario"] == "baseline"
+    assert m["scenario_files"][0][0].endswith("baseline.yaml") and len(m["scenario_files"][0][1]) == 64
+    assert "--runs 2000 --seed 7" in m["command_line"] and m["packages"]["numpy"] == np.__version__
+    assert m["started"] <= m["ended"]
+    df = pq.read_table(out / "runs.parquet").to_pandas()
+    assert len(df) == 2000 and df["replicate"].tolist() == list(range(2000))
+    for h in (26, 52, 104):
+        assert set(df[f"outcome_w{h}"]) <= set(OUTCOMES)
+    assert {"weeks_to_agreement", "agreement_type", "settle_TERR_CTRL", "param.war.drift_per_year"} <= set(df)
+    # parameters are per draw: constant along the paths of a draw, different across draws
+    per_draw = df.groupby("draw")["param.war.drift_per_year"].nunique()
+    assert (per_draw == 1).all() and df["param.war.drift_per_year"].nunique() == 200
+
+
+def test_summary_invariants(run2000):
+    out, _ = run2000
+    s = json.loads((out / "summary.json").read_text())
+    assert (s["scenario"], s["runs"], s["seed"], s["horizon_weeks"]) == ("baseline", 2000, 7, 104)
+    assert set(s["by_horizon"]) == {"26", "52", "104"}
+    assert s["outcomes"] == s["by_horizon"]["104"]["outcomes"]
+    for h in s["by_horizon"].values():
+        o = h["outcomes"]
+        assert list(o) == list(OUTCOMES)
+        assert sum(v["p"] for v in o.values()) == pytest.approx(1.0, abs=1e-9)
+        for v in o.values():
+            assert 0 <= v["lo"] <= v["mc_lo"] <= v["p"] <= v["mc_hi"] <= v["hi"] <= 1
+            assert v["p10"] <= v["p50"] <= v["p90"] and v["se"] >= 0
+    df = pq.read_table(out / "runs.parquet").to_pandas()
+    # the summary agrees with runs.parquet
+    for name, v in s["outcomes"].items():
+        assert v["p"] == pytest.approx((df["outcome_w104"] == name).mean())
+    assert s["n_agreements"] == int((df["weeks_to_agreement"] <= 104).sum())
+    t = s["time_to_agreement_weeks"]
+    w = np.sort(df["weeks_to_agreement"].fillna(np.inf).to_numpy())
+    med = w[int(np.ceil(0.5 * len(w))) - 1]
+    assert t["median"] == (None if not np.isfinite(med) else pytest.approx(med))
+    assert set(s["issues"]) == {c.removeprefix("settle_") for c in df if c.startswith("settle_")}
+
+
+def test_same_seed_same_bytes_across_workers_and_dask(run2000, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    ref, _ = run2000
+    one = tmp_path / "w1"
+    res = negsim("run", BASELINE, "--runs", "2000", "--seed", "7", "--workers", "1", "--out", str(one),
+                 "--quiet")
+    assert res.returncode == 0, res.stderr
+    assert (one / "runs.parquet").read_bytes() == (ref / "runs.parquet").read_bytes()
+    with distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1, host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        dk = tmp_path / "dask"
+        res = negsim("run", BASELINE, "--runs", "2000", "--seed", "7", "--scheduler",
+                     cluster.scheduler_address, "--out", str(dk), "--quiet")
+    assert res.returncode == 0, res.stderr
+    assert (dk / "runs.parquet").read_bytes() == (ref / "runs.parquet").read_bytes()
+    assert json.loads((dk / "manifest.json").read_text())["executor"] == "dask"
+
+
+def test_different_seed_different_results(run2000, tmp_path):
+    ref, _ = run2000
+    out = tmp_path / "s8"
+    res = negsim("run", BASELINE, "--runs", "2000", "--seed", "8", "--out", str(out), "--quiet")
+    assert res.returncode == 0, res.stderr
+    a = pq.read_table(ref / "runs.parquet").to_pandas()
+    b = pq.read_table(out / "runs.parquet").to_pandas()
+    assert not a["param.war.drift_per_year"].equals(b["param.war.drift_per_year"])
+    assert not a["outcome_w104"].equals(b["outcome_w104"])
+
+
+def test_block_size_one(tmp_path):
+    out = tmp_path / "b1"
+    res = negsim("run", BASELINE, "--runs", "6", "--paths-per-draw", "2", "--block-size", "1",
+                 "--workers", "1", "--out", str(out), "--quiet")
+    assert res.returncode == 0, res.stderr
+    assert len(list((out / "parts").glob("block-*.parquet"))) == 6
+    assert len(pq.read_table(out / "runs.parquet")) == 6
+
+
+def test_refuses_a_non_empty_directory(tmp_path):
+    (tmp_path / "old.txt").write_text("keep me")
+    res = negsim("run", BASELINE, "--runs", "10", "--out", str(tmp_path))
+    assert res.returncode == 2
+    assert res.stderr.strip() == (f"{tmp_path}: directory exists and is not empty; use --force to overwrite "
+                                  f"it or --resume to complete an interrupted run")
+    assert "Traceback" not in res.stderr and (tmp_path / "old.txt").read_text() == "keep me"
+
+
+@pytest.mark.parametrize(("args", "msg"), [
+    (["--runs", "0"], "--runs must be a positive integer (got 0)"),
+    (["--runs", "100", "--draws", "7"], "--runs 100 is not a multiple of --draws 7"),
+    (["--resume", "--out", "/nonexistent/negsim-run"],
+     "/nonexistent/negsim-run: nothing to resume (no manifest.json)"),
+])
+def test_option_errors(args, msg):
+    res = negsim("run", BASELINE, *args)
+    assert res.returncode == 2 and res.stderr.strip() == msg and "Traceback" not in res.stderr
+
+
+@pytest.mark.slow
+def test_sigint_then_resume_equals_uninterrupted(tmp_path):
+    """Ctrl-C half-way through a 2-worker run of the real model, then --resume: same bytes as a clean run."""
+    args = ["--runs", "8000", "--seed", "11", "--block-size", "200", "--quiet"]
+    out = tmp_path / "int"
+    cmd = [sys.executable, "-m", "sim", "run", BASELINE, *args, "--workers", "2", "--out", str(out)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        parts = list((out / "parts").glob("block-*.parquet")) if (out / "parts").is_dir() else []
+        if len(parts) >= 15:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    done = len(list((out / "parts").glob("block-*.parquet")))
+    assert 15 <= done < 40
+    assert (f"interrupted: {done} of 40 blocks done; resume with: negsim run {BASELINE} --runs 8000 "
+            f"--seed 11 --paths-per-draw 20 --block-size 200 --resume --out {out}") in err
+    res = negsim("run", BASELINE, *args, "--resume", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    clean = tmp_path / "clean"
+    res = negsim("run", BASELINE, *args, "--out", str(clean))
+    assert res.returncode == 0, res.stderr
+    assert (out / "runs.parquet").read_bytes() == (clean / "runs.parquet").read_bytes()
+    assert (out / "summary.json").read_text() == (clean / "summary.json").read_text()
