@@ -36,7 +36,7 @@ def toy_scenario() -> SimpleNamespace:
         id="toy", path=Path("toy.yaml"), files=[("toy.yaml", "0" * 64)],
         data={"scenario": {"horizon_weeks": 104, "reporting_horizons_weeks": [26, 52, 104]},
               "issues": {"TERR": {}, "NATO": {}}},
-        provenance={},
+        provenance={}, uncertain={"war.rate": {"dist": "uniform"}},
     )
 
 
