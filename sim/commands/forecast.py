@@ -1,18 +1,72 @@
-"""`negsim forecast`: placeholder until its issue lands (the owning helper replaces this module)."""
+"""`negsim forecast DATA.csv --engine E`: run a classic bargaining engine on spatial bargaining cases.
+
+Input: the long CSV format ``case,dimension,actor,capability,position,salience`` (``validation/README.md``).
+Output: ``case,dimension,prediction`` (stdout, or ``--out``), and with ``--history`` the positions of every
+actor in every round, ``case,dimension,round,actor,position`` (round 0 = the inputs).
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
-from sim.errors import UserError
+ENGINE_CHOICES = ("compromise", "nash", "bdm_scholz", "ktab_smp")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the subcommand."""
-    p = sub.add_parser("forecast", help="(not built yet)", description="Not built yet.")
+    p = sub.add_parser(
+        "forecast",
+        help="run a classic bargaining engine (compromise, nash, bdm_scholz, ktab_smp) on cases in a CSV",
+        description="Run a classic bargaining engine on spatial bargaining cases given as a long CSV "
+        "(case,dimension,actor,capability,position,salience). Prints case,dimension,prediction.",
+    )
+    p.add_argument("data", metavar="DATA.csv", help="cases in the long CSV format")
+    p.add_argument("--engine", required=True, choices=ENGINE_CHOICES, help="which engine to run")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        metavar="N",
+        help="bdm_scholz: number of rounds (default 10); ktab_smp: maximum turns (default 100, KTAB's "
+        "2%% stopping rule still applies); ignored by compromise and nash",
+    )
+    p.add_argument(
+        "--scale",
+        type=float,
+        nargs=2,
+        default=None,
+        metavar=("LO", "HI"),
+        help="ends of the issue scale (default 0 100 when all positions lie in [0, 100], else each "
+        "case's range); used by ktab_smp and nash",
+    )
+    p.add_argument("--out", metavar="PRED.csv", default=None, help="write predictions here, not stdout")
+    p.add_argument("--history", metavar="HIST.csv", default=None, help="write the position history here")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=main)
 
 
 def main(args: argparse.Namespace) -> int:
-    """Refuse clearly: this command is not built yet."""
-    raise UserError("negsim forecast: not built yet")
+    """Read the cases, run the engine over them, write predictions (and history)."""
+    from sim.casework import history_frame, predictions_frame, read_cases, run_cases
+    from sim.errors import UserError
+
+    if args.rounds is not None and args.rounds < 0:
+        raise UserError(f"--rounds: {args.rounds} is negative (expected a number of rounds >= 0)")
+    if args.scale is not None and not args.scale[1] > args.scale[0]:
+        raise UserError(f"--scale: {args.scale[0]:g} {args.scale[1]:g} is empty (expected LO < HI)")
+    cases = read_cases(args.data)
+    results = run_cases(
+        cases, args.engine, args.rounds, tuple(args.scale) if args.scale else None, progress=not args.quiet
+    )
+    pred = predictions_frame(results)
+    if args.out:
+        pred.to_csv(args.out, index=False, float_format="%.6f")
+        print(f"{args.out}: {len(pred)} predictions ({args.engine})", file=sys.stderr)
+    else:
+        pred.to_csv(sys.stdout, index=False, float_format="%.6f")
+    if args.history:
+        hist = history_frame(results)
+        hist.to_csv(args.history, index=False, float_format="%.6f")
+        print(f"{args.history}: {len(hist)} rows", file=sys.stderr)
+    return 0

@@ -1,18 +1,52 @@
-"""`negsim validate-engines`: placeholder until its issue lands (the owning helper replaces this module)."""
+"""`negsim validate-engines`: score every engine against real EU outcomes (DEU III) and write the page.
+
+Runs ``compromise``, ``nash``, ``bdm_scholz`` and ``ktab_smp`` on ``deu3/deu3_train.csv``, scores them
+against ``deu3_train_outcomes.csv`` next to the simple baselines, fits calibrated variants on one half of
+the cases and scores them on the other, and writes ``docs/validation.md``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
-from sim.errors import UserError
+DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "validation"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the subcommand."""
-    p = sub.add_parser("validate-engines", help="(not built yet)", description="Not built yet.")
+    p = sub.add_parser(
+        "validate-engines",
+        help="score the bargaining engines against real EU outcomes (DEU III) and write docs/validation.md",
+        description="Score every engine and the simple baselines on DEU III against the real outcomes, "
+        "test calibrated variants out of sample, and write a Markdown page with the tables.",
+    )
+    p.add_argument(
+        "--data",
+        metavar="DIR",
+        default=str(DEFAULT_DATA),
+        help="validation folder holding deu3/ (default: ../shared/validation next to the project)",
+    )
+    p.add_argument("--out", metavar="FILE", default="docs/validation.md", help="Markdown page to write")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(handler=main)
 
 
 def main(args: argparse.Namespace) -> int:
-    """Refuse clearly: this command is not built yet."""
-    raise UserError("negsim validate-engines: not built yet")
+    """Run the harness, write the page, print the headline table."""
+    from sim.casework.validation import render_markdown, validate_engines
+
+    rep = validate_engines(args.data, progress=not args.quiet)
+    data_arg = "" if Path(args.data).resolve() == DEFAULT_DATA.resolve() else f" --data {args.data}"
+    command = f"negsim validate-engines{data_arg} --out {args.out}"
+    text = render_markdown(rep, command)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    for name, s in {**rep.engines, **rep.baselines}.items():
+        print(f"{name:40s} MAE {s['mae']:6.2f}  median {s['median']:6.2f}")
+    for name, s in rep.pooled.items():
+        print(f"out of sample, {name:26s} MAE {s['mae']:6.2f}")
+    print(f"{out}: written", file=sys.stderr)
+    return 0
