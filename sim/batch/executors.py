@@ -12,7 +12,7 @@ import multiprocessing
 import signal
 import uuid
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Protocol
 
 from sim.batch.block import BlockFunction, BlockTask, execute_block
@@ -75,14 +75,28 @@ class ProcessExecutor:
                                         initializer=_ignore_sigint)
 
     def run(self, tasks: Iterable[BlockTask], block_fn: BlockFunction | None) -> Iterator[Outcome]:
-        """Submit every task, yield results as they complete."""
-        futures = {self.pool.submit(execute_block, t, block_fn): t for t in tasks}
-        for fut in as_completed(futures):
-            try:
-                result: bytes | BaseException = fut.result()
-            except Exception as err:  # noqa: BLE001
-                result = err
-            yield futures[fut], result
+        """Keep ``2 * workers`` blocks in flight (memory flat in the run size), yield results as they end."""
+        pending = iter(tasks)
+        futures: dict = {}
+
+        def top_up() -> None:
+            while len(futures) < 2 * self.workers:
+                t = next(pending, None)
+                if t is None:
+                    return
+                futures[self.pool.submit(execute_block, t, block_fn)] = t
+
+        top_up()
+        while futures:
+            done, _ = wait(futures, return_when=FIRST_COMPLETED)
+            for fut in sorted(done, key=lambda f: futures[f].index):
+                task = futures.pop(fut)
+                try:
+                    result: bytes | BaseException = fut.result()
+                except Exception as err:  # noqa: BLE001
+                    result = err
+                yield task, result
+            top_up()
 
     def close(self, cancel: bool = False) -> None:
         """Shut the pool down; with ``cancel`` terminate the workers instead of waiting for them."""
@@ -102,7 +116,8 @@ class DaskExecutor:
     """Send blocks to a Dask distributed scheduler (``--scheduler tcp://host:8786``).
 
     Workers need negsim importable. Results (Parquet bytes) come back to this process, which writes the
-    run directory, so workers need no shared filesystem.
+    run directory, so workers need no shared filesystem. About two blocks per worker thread are in flight
+    at a time, so the client's memory does not grow with the run.
     """
 
     name = "dask"
@@ -122,18 +137,33 @@ class DaskExecutor:
         from dask.distributed import as_completed as dask_as_completed
 
         token = uuid.uuid4().hex[:8]
-        by_key = {}
-        for t in tasks:
+        by_key: dict[str, BlockTask] = {}
+        pending = iter(tasks)
+        window = 2 * max(1, sum(self.client.nthreads().values())) + 2
+
+        def submit_next():
+            t = next(pending, None)
+            if t is None:
+                return None
             key = f"negsim-block-{t.index:06d}-{token}"
             by_key[key] = t
-            self.futures.append(self.client.submit(execute_block, t, block_fn, key=key, pure=False))
-        for fut in dask_as_completed(self.futures, loop=self.client.loop):
+            fut = self.client.submit(execute_block, t, block_fn, key=key, pure=False)
+            self.futures.append(fut)
+            return fut
+
+        first = [f for f in (submit_next() for _ in range(window)) if f is not None]
+        stream = dask_as_completed(first, loop=self.client.loop)
+        for fut in stream:
             try:
                 result: bytes | BaseException = fut.result()
             except Exception as err:  # noqa: BLE001
                 result = err
-            yield by_key[fut.key], result
+            yield by_key.pop(fut.key), result
+            self.futures.remove(fut)
             fut.release()
+            nxt = submit_next()
+            if nxt is not None:
+                stream.add(nxt)
 
     def close(self, cancel: bool = False) -> None:
         """Cancel pending blocks if asked, then disconnect (the cluster itself keeps running)."""
