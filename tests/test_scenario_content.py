@@ -278,6 +278,33 @@ def test_named_texts_sit_where_the_record_puts_them(base, package, nearer, farth
     assert np.mean(draws[nearer] < draws[farther]) > 0.99
 
 
+def quadratic_utility(base, actor: str, X: np.ndarray) -> float:
+    """Memo 1.3 quadratic utility with linkage, at central values.
+
+    U = -(X-x)' A (X-x) with A = diag(s~) - 1/2 sum_ab kappa_ab sqrt(s~a s~b) (e_a e_b' + e_b e_a').
+    """
+    issues = list(base["issues"])
+    x, s = _ideal_and_salience(base, actor)
+    s = s / s.sum()
+    A = np.diag(s)
+    for link in base["actors"][actor]["linkage"]:
+        a, b = issues.index(link["a"]), issues.index(link["b"])
+        off = 0.5 * mean_of(link["kappa"]) * np.sqrt(s[a] * s[b])
+        A[a, b] -= off
+        A[b, a] -= off
+    assert np.linalg.eigvalsh(A).min() > 0, f"{actor}: linkage makes A indefinite (memo 1.3 validation rule)"
+    d = X - x
+    return float(-d @ A @ d)
+
+
+def test_each_belligerent_prefers_its_own_text_with_linkage(base):
+    """The deadlock of Dec 2025 (memo 0, 5.1): Russia prefers the 28 points, Ukraine the 20 points."""
+    X = {p: np.array([base["packages"][p]["terms"][k] for k in base["issues"]]) for p in base["packages"]}
+    p28, p20 = X["plan_28_point"], X["framework_20_point"]
+    assert quadratic_utility(base, "RU", p28) > quadratic_utility(base, "RU", p20)
+    assert quadratic_utility(base, "UA", p20) > quadratic_utility(base, "UA", p28)
+
+
 def test_package_terms_follow_the_texts(base):
     """Anchored terms the published texts state outright (memo 1.2 anchors, 2.5 fact rows)."""
     p28 = base["packages"]["plan_28_point"]["terms"]
