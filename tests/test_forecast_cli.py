@@ -1,0 +1,101 @@
+"""`negsim forecast` through a subprocess: every engine, --rounds, --out, --history, errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CSV = """case,dimension,actor,capability,position,salience
+t1,x,A,0.5,0,0.9
+t1,x,B,0.3,60,0.5
+t1,x,C,0.2,100,0.8
+k2,p,A,100,30,0.3
+k2,q,A,100,20,0.6
+k2,p,B,60,45,0.5
+k2,q,B,60,65,0.4
+k2,p,C,35,80,0.2
+k2,q,C,35,15,0.7
+k2,p,D,20,60,0.4
+k2,q,D,20,50,0.5
+"""
+
+
+def negsim(*args, cwd=ROOT):
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture
+def data(tmp_path):
+    p = tmp_path / "cases.csv"
+    p.write_text(CSV)
+    return p
+
+
+def test_compromise_to_stdout_is_the_weighted_mean(data):
+    r = negsim("forecast", data, "--engine", "compromise", "--quiet")
+    assert r.returncode == 0, r.stderr
+    pred = pd.read_csv(StringIO(r.stdout))
+    assert list(pred.columns) == ["case", "dimension", "prediction"]
+    t1 = pred[pred.case == "t1"].prediction.item()
+    assert t1 == pytest.approx(100 * 0.25 / 0.76, abs=1e-6)  # memo T1: 0.328947 on the unit scale
+    assert len(pred) == 3  # t1/x, k2/p, k2/q
+
+
+def test_bdm_history_round_zero_is_the_input_and_rounds_reach_the_engine(data, tmp_path):
+    out, hist = tmp_path / "pred.csv", tmp_path / "hist.csv"
+    r = negsim("forecast", data, "--engine", "bdm_scholz", "--rounds", "3", "--out", out, "--history", hist)
+    assert r.returncode == 0, r.stderr
+    h = pd.read_csv(hist)
+    assert list(h.columns) == ["case", "dimension", "round", "actor", "position"]
+    assert sorted(h["round"].unique()) == [0, 1, 2, 3]
+    inputs = pd.read_csv(data)
+    r0 = h[h["round"] == 0].merge(inputs, on=["case", "dimension", "actor"], suffixes=("", "_in"))
+    assert len(r0) == len(inputs)
+    np.testing.assert_array_equal(r0["position"], r0["position_in"])
+    # the prediction is the c x s weighted mean of the last round's positions
+    last = h[h["round"] == 3].merge(inputs, on=["case", "dimension", "actor"], suffixes=("", "_in"))
+    pred = pd.read_csv(out).set_index(["case", "dimension"])["prediction"]
+    for (case, dim), g in last.groupby(["case", "dimension"]):
+        w = g.capability * g.salience
+        assert pred[(case, dim)] == pytest.approx((w * g.position).sum() / w.sum(), abs=1e-5)
+
+
+def test_ktab_and_nash_run_on_multidimensional_cases(data, tmp_path):
+    hist = tmp_path / "hist.csv"
+    r = negsim("forecast", data, "--engine", "ktab_smp", "--rounds", "2", "--history", hist, "--quiet")
+    assert r.returncode == 0, r.stderr
+    h = pd.read_csv(hist)
+    assert h.groupby("case")["round"].max().to_dict() == {"k2": 2, "t1": 2}
+    pred = pd.read_csv(StringIO(r.stdout)).set_index(["case", "dimension"])["prediction"]
+    # the most probable position is some actor's position at the last turn
+    last = h[(h["case"] == "k2") & (h["round"] == 2)].pivot(
+        index="actor", columns="dimension", values="position"
+    )
+    assert np.any(
+        np.all(np.isclose(last[["p", "q"]].to_numpy(), [pred[("k2", "p")], pred[("k2", "q")]]), axis=1)
+    )
+    r = negsim("forecast", data, "--engine", "nash", "--quiet")
+    assert r.returncode == 0, r.stderr
+    nash = pd.read_csv(StringIO(r.stdout))
+    assert nash.prediction.between(0, 100).all()
+
+
+def test_errors_exit_2_without_traceback(data, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(CSV.replace("t1,x,B,0.3,60,0.5", "t1,x,B,0.3,sixty,0.5"))
+    r = negsim("forecast", bad, "--engine", "compromise")
+    assert r.returncode == 2
+    assert r.stderr.strip() == f"{bad}:3: position: 'sixty' is not a number"
+    r = negsim("forecast", data, "--engine", "bdm_scholz", "--rounds", "-1")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip() == "--rounds: -1 is negative (expected a number of rounds >= 0)"
