@@ -35,6 +35,7 @@ def test_run_writes_the_run_directory(run2000):
     out, res = run2000
     assert {"summary.json", "runs.parquet", "manifest.json", "parts"} <= {p.name for p in out.iterdir()}
     assert f"run directory: {out}" in res.stdout
+    assert res.stderr == ""                                                   # --quiet: no progress bar
     assert "outcomes at 104 weeks (2000 runs = 200 parameter draws x 10 paths, seed 7)" in res.stdout
     m = json.loads((out / "manifest.json").read_text())
     got = (m["seed"], m["runs"], m["draws"], m["paths_per_draw"], m["status"])
@@ -110,8 +111,9 @@ def test_different_seed_different_results(run2000, tmp_path):
 def test_block_size_one(tmp_path):
     out = tmp_path / "b1"
     res = negsim("run", BASELINE, "--runs", "6", "--paths-per-draw", "2", "--block-size", "1",
-                 "--workers", "1", "--out", str(out), "--quiet")
+                 "--workers", "1", "--out", str(out))
     assert res.returncode == 0, res.stderr
+    assert "baseline: blocks 6/6" in res.stderr and "rep" in res.stderr       # the progress bar
     assert len(list((out / "parts").glob("block-*.parquet"))) == 6
     assert len(pq.read_table(out / "runs.parquet")) == 6
 
