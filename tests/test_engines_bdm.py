@@ -152,3 +152,15 @@ def test_as_printed_mode_is_a_different_model():
     assert np.all(ps[off] < p[off] + 1e-12)
     with pytest.raises(ValueError, match="unknown mode"):
         bdm.prob_success(x, c, s, mode="other")
+
+
+@needs_data
+def test_q_below_one_runs_vectorised_and_changes_the_dynamics(ec):
+    d, ref, _ = ec
+    x = np.stack([d.position.to_numpy()] * 2)
+    res = bdm.simulate(x, d.capability.to_numpy(), d.salience.to_numpy(), rounds=4, q=0.5)
+    assert res.positions.shape == (5, 2, 10) and np.isfinite(res.positions).all()
+    assert_allclose(res.positions[:, 0], res.positions[:, 1])
+    # positions stay within the initial range (every move goes to or toward another actor)
+    assert res.positions.min() >= 4.0 and res.positions.max() <= 10.0
+    assert not np.allclose(res.positions[:, 0], ref[:5])

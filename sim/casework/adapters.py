@@ -84,7 +84,7 @@ def nash_1d(x: np.ndarray, c: np.ndarray, s: np.ndarray, lo: float, hi: float) -
     xu = (x - lo) / span
     keep = (s > 0) & (c > 0)
     if not keep.any():
-        return _weighted_mean(x, c, np.ones_like(c))
+        return _weighted_mean(x, c, s)
     xu, cw, sw = xu[keep], c[keep], s[keep]
     far = np.maximum(xu, 1.0 - xu)
     a = sw[:, None, None]

@@ -10,6 +10,6 @@ Every function here is array-in, array-out; nothing imports Mesa or YAML or does
 
 from __future__ import annotations
 
-from sim.engines import bdm_scholz, ktab_smp
+from sim.engines import bdm_scholz, compromise, ktab_smp, nash
 
-__all__ = ["bdm_scholz", "ktab_smp"]
+__all__ = ["bdm_scholz", "compromise", "ktab_smp", "nash"]
