@@ -99,3 +99,34 @@ def test_errors_exit_2_without_traceback(data, tmp_path):
     r = negsim("forecast", data, "--engine", "bdm_scholz", "--rounds", "-1")
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.strip() == "--rounds: -1 is negative (expected a number of rounds >= 0)"
+
+
+def test_scale_reaches_the_nash_engine(data):
+    base = pd.read_csv(StringIO(negsim("forecast", data, "--engine", "nash", "--quiet").stdout))
+    wide = negsim("forecast", data, "--engine", "nash", "--scale", "-100", "200", "--quiet")
+    assert wide.returncode == 0, wide.stderr
+    wide = pd.read_csv(StringIO(wide.stdout))
+    # a wider scale moves every disagreement point, so the Nash solution moves
+    assert not np.allclose(base.prediction, wide.prediction, atol=1e-3)
+    r = negsim("forecast", data, "--engine", "nash", "--scale", "5", "5")
+    assert r.returncode == 2 and r.stderr.strip() == "--scale: 5 5 is empty (expected LO < HI)"
+
+
+VALIDATION = ROOT.parent / "shared" / "validation"
+
+
+@pytest.mark.skipif(not (VALIDATION / "deu3").is_dir(), reason=f"{VALIDATION} is absent")
+def test_validate_engines_cli_writes_the_page(tmp_path):
+    page = tmp_path / "v.md"
+    r = negsim("validate-engines", "--data", VALIDATION, "--engines", "compromise", "--out", page, "--quiet")
+    assert r.returncode == 0, r.stderr
+    text = page.read_text()
+    assert f"negsim validate-engines --engines compromise --out {page}" in text
+    assert "| `compromise` engine (c × s weighted mean) | 195 | 23.25 |" in text
+    assert "compromise" in r.stdout and "23.25" in r.stdout
+    r = negsim("validate-engines", "--data", tmp_path, "--out", page)
+    assert r.returncode == 2
+    assert (
+        r.stderr.strip()
+        == f"{tmp_path}/deu3/deu3_train.csv: no such file (expected the validation folder, see --data)"
+    )

@@ -29,6 +29,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="validation folder holding deu3/ (default: ../shared/validation next to the project)",
     )
     p.add_argument("--out", metavar="FILE", default="docs/validation.md", help="Markdown page to write")
+    p.add_argument(
+        "--engines",
+        nargs="+",
+        choices=("compromise", "nash", "bdm_scholz", "ktab_smp"),
+        default=["compromise", "nash", "bdm_scholz", "ktab_smp"],
+        metavar="ENGINE",
+        help="engines to score (default: all four: compromise nash bdm_scholz ktab_smp)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(handler=main)
 
@@ -37,9 +45,11 @@ def main(args: argparse.Namespace) -> int:
     """Run the harness, write the page, print the headline table."""
     from sim.casework.validation import render_markdown, validate_engines
 
-    rep = validate_engines(args.data, progress=not args.quiet)
+    rep = validate_engines(args.data, engines=tuple(args.engines), progress=not args.quiet)
     data_arg = "" if Path(args.data).resolve() == DEFAULT_DATA.resolve() else f" --data {args.data}"
-    command = f"negsim validate-engines{data_arg} --out {args.out}"
+    all_engines = len(set(args.engines)) == 4
+    eng_arg = "" if all_engines else " --engines " + " ".join(args.engines)
+    command = f"negsim validate-engines{data_arg}{eng_arg} --out {args.out}"
     text = render_markdown(rep, command)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
