@@ -160,8 +160,9 @@ def _translate(e: dict, data: dict, where: Located) -> list[Problem]:
         return [where.problem((*path, *sub), msg, key=bool(sub) and "undefined" in msg)
                 for sub, msg in ctx["problems"]]
     if kind == "missing":
-        return [where.problem(path, "required key is missing (expected a value here; see "
-                              "scenarios/baseline.yaml)")]
+        loc = where.at(path[:-1], key=True)
+        return [Problem(loc.file, loc.line, dotted(path), "required key is missing (expected a value here; "
+                        "see scenarios/baseline.yaml)")]
     if kind == "extra_forbidden":
         allowed = allowed_keys(path[:-1], data)
         hint = did_you_mean(path[-1], allowed) if allowed else ""
@@ -403,9 +404,9 @@ def _check_linkage(data: dict, where: Located) -> list[Problem]:
                 m[ib, ia] -= k / 2
             low = float(np.linalg.eigvalsh(m).min())
             if low <= 0:
-                out.append(where.problem(("actors", actor, "linkage"), f"at the central kappa values the "
-                                         f"preference matrix is not positive definite (least eigenvalue of "
-                                         f"the normalised matrix {low:.3g}; expected > 0, memo 1.3)"))
+                msg = (f"at the central kappa values the preference matrix is not positive definite (least "
+                       f"eigenvalue of the normalised matrix {low:.3g}; expected > 0, memo 1.3)")
+                out.append(where.problem(("actors", actor, "linkage"), msg, key=True))
     return out
 
 

@@ -185,11 +185,11 @@ class _Converter:
     def convert(self, node: Node, path: Path, depth: int) -> object:
         self.count += 1
         if self.count > MAX_NODES:
-            self.problem(node, path, f"more than {MAX_NODES} values after expanding aliases "
+            self.problem(node, path[:1], f"more than {MAX_NODES} values after expanding aliases "
                          "(expected a scenario, not an alias bomb)")
             raise _Abort
         if depth > MAX_DEPTH:
-            self.problem(node, path, f"nesting deeper than {MAX_DEPTH} levels (expected a scenario, "
+            self.problem(node, path[:1], f"nesting deeper than {MAX_DEPTH} levels (expected a scenario, "
                          "not a recursive alias)")
             raise _Abort
         self.doc.locs[path] = self.loc(node)
