@@ -172,7 +172,7 @@ def test_summary_reads_one_part_at_a_time(monkeypatch, tmp_path):
 
 def test_plan_defaults_and_layout():
     assert default_paths_per_draw(2000) == 10 and default_paths_per_draw(100_000) == 20
-    assert default_paths_per_draw(50) == 1
+    assert default_paths_per_draw(50) == 10 and make_plan(1, runs=50).n_draws == 5
     p = make_plan(1, runs=2000)
     assert (p.n_draws, p.paths_per_draw, p.runs) == (200, 10, 2000)
     assert p.block_size % p.paths_per_draw == 0 and p.n_blocks >= 8

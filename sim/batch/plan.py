@@ -20,6 +20,9 @@ from sim.errors import UserError
 PATHS_PER_DRAW = 20
 #: Minimum number of parameter draws the defaults aim for (memo §4.5: >= 200 outer draws).
 MIN_DRAWS = 200
+#: Fewest paths per draw the defaults use: below this a per-draw probability is too coarse (0, 1/P, ...)
+#: for the spread across draws to mean anything.
+MIN_PATHS_PER_DRAW = 10
 #: Replicates per block the defaults aim for (measured in docs/performance.md: large enough that the
 #: per-block overhead is negligible, small enough that memory stays well under 1 GB per worker).
 TARGET_BLOCK_REPLICATES = 4000
@@ -30,13 +33,15 @@ MIN_BLOCKS = 8
 def default_paths_per_draw(runs: int) -> int:
     """Paths per parameter draw when the user gives none.
 
-    ``P = clamp(runs // 200, 1, 20)``. Twenty paths per draw keep the binomial noise of a per-draw
-    probability (sd <= 0.11) from swamping the spread across draws that ``lo``/``hi`` report, while small
-    runs still get the >= 200 outer draws the memo asks for (§4.5): 2,000 runs give 200 draws of 10 paths,
-    4,000 and more give ``runs / 20`` draws of 20 paths. For a fixed budget more draws always lower the
-    variance of the pooled probability, so ``P`` never grows beyond what the interval needs.
+    ``P = clamp(runs // 200, 10, 20)``. ``lo``/``hi`` are quantiles of per-draw probabilities, each
+    estimated from ``P`` paths, so its binomial noise (sd up to ``0.5 / sqrt(P)``) widens the reported
+    spread: with ``P = 1`` every per-draw probability is 0 or 1 and the interval is [0, 1], useless. Ten
+    paths is the floor (sd <= 0.16), twenty the target (sd <= 0.11); between, the memo's >= 200 outer
+    draws (§4.5) decide: 2,000 runs give 200 draws of 10 paths, 4,000 and more give ``runs / 20`` draws
+    of 20 paths. For a fixed budget more draws always lower the variance of the pooled probability, so
+    ``P`` never grows beyond what the interval needs.
     """
-    return max(1, min(PATHS_PER_DRAW, runs // MIN_DRAWS))
+    return max(MIN_PATHS_PER_DRAW, min(PATHS_PER_DRAW, runs // MIN_DRAWS))
 
 
 def default_block_size(n_draws: int, paths_per_draw: int) -> int:

@@ -19,7 +19,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--draws", type=int, default=None, metavar="D",
                    help="number of parameter draws (alternative to --runs; default: runs / paths per draw)")
     p.add_argument("--paths-per-draw", type=int, default=None, metavar="P",
-                   help="aleatory paths per parameter draw (default: runs/200 clamped to 1..20)")
+                   help="aleatory paths per parameter draw (default: runs/200 clamped to 10..20)")
     p.add_argument("--seed", type=int, default=1, metavar="S", help="root seed (default 1)")
     p.add_argument("--workers", type=int, default=None, metavar="W",
                    help="local worker processes (default: number of cores; 1 = in this process)")
