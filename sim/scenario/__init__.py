@@ -13,9 +13,21 @@ Modules: :mod:`~sim.scenario.yamlsource` (safe YAML with lines), :mod:`~sim.scen
 (cross-block rules, error translation), :mod:`~sim.scenario.loader`, :mod:`~sim.scenario.sampling`.
 """
 
+from typing import Any
+
 from sim.scenario.loader import Scenario, load_scenario, resolved_for_manifest
 from sim.scenario.problems import Problem, ScenarioError
-from sim.scenario.sampling import expected_columns, materialise, sample_parameters
+
+_LAZY = {"expected_columns", "materialise", "sample_parameters"}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the sampling functions on first use (pandas and scipy are slow; `validate` needs neither)."""
+    if name in _LAZY:
+        from sim.scenario import sampling
+
+        return getattr(sampling, name)
+    raise AttributeError(f"module 'sim.scenario' has no attribute {name!r}")
 
 __all__ = [
     "Problem",

@@ -32,7 +32,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from sim.scenario.problems import did_you_mean
 
@@ -52,6 +51,16 @@ DISTS = tuple(PARAMS)
 SUM_TOL = 1e-6
 
 Issue = tuple[tuple[str, ...], str]  # (sub-path inside the spec, message)
+
+
+def _stats():  # scipy.stats is slow to import; validation alone does not need it
+    from scipy import stats
+
+    return stats
+
+
+def _norm_cdf(x: float) -> float:
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
 
 
 def is_dist(value: object) -> bool:
@@ -135,7 +144,7 @@ def _check_normal(spec: dict) -> list[Issue]:
     issues = _positive(spec, "sd", "a positive standard deviation") + _low_high(spec)
     if not issues and ("low" in spec or "high" in spec):
         a, b = _trunc_ab(spec)
-        if stats.norm.cdf(b) - stats.norm.cdf(a) < 1e-9:
+        if _norm_cdf(b) - _norm_cdf(a) < 1e-9:
             issues.append((("mean",), "the truncation [low, high] holds almost no probability (expected "
                            "low/high within a few sd of the mean)"))
     return issues
@@ -243,28 +252,28 @@ def _ppf_beta(spec: dict, u: np.ndarray) -> np.ndarray:
     lo, hi = spec.get("low", 0.0), spec.get("high", 1.0)
     m = (spec["mean"] - lo) / (hi - lo)
     k = spec["kappa"]
-    return lo + (hi - lo) * stats.beta.ppf(u[:, 0], m * k, (1 - m) * k)
+    return lo + (hi - lo) * _stats().beta.ppf(u[:, 0], m * k, (1 - m) * k)
 
 
 def _ppf_annual(spec: dict, u: np.ndarray) -> np.ndarray:
     m, k = spec["mean"], spec["kappa"]
-    return stats.beta.ppf(u[:, 0], m * k, (1 - m) * k)
+    return _stats().beta.ppf(u[:, 0], m * k, (1 - m) * k)
 
 
 def _ppf_lognormal(spec: dict, u: np.ndarray) -> np.ndarray:
-    return spec["median"] * np.exp(math.log(spec["gsd"]) * stats.norm.ppf(u[:, 0]))
+    return spec["median"] * np.exp(math.log(spec["gsd"]) * _stats().norm.ppf(u[:, 0]))
 
 
 def _ppf_gamma(spec: dict, u: np.ndarray) -> np.ndarray:
     cv2 = spec["cv"] ** 2
-    return stats.gamma.ppf(u[:, 0], 1.0 / cv2, scale=spec["mean"] * cv2)
+    return _stats().gamma.ppf(u[:, 0], 1.0 / cv2, scale=spec["mean"] * cv2)
 
 
 def _ppf_normal(spec: dict, u: np.ndarray) -> np.ndarray:
     if "low" in spec or "high" in spec:
         a, b = _trunc_ab(spec)
-        return stats.truncnorm.ppf(u[:, 0], a, b, loc=spec["mean"], scale=spec["sd"])
-    return stats.norm.ppf(u[:, 0], loc=spec["mean"], scale=spec["sd"])
+        return _stats().truncnorm.ppf(u[:, 0], a, b, loc=spec["mean"], scale=spec["sd"])
+    return _stats().norm.ppf(u[:, 0], loc=spec["mean"], scale=spec["sd"])
 
 
 def _ppf_uniform(spec: dict, u: np.ndarray) -> np.ndarray:
@@ -274,7 +283,7 @@ def _ppf_uniform(spec: dict, u: np.ndarray) -> np.ndarray:
 def _ppf_dirichlet(spec: dict, u: np.ndarray) -> np.ndarray:
     # Dirichlet = independent Gamma(alpha_k, 1) normalised to sum 1 (Devroye 1986, ch. XI.4).
     alpha = np.array([float(v) for v in spec["mean"].values()]) * spec["concentration"]
-    g = stats.gamma.ppf(u, alpha[None, :])
+    g = _stats().gamma.ppf(u, alpha[None, :])
     g = np.maximum(g, np.finfo(float).tiny)
     return g / g.sum(axis=1, keepdims=True)
 
