@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim.casework import predictions_frame, read_cases, read_outcomes, run_cases
@@ -75,3 +76,29 @@ def test_validation_harness_and_page():
     assert sum(f["n_test"] for f in rep.folds) == rep.n_cases
     page = render_markdown(rep, "negsim validate-engines --out X")
     assert "negsim validate-engines --out X" in page and "| 23.25 |" in page and "**Verdict.**" in page
+
+
+def test_procedure_weighted_mean_recovers_a_planted_rule():
+    from sim.casework.data import Case
+    from sim.casework.scoring import ProcedureWeightedMean
+
+    rng = np.random.default_rng(7)
+    cases, rows = [], []
+    for k in range(40):
+        x = rng.choice([0.0, 25.0, 50.0, 100.0], 5)
+        c, s = rng.uniform(1, 10, 5), rng.uniform(0.2, 1, 5)
+        case = Case(f"c{k}", ("d1",), ("com", "ep", "a", "b", "e"), c, x[:, None], s[:, None])
+        proc = "CNS" if k % 2 else "COD"
+        w = c * s * np.array([1.0, 0.0 if proc == "CNS" else 2.0, 1, 1, 1])  # planted: EP 0 / 2
+        cases.append(case)
+        rows.append((case.name, "d1", float((w * x).sum() / w.sum()), proc))
+    outcomes = pd.DataFrame(rows, columns=["case", "dimension", "outcome", "procedure"])
+    plain = ProcedureWeightedMean().predict(cases, {})
+    ref = baseline_predictions(cases)["capability × salience weighted mean"]
+    np.testing.assert_allclose(plain["prediction"], ref["prediction"])
+    fit = ProcedureWeightedMean().fit(cases, outcomes)
+    assert fit.gamma == 1.0
+    assert fit.mult[("CNS", "ep")] == 0.0 and fit.mult[("COD", "ep")] == 2.0
+    assert fit.mult[("CNS", "com")] == 1.0 and fit.mult[("COD", "com")] == 1.0
+    procs = dict(zip(outcomes.case, outcomes.procedure, strict=True))
+    np.testing.assert_allclose(fit.predict(cases, procs)["prediction"], outcomes["outcome"], atol=1e-9)

@@ -130,3 +130,23 @@ def test_validate_engines_cli_writes_the_page(tmp_path):
         r.stderr.strip()
         == f"{tmp_path}/deu3/deu3_train.csv: no such file (expected the validation folder, see --data)"
     )
+
+
+@pytest.mark.skipif(not (VALIDATION / "ktab").is_dir(), reason=f"{VALIDATION} is absent")
+def test_ktab_through_the_cli_matches_the_reference_files(tmp_path):
+    hist, prob = tmp_path / "h.csv", tmp_path / "p.csv"
+    src = VALIDATION / "ktab" / "ktab_dummy3dim.csv"
+    r = negsim("forecast", src, "--engine", "ktab_smp", "--history", hist, "--probabilities", prob, "--quiet")
+    assert r.returncode == 0, r.stderr
+    key = ["case", "dimension", "round", "actor"]
+    ref = pd.read_csv(VALIDATION / "ktab" / "ktab_dummy3dim_reference_rounds.csv", dtype={"dimension": str})
+    got = pd.read_csv(hist, dtype={"dimension": str}).merge(ref, on=key, how="outer", indicator=True)
+    assert (got["_merge"] == "both").all()
+    assert (got["position_x"] - got["position_y"]).abs().max() <= 0.05 + 1e-9
+    refp = pd.read_csv(VALIDATION / "ktab" / "ktab_dummy3dim_reference_probabilities.csv")
+    gotp = pd.read_csv(prob).merge(refp, on=["case", "actor", "round"], how="outer", indicator=True)
+    assert (gotp["_merge"] == "both").all()
+    assert (gotp["probability_x"] - gotp["probability_y"]).abs().max() <= 1e-4 + 1e-12
+    r = negsim("forecast", src, "--engine", "nash", "--probabilities", prob)
+    assert r.returncode == 2
+    assert r.stderr.strip() == "--probabilities: only ktab_smp reports probabilities, not nash"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sim.casework.adapters import ENGINES, CaseForecast, default_scale, forecast_case
 from sim.casework.data import Case, read_cases, read_cases_frame, read_outcomes
-from sim.casework.run import history_frame, predictions_frame, run_cases
+from sim.casework.run import history_frame, predictions_frame, probabilities_frame, run_cases
 
 __all__ = [
     "ENGINES",
@@ -18,6 +18,7 @@ __all__ = [
     "forecast_case",
     "history_frame",
     "predictions_frame",
+    "probabilities_frame",
     "read_cases",
     "read_cases_frame",
     "read_outcomes",

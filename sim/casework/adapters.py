@@ -34,12 +34,14 @@ class CaseForecast:
     """Prediction per dimension and the position history of one case.
 
     ``history`` has shape (T + 1, n, D) in the data's units; row 0 holds the inputs; NaN where an actor
-    gives no position on a dimension.
+    gives no position on a dimension. ``probabilities`` (T + 1, n), for engines that report one: the
+    probability that each actor's position prevails at each turn.
     """
 
     case: Case
     prediction: np.ndarray
     history: np.ndarray
+    probabilities: np.ndarray | None = None
 
 
 def default_scale(case: Case) -> tuple[float, float]:
@@ -144,7 +146,7 @@ def _ktab(case: Case, rounds: int | None, scale) -> CaseForecast:
     kw = {} if rounds is None else {"max_turns": rounds}
     res = simulate(x, cap, sal, **kw)
     hist = lo + span * res.positions
-    return CaseForecast(case, lo + span * res.most_probable_position(), hist)
+    return CaseForecast(case, lo + span * res.most_probable_position(), hist, res.probabilities)
 
 
 ADAPTERS: dict[str, Callable[[Case, int | None, tuple[float, float]], CaseForecast]] = {

@@ -58,3 +58,26 @@ def history_frame(results: Sequence[CaseForecast]) -> pd.DataFrame:
     out = pd.concat(parts, ignore_index=True)
     # dimension, then actor in file order, then round: reads like the reference trajectory files
     return out
+
+
+def probabilities_frame(results: Sequence[CaseForecast]) -> pd.DataFrame:
+    """Return ``case,actor,round,probability`` rows (KTAB's reference format) where an engine has them."""
+    parts = []
+    for r in results:
+        if r.probabilities is None:
+            continue
+        t, n = r.probabilities.shape
+        tt, aa = np.meshgrid(np.arange(t), np.arange(n), indexing="ij")
+        parts.append(
+            pd.DataFrame(
+                {
+                    "case": r.case.name,
+                    "actor": np.asarray(r.case.actors, dtype=object)[aa.ravel()],
+                    "round": tt.ravel(),
+                    "probability": r.probabilities.ravel(),
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame(columns=["case", "actor", "round", "probability"])
+    return pd.concat(parts, ignore_index=True).sort_values(["case", "actor", "round"], kind="stable")

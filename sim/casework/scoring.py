@@ -117,49 +117,64 @@ class ProcedureWeightedMean:
     gamma: float = 1.0
     mult: dict[tuple[str, str], float] = field(default_factory=dict)
 
-    def predict_one(self, case: Case, procedure: str, d: int = 0) -> float:
-        """Predict dimension ``d`` of one case under its procedure."""
-        m = case.present(d)
-        x, c, s = case.position[m, d], case.capability[m], case.salience[m, d]
-        actors = np.asarray(case.actors)[m]
-        k = np.array([self.mult.get((procedure, a), 1.0) for a in actors])
-        return float(_wmean(x, c * s**self.gamma * k))
+    def _arrays(self, cases: Sequence[Case], procedures: dict[str, str]):
+        """Pad every case dimension to one row: positions, c, s, presence, special-actor flags, procedure."""
+        rows = [(c, d) for c in cases for d in range(len(c.dimensions))]
+        width = max((len(c.actors) for c in cases), default=1)
+        shape = (len(rows), width)
+        x, cap, sal, here = np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape, dtype=bool)
+        flag = np.zeros((*shape, len(self.special)), dtype=bool)
+        for r, (c, d) in enumerate(rows):
+            n = len(c.actors)
+            m = c.present(d)
+            x[r, :n] = np.nan_to_num(c.position[:, d])
+            cap[r, :n], sal[r, :n], here[r, :n] = c.capability, c.salience[:, d], m
+            for k, a in enumerate(self.special):
+                flag[r, :n, k] = np.asarray(c.actors) == a
+        proc = np.array([procedures.get(c.name, "") for c, _ in rows], dtype=object)
+        index = pd.MultiIndex.from_tuples(
+            [(c.name, c.dimensions[d]) for c, d in rows], names=["case", "dimension"]
+        )
+        return index, x, cap, sal, here, flag, proc
+
+    def _predict_arrays(self, arrays, gamma, mult) -> np.ndarray:
+        _, x, cap, sal, here, flag, proc = arrays
+        k = np.ones(x.shape)
+        for j, a in enumerate(self.special):
+            m = np.array([mult.get((p, a), 1.0) for p in proc])
+            k = np.where(flag[..., j], m[:, None], k)
+        w = np.where(here, cap * sal**gamma * k, 0.0)
+        tot = w.sum(axis=1)
+        plain = np.where(here, x, 0.0).sum(axis=1) / here.sum(axis=1)
+        return np.where(tot > 0, (w * x).sum(axis=1) / np.where(tot > 0, tot, 1.0), plain)
 
     def predict(self, cases: Sequence[Case], procedures: dict[str, str]) -> pd.DataFrame:
-        """Predictions for every case and dimension."""
-        rows = [
-            (c.name, dim, self.predict_one(c, procedures.get(c.name, ""), d))
-            for c in cases
-            for d, dim in enumerate(c.dimensions)
-        ]
-        return pd.DataFrame(rows, columns=["case", "dimension", "prediction"])
+        """Predictions for every case and dimension (``procedures``: case -> procedure)."""
+        arrays = self._arrays(cases, procedures)
+        pred = self._predict_arrays(arrays, self.gamma, self.mult)
+        return pd.DataFrame({"prediction": pred}, index=arrays[0]).reset_index()
 
     def fit(self, cases: Sequence[Case], outcomes: pd.DataFrame) -> ProcedureWeightedMean:
-        """Choose γ, then the multipliers of each procedure separately, minimising the MAE on ``cases``."""
+        """Choose γ and, per procedure, the multipliers that minimise the MAE on ``cases`` (grid search)."""
         procs = outcomes.drop_duplicates("case").set_index("case")["procedure"].astype(str).to_dict()
-        y = outcomes.set_index(["case", "dimension"])["outcome"]
-
-        def mae(model):
-            p = model.predict(cases, procs).set_index(["case", "dimension"])["prediction"]
-            return float((p - y.reindex(p.index)).abs().mean())
-
+        arrays = self._arrays(cases, procs)
+        y = outcomes.set_index(["case", "dimension"])["outcome"].reindex(arrays[0]).to_numpy()
+        proc = arrays[-1]
         best = (np.inf, self.gamma, dict(self.mult))
         for g in self.gamma_grid:
-            trial = ProcedureWeightedMean(self.special, self.gamma_grid, self.mult_grid, g, {})
-            for proc in sorted(set(procs.values())):
-                sub = [c for c in cases if procs.get(c.name) == proc]
+            mult: dict[tuple[str, str], float] = {}
+            for pr in sorted(set(proc)):
+                rows = proc == pr
                 best_p = (np.inf, {})
                 for combo in itertools.product(self.mult_grid, repeat=len(self.special)):
-                    mult = {(proc, a): v for a, v in zip(self.special, combo, strict=True)}
-                    t2 = ProcedureWeightedMean(self.special, self.gamma_grid, self.mult_grid, g, mult)
-                    p = t2.predict(sub, procs).set_index(["case", "dimension"])["prediction"]
-                    e = float((p - y.reindex(p.index)).abs().mean())
+                    trial = {(pr, a): v for a, v in zip(self.special, combo, strict=True)}
+                    e = float(np.abs(self._predict_arrays(arrays, g, trial) - y)[rows].mean())
                     if e < best_p[0] - 1e-12:
-                        best_p = (e, mult)
-                trial.mult.update(best_p[1])
-            e = mae(trial)
+                        best_p = (e, trial)
+                mult.update(best_p[1])
+            e = float(np.abs(self._predict_arrays(arrays, g, mult) - y).mean())
             if e < best[0] - 1e-12:
-                best = (e, g, dict(trial.mult))
+                best = (e, g, mult)
         self.gamma, self.mult = best[1], best[2]
         return self
 

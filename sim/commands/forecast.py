@@ -2,7 +2,8 @@
 
 Input: the long CSV format ``case,dimension,actor,capability,position,salience`` (``validation/README.md``).
 Output: ``case,dimension,prediction`` (stdout, or ``--out``), and with ``--history`` the positions of every
-actor in every round, ``case,dimension,round,actor,position`` (round 0 = the inputs).
+actor in every round, ``case,dimension,round,actor,position`` (round 0 = the inputs); for ``ktab_smp``,
+``--probabilities`` writes ``case,actor,round,probability``.
 """
 
 from __future__ import annotations
@@ -42,17 +43,26 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", metavar="PRED.csv", default=None, help="write predictions here, not stdout")
     p.add_argument("--history", metavar="HIST.csv", default=None, help="write the position history here")
+    p.add_argument(
+        "--probabilities",
+        metavar="PROB.csv",
+        default=None,
+        help="ktab_smp only: write case,actor,round,probability (the probability that each actor's "
+        "position prevails, every turn)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=main)
 
 
 def main(args: argparse.Namespace) -> int:
     """Read the cases, run the engine over them, write predictions (and history)."""
-    from sim.casework import history_frame, predictions_frame, read_cases, run_cases
+    from sim.casework import history_frame, predictions_frame, probabilities_frame, read_cases, run_cases
     from sim.errors import UserError
 
     if args.rounds is not None and args.rounds < 0:
         raise UserError(f"--rounds: {args.rounds} is negative (expected a number of rounds >= 0)")
+    if args.probabilities and args.engine != "ktab_smp":
+        raise UserError(f"--probabilities: only ktab_smp reports probabilities, not {args.engine}")
     if args.scale is not None and not args.scale[1] > args.scale[0]:
         raise UserError(f"--scale: {args.scale[0]:g} {args.scale[1]:g} is empty (expected LO < HI)")
     cases = read_cases(args.data)
@@ -69,4 +79,8 @@ def main(args: argparse.Namespace) -> int:
         hist = history_frame(results)
         hist.to_csv(args.history, index=False, float_format="%.6f")
         print(f"{args.history}: {len(hist)} rows", file=sys.stderr)
+    if args.probabilities:
+        prob = probabilities_frame(results)
+        prob.to_csv(args.probabilities, index=False, float_format="%.6f")
+        print(f"{args.probabilities}: {len(prob)} rows", file=sys.stderr)
     return 0
