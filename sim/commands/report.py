@@ -1,18 +1,57 @@
-"""`negsim report`: placeholder until its issue lands (the owning helper replaces this module)."""
+"""`negsim report DIR`: the chart set (PNG and SVG) and a one-page briefing PDF into a run directory."""
 
 from __future__ import annotations
 
 import argparse
 
-from sim.errors import UserError
-
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    """Register the subcommand."""
-    p = sub.add_parser("report", help="(not built yet)", description="Not built yet.")
+    """Register ``negsim report`` (cheap: no heavy imports here)."""
+    p = sub.add_parser(
+        "report",
+        help="charts (PNG and SVG) and a one-page briefing PDF for a run",
+        description="Draw the standard charts of a run directory (outcome probabilities, agreement over "
+        "time, settlements, drivers) as PNG and SVG, and a one-page A4 briefing.pdf with the headline in "
+        "ICD 203 probability words, the key charts and the assumptions that matter most with their sources.",
+    )
+    p.add_argument("run_dir", metavar="DIR", help="run directory written by `negsim run`")
+    p.add_argument("--out", default=None, metavar="OUTDIR", help="where to write (default: DIR/report/)")
     p.set_defaults(handler=main)
 
 
 def main(args: argparse.Namespace) -> int:
-    """Refuse clearly: this command is not built yet."""
-    raise UserError("negsim report: not built yet")
+    """Write the charts and the briefing; print what was written and the headline."""
+    from pathlib import Path
+
+    from sim.analysis.rundir import load_run
+    from sim.charts.briefing import briefing_data, plot_briefing
+    from sim.charts.chartset import write_chart_set
+
+    run = load_run(args.run_dir)
+    out = Path(args.out) if args.out else run.path / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    written = write_chart_set(run, out)
+    data = briefing_data(run)
+    pdf = out / "briefing.pdf"
+    _save_pdf(plot_briefing(data), pdf, run.run_id)
+    print(f"report for run {run.run_id} ({len(run.runs):,} replicates) in {out}/")
+    for line in data.headlines:
+        print(f"  {line}")
+    print("written:")
+    for name, paths in written.items():
+        print(f"  {name}: {', '.join(p.name for p in paths)}")
+    print(f"  briefing: {pdf.name}")
+    return 0
+
+
+def _save_pdf(fig, path, run_id: str) -> None:
+    import matplotlib as mpl
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    from sim.charts.briefing import BRIEF_RC
+
+    with (
+        mpl.rc_context(BRIEF_RC),
+        PdfPages(path, metadata={"Title": "negsim briefing", "Subject": run_id}) as pdf,
+    ):
+        pdf.savefig(fig)

@@ -1,18 +1,121 @@
-"""`negsim sensitivity`: placeholder until its issue lands (the owning helper replaces this module)."""
+"""`negsim sensitivity SCENARIO`: global sensitivity of the outcome probabilities (SALib), tornado chart."""
 
 from __future__ import annotations
 
 import argparse
 
-from sim.errors import UserError
-
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    """Register the subcommand."""
-    p = sub.add_parser("sensitivity", help="(not built yet)", description="Not built yet.")
+    """Register ``negsim sensitivity`` (cheap: no heavy imports here)."""
+    p = sub.add_parser(
+        "sensitivity",
+        help="global sensitivity of the outcome probabilities (Morris or Sobol'); tornado chart",
+        description="Vary the scenario's uncertain parameters over a Morris or Sobol' design in the unit "
+        "cube (each coordinate mapped through the parameter's quantile function; parameters left out sit at "
+        "their median), run every design point with P paths through the batch engine, and rank the "
+        "parameters by their effect on the probability of each outcome at 52 and 104 weeks. Writes "
+        "sensitivity.csv and a tornado chart.",
+    )
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
+    p.add_argument("--method", choices=("morris", "sobol"), default="morris", help="default morris")
+    p.add_argument(
+        "--trajectories", type=int, default=10, metavar="N", help="Morris trajectories (default 10)"
+    )
+    p.add_argument(
+        "--samples",
+        type=int,
+        default=64,
+        metavar="N",
+        help="Sobol' base sample N (runs N(k+2) design points; default 64)",
+    )
+    p.add_argument(
+        "--paths", type=int, default=50, metavar="P", help="replicates per design point (default 50)"
+    )
+    p.add_argument(
+        "--params",
+        default=None,
+        metavar="GLOBS",
+        help="comma-separated glob patterns of parameter paths to vary (default: all uncertain)",
+    )
+    p.add_argument("--horizons", default="52,104", metavar="W,W", help="outcome horizons in weeks")
+    p.add_argument("--seed", type=int, default=1, metavar="S", help="seed of the design and of the runs")
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="output directory (default results/sensitivity-<scenario>-<method>-<timestamp>/)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=main)
 
 
 def main(args: argparse.Namespace) -> int:
-    """Refuse clearly: this command is not built yet."""
-    raise UserError("negsim sensitivity: not built yet")
+    """Run the design, write sensitivity.csv and the tornado chart, print the top parameters."""
+    import json
+    import time
+    from pathlib import Path
+
+    from sim.analysis.negsim_model import NegsimModel
+    from sim.analysis.sensitivity import morris_indices, sobol_indices, top_parameters
+    from sim.charts.style import Footer, save_figure
+    from sim.charts.tornado import plot_tornado, tornado_chart_data
+    from sim.errors import UserError
+    from sim.scenario import load_scenario
+
+    for name in ("trajectories", "samples", "paths"):
+        if getattr(args, name) < 1:
+            raise UserError(f"--{name} {getattr(args, name)}: expected a positive integer")
+    try:
+        horizons = [int(x) for x in args.horizons.split(",") if x.strip()]
+    except ValueError as err:
+        raise UserError(f"--horizons {args.horizons}: expected weeks separated by commas") from err
+    sc = load_scenario(args.scenario)
+    include = [g.strip() for g in args.params.split(",")] if args.params else None
+    model = NegsimModel(
+        sc, paths=args.paths, seed=args.seed, include=include, horizons=horizons, progress=not args.quiet
+    )
+    k = len(model.names)
+    points = args.trajectories * (k + 1) if args.method == "morris" else args.samples * (k + 2)
+    print(
+        f"{args.method}: {k} parameters, {points:,} design points x {args.paths} paths = "
+        f"{points * args.paths:,} runs"
+    )
+    t0 = time.time()
+    if args.method == "morris":
+        table = morris_indices(
+            model, model.names, model.output_names, trajectories=args.trajectories, seed=args.seed
+        )
+    else:
+        table = sobol_indices(model, model.names, model.output_names, samples=args.samples, seed=args.seed)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out = Path(args.out) if args.out else Path("results") / f"sensitivity-{sc.id}-{args.method}-{stamp}"
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "sensitivity.csv", index=False)
+    key = f"comprehensive_deal@{max(horizons)}w"
+    footer = Footer(scenario=sc.id, run_id=out.name, n=points * args.paths, date=time.strftime("%Y-%m-%d"))
+    paths = save_figure(plot_tornado(tornado_chart_data(table, key), footer=footer), out / "tornado")
+    (out / "sensitivity.json").write_text(
+        json.dumps(
+            {
+                "scenario": str(args.scenario),
+                "method": args.method,
+                "seed": args.seed,
+                "paths": args.paths,
+                "trajectories": args.trajectories if args.method == "morris" else None,
+                "samples": args.samples if args.method == "sobol" else None,
+                "parameters": model.names,
+                "outputs": model.output_names,
+                "design_points": points,
+                "seconds": round(time.time() - t0, 1),
+                "mapping": "unit cube -> each marginal's quantile function; others at median; no copula",
+            },
+            indent=2,
+        )
+    )
+    print(f"top parameters for P({key}):")
+    col = "ST" if args.method == "sobol" else "mu_star"
+    for r in top_parameters(table, key, 5).itertuples():
+        print(f"  {r.parameter:<50} {col} = {getattr(r, col):.3f}")
+    print(f"written: {out / 'sensitivity.csv'}, {', '.join(str(p) for p in paths)}")
+    print("copy sensitivity.csv into a run directory to rank its assumptions in `negsim report`")
+    return 0

@@ -1,0 +1,230 @@
+"""The one-page briefing (DESIGN §9): headline in ICD 203 words, key charts, the assumptions that matter.
+
+One A4 landscape page, drawn as a single matplotlib figure and written with ``PdfPages``: the headline
+numbers in words with their intervals, the outcome and time-to-agreement charts, the five assumptions
+that move the key outcome most with their sources from the scenario's provenance, and the run id.
+Probabilities use the ICD 203 expressions of likelihood (ODNI 2015) so the words and the numbers agree.
+
+References
+----------
+Office of the Director of National Intelligence (2015). Intelligence Community Directive 203.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib as mpl
+import pandas as pd
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+
+from sim.analysis.probabilities import outcome_probabilities, probability_of
+from sim.analysis.rundir import RunData, scenario_data, source_for
+from sim.analysis.sensitivity import importance_column
+from sim.analysis.survival import agreement_curves
+from sim.analysis.words import headline_sentence, horizon_phrase
+from sim.charts.chartset import Drivers, drivers_for, footer_for
+from sim.charts.outcomes import outcome_chart_data, plot_outcomes
+from sim.charts.style import OKABE_ITO, RC
+from sim.charts.survival import plot_survival, survival_chart_data
+
+A4_LANDSCAPE = (11.69, 8.27)
+
+
+@dataclass
+class Assumption:
+    """One row of the 'assumptions that matter most' table."""
+
+    parameter: str
+    effect: str
+    source: str
+
+
+@dataclass
+class BriefingData:
+    """Everything the page says, prepared (and testable) before drawing."""
+
+    title: str
+    subtitle: str
+    headlines: list[str]
+    assumptions: list[Assumption]
+    drivers_note: str
+    notes: list[str]
+    footer: str
+    extra: dict = field(default_factory=dict)
+
+
+def _effect_text(row: pd.Series, measure: str) -> str:
+    if measure == "ST":
+        return f"explains {100 * row['ST']:.0f}% of the variance (with interactions)"
+    if measure == "mu_star":
+        direction = "raises" if row.get("mu", 0.0) > 0 else "lowers"
+        return f"moving it across its range {direction} the probability by ~{100 * row['mu_star']:.0f} points"
+    direction = "higher value, more likely" if row["rho"] > 0 else "higher value, less likely"
+    return f"rank correlation {row['rho']:+.2f} ({direction})"
+
+
+def key_assumptions(drivers: Drivers | None, provenance: dict, n: int = 5) -> list[Assumption]:
+    """Return the ``n`` most influential parameters for the drivers' outcome, with their sources."""
+    if drivers is None:
+        return []
+    measure = importance_column(drivers.table)
+    sel = drivers.table[drivers.table["outcome"] == drivers.outcome]
+    sel = sel.sort_values(measure, ascending=False, na_position="last").head(n)
+    return [
+        Assumption(str(r["parameter"]), _effect_text(r, measure), source_for(provenance, str(r["parameter"])))
+        for _, r in sel.iterrows()
+    ]
+
+
+def briefing_data(run: RunData) -> BriefingData:
+    """Prepare the page: ICD 203 headlines, drivers with sources, notes and footer."""
+    table = outcome_probabilities(run.runs)
+    hs = run.horizons
+    last = max(hs)
+    year = 52 if 52 in hs else min(hs)
+    picks = [
+        ("comprehensive_deal", year),
+        ("comprehensive_deal", last),
+        ("ceasefire", last),
+        ("continued_war", last),
+        ("collapse_escalation", last),
+    ]
+    seen = set()
+    headlines = []
+    for outcome, h in picks:
+        if (outcome, h) in seen:
+            continue
+        seen.add((outcome, h))
+        r = probability_of(table, outcome, h)
+        headlines.append(headline_sentence(outcome, h, float(r["p"]), float(r["lo80"]), float(r["hi80"])))
+    data = scenario_data(run.manifest)
+    meta = data.get("scenario", {}) if isinstance(data, dict) else {}
+    start = meta.get("start_date", "")
+    title = "Russia–Ukraine negotiations: how likely is a settlement?"
+    subtitle = f"Scenario '{run.scenario_id}'" + (f": {meta['title']}" if meta.get("title") else "")
+    if start:
+        subtitle += f"  ·  horizons counted from {start}"
+    drivers = drivers_for(run)
+    assumptions = key_assumptions(drivers, run.provenance)
+    drivers_note = (
+        f"What moves P(comprehensive deal {horizon_phrase(last)}) most — from {drivers.source}"
+        if drivers is not None
+        else "No sampled assumptions in this run: run `negsim sensitivity` to rank the drivers"
+    )
+    curves = agreement_curves(run.runs, run.horizon_weeks)
+    med = curves["first_agreement"].median()
+    ppd = float(table["paths_per_draw"].iloc[0])
+    n_draws = int(table["n_draws"].iloc[0])
+    notes = [
+        "Numbers: probability over all simulated runs; brackets: 80% range of that probability across the "
+        f"uncertain assumptions ({n_draws} parameter draws of {ppd:.0f} runs each), never narrower than "
+        "the simulation's own 95% error.",
+        "Words follow ICD 203: almost no chance 1–5%, very unlikely 5–20%, unlikely 20–45%, roughly even "
+        "45–55%, likely 55–80%, very likely 80–95%, almost certain 95–99%.",
+        (
+            f"Half of all runs reach some agreement by week {med:.0f}."
+            if med is not None
+            else f"Fewer than half of all runs reach any agreement within {run.horizon_weeks} weeks."
+        )
+        + f" Expected weeks without agreement in the first {run.horizon_weeks}: "
+        f"{curves['first_agreement'].rmst:.0f}.",
+        "A model of stated assumptions, not a prediction market: the ranges show how much the answer "
+        "depends on them.",
+    ]
+    f = footer_for(run)
+    commit = str(run.manifest.get("git_commit") or "")[:10]
+    footer = f.text() + (f"  ·  commit {commit}" if commit else "")
+    return BriefingData(
+        title,
+        subtitle,
+        headlines,
+        assumptions,
+        drivers_note,
+        notes,
+        footer,
+        extra={"table": table, "curves": curves},
+    )
+
+
+BRIEF_RC = {
+    **RC,
+    "font.size": 8,
+    "axes.titlesize": 9.5,
+    "xtick.labelsize": 7.5,
+    "ytick.labelsize": 7.5,
+    "axes.labelsize": 8,
+    "legend.fontsize": 7.5,
+}
+
+
+def plot_briefing(data: BriefingData) -> Figure:
+    """Draw the page on one A4 landscape figure."""
+    with mpl.rc_context(BRIEF_RC):
+        fig = Figure(figsize=A4_LANDSCAPE)
+        ink = "#1A1A1A"
+        fig.text(0.035, 0.955, data.title, fontsize=17, fontweight="bold", color=ink, va="top")
+        fig.text(0.035, 0.915, data.subtitle, fontsize=9.5, color="#444444", va="top")
+        fig.add_artist(mpl.lines.Line2D([0.035, 0.965], [0.895, 0.895], color=OKABE_ITO["blue"], lw=2))
+        y = 0.875
+        fig.text(0.035, y, "Bottom line", fontsize=11, fontweight="bold", color=OKABE_ITO["blue"], va="top")
+        y -= 0.03
+        for line in data.headlines:
+            fig.text(0.045, y, "■  " + line, fontsize=11, color=ink, va="top")
+            y -= 0.031
+        ax_out = fig.add_axes((0.13, 0.335, 0.33, 0.325))
+        plot_outcomes(outcome_chart_data(data.extra["table"]), ax=ax_out)
+        ax_out.set_title(
+            "Probability of each outcome (dot) with 80% and 95% ranges",
+            loc="left",
+            fontsize=9.5,
+            fontweight="bold",
+            x=-0.28,
+        )
+        ax_km = fig.add_axes((0.56, 0.375, 0.40, 0.285))
+        plot_survival(survival_chart_data(data.extra["curves"]), ax=ax_km)
+        ax_km.set_title(
+            "Probability that an agreement has been signed, by week",
+            loc="left",
+            fontsize=9.5,
+            fontweight="bold",
+        )
+        # assumptions table
+        y = 0.265
+        fig.text(
+            0.035, y, data.drivers_note, fontsize=10.5, fontweight="bold", color=OKABE_ITO["blue"], va="top"
+        )
+        y -= 0.027
+        if data.assumptions:
+            fig.text(0.045, y, "Assumption (scenario path)", fontsize=8, color="#666666", va="top")
+            fig.text(0.33, y, "Effect", fontsize=8, color="#666666", va="top")
+            fig.text(0.60, y, "Source", fontsize=8, color="#666666", va="top")
+            y -= 0.02
+        for i, a in enumerate(data.assumptions, start=1):
+            fig.text(0.045, y, f"{i}. {a.parameter}", fontsize=8.5, color=ink, va="top", fontweight="bold")
+            fig.text(
+                0.33, y, textwrap.shorten(a.effect, 62, placeholder="…"), fontsize=8.5, color=ink, va="top"
+            )
+            fig.text(
+                0.60, y, textwrap.shorten(a.source, 80, placeholder="…"), fontsize=8.5, color=ink, va="top"
+            )
+            y -= 0.021
+        # notes at the right of the first chart's footprint
+        fig.text(0.035, 0.042, "  ".join(data.notes), fontsize=7, color="#555555", va="bottom", wrap=True)
+        fig.text(0.035, 0.014, data.footer, fontsize=7.5, color="#777777", va="bottom")
+    return fig
+
+
+def write_briefing(run: RunData, path: str | Path) -> Path:
+    """Write ``briefing.pdf`` (one page) for ``run`` and return its path."""
+    p = Path(path)
+    fig = plot_briefing(briefing_data(run))
+    with (
+        mpl.rc_context(BRIEF_RC),
+        PdfPages(p, metadata={"Title": "negsim briefing", "Subject": run.run_id}) as pdf,
+    ):
+        pdf.savefig(fig)
+    return p

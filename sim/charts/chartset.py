@@ -1,0 +1,104 @@
+"""The standard chart set of a run directory (DESIGN §9), each saved as PNG and SVG."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from sim.analysis.drivers import rank_associations
+from sim.analysis.probabilities import outcome_probabilities
+from sim.analysis.rundir import RunData, scenario_data
+from sim.analysis.sensitivity import importance_column
+from sim.analysis.settlements import issue_options, joint_settlement, settlement_summary
+from sim.analysis.survival import agreement_curves
+from sim.charts.outcomes import outcome_chart_data, plot_outcomes
+from sim.charts.settlements import joint_chart_data, plot_joint, plot_settlements, settlement_chart_data
+from sim.charts.style import Footer, save_figure
+from sim.charts.survival import plot_survival, survival_chart_data
+from sim.charts.tornado import plot_tornado, tornado_chart_data
+
+KEY_OUTCOME = "comprehensive_deal"
+
+
+def footer_for(run: RunData) -> Footer:
+    """Footer naming the run's scenario, id, size and date."""
+    return Footer(scenario=run.scenario_id, run_id=run.run_id, n=len(run.runs), date=run.date)
+
+
+def issue_labels(run: RunData) -> dict[str, str]:
+    """``{ISSUE: 'ISSUE: label'}`` from the resolved scenario (short labels for chart axes)."""
+    issues = scenario_data(run.manifest).get("issues", {})
+    out = {}
+    for k, v in issues.items() if isinstance(issues, dict) else []:
+        label = v.get("label", "") if isinstance(v, dict) else ""
+        out[k] = f"{k}: {label[:32]}" if label and label != k else k
+    return out
+
+
+@dataclass
+class Drivers:
+    """Sensitivity table used for the tornado and the briefing, with where it came from."""
+
+    table: pd.DataFrame
+    outcome: str
+    source: str  # "sensitivity.csv (Sobol')", "sensitivity.csv (Morris)" or "rank correlation across draws"
+
+
+def drivers_for(run: RunData) -> Drivers | None:
+    """Return the run's ``sensitivity.csv`` if present, else rank associations of the key outcome."""
+    horizon = max(run.horizons)
+    wanted = f"{KEY_OUTCOME}@{horizon}w"
+    sens = run.path / "sensitivity.csv"
+    if sens.exists():
+        table = pd.read_csv(sens)
+        outcome = wanted if wanted in set(table["outcome"]) else str(table["outcome"].iloc[-1])
+        method = {"ST": "Sobol'", "mu_star": "Morris"}.get(importance_column(table), "?")
+        return Drivers(table, outcome, f"sensitivity.csv ({method})")
+    if not run.param_columns or run.runs["draw"].nunique() < 10:
+        return None
+    table = rank_associations(run.runs, KEY_OUTCOME, horizon)
+    if table.empty:
+        return None
+    return Drivers(table, wanted, "rank correlation across the run's draws")
+
+
+def write_chart_set(run: RunData, out_dir: str | Path) -> dict[str, list[Path]]:
+    """Draw every standard chart of ``run`` into ``out_dir``; return ``{name: [png, svg]}``."""
+    out = Path(out_dir)
+    footer = footer_for(run)
+    written: dict[str, list[Path]] = {}
+    table = outcome_probabilities(run.runs)
+    written["outcomes"] = save_figure(
+        plot_outcomes(outcome_chart_data(table), footer=footer), out / "outcomes"
+    )
+    curves = agreement_curves(run.runs, run.horizon_weeks)
+    written["agreement_over_time"] = save_figure(
+        plot_survival(survival_chart_data(curves), footer=footer), out / "agreement_over_time"
+    )
+    summary = settlement_summary(run.runs)
+    written["settlements"] = save_figure(
+        plot_settlements(settlement_chart_data(summary, issue_labels(run)), footer=footer),
+        out / "settlements",
+    )
+    data = scenario_data(run.manifest)
+    cols = set(run.runs.columns)
+    if {"settle_TERR_CTRL", "settle_SEC_GUAR"} <= cols:
+        joint = joint_settlement(
+            run.runs,
+            "TERR_CTRL",
+            "SEC_GUAR",
+            issue_options(data, "TERR_CTRL"),
+            issue_options(data, "SEC_GUAR"),
+        )
+        n = int((run.runs["settle_TERR_CTRL"].notna() & run.runs["settle_SEC_GUAR"].notna()).sum())
+        written["settlement_joint"] = save_figure(
+            plot_joint(joint_chart_data(joint, n), footer=footer), out / "settlement_joint"
+        )
+    drivers = drivers_for(run)
+    if drivers is not None:
+        written["drivers"] = save_figure(
+            plot_tornado(tornado_chart_data(drivers.table, drivers.outcome), footer=footer), out / "drivers"
+        )
+    return written

@@ -1,0 +1,74 @@
+"""PRIM recovers a planted box; readable ranges; covering."""
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.prim import Box, prim
+
+
+def planted(n=3000, seed=1, noise=0.1):
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.uniform(size=(n, 5)), columns=["war.drift_per_year", "theta", "c", "d", "e"])
+    X["solver"] = rng.choice(["nash", "kalai_smorodinsky"], n)
+    inside = ((X["theta"] > 0.6) & (X["war.drift_per_year"] < 0.3)).to_numpy()
+    y = np.where(rng.random(n) < noise, 1 - inside, inside).astype(float)
+    return X, y, inside
+
+
+def test_prim_recovers_planted_box():
+    X, y, inside = planted()
+    res = prim(X, y, alpha=0.05, min_coverage=0.5, n_boxes=1)
+    box = res.boxes[0]
+    assert set(box.limits) >= {"theta", "war.drift_per_year"}
+    assert abs(box.limits["theta"][0] - 0.6) < 0.05
+    assert abs(box.limits["war.drift_per_year"][1] - 0.3) < 0.05
+    # the other dimensions stay (nearly) unrestricted
+    for dim in ("c", "d", "e"):
+        lo, hi = box.limits[dim]
+        assert hi - lo > 0.85
+    assert box.density > 0.8 > res.base_density + 0.5
+    assert box.coverage > 0.5
+    lines = box.restrictions(X)
+    assert any(s.startswith("theta ≥ 0.") for s in lines)
+    assert any(s.startswith("war.drift_per_year ≤ 0.") for s in lines)
+    # trajectory: density rises as mass falls, first step is the whole sample
+    t = res.trajectory
+    assert t["mass"].iloc[0] == 1.0 and t["coverage"].iloc[0] == 1.0
+    assert np.all(np.diff(t["mass"]) < 0)
+    assert t["density"].iloc[-1] > t["density"].iloc[0]
+
+
+def test_prim_with_continuous_target_and_categorical_box():
+    rng = np.random.default_rng(5)
+    n = 2000
+    X = pd.DataFrame({"a": rng.uniform(size=n), "solver": rng.choice(["nash", "ks", "bf"], n)})
+    y = 0.1 + 0.8 * ((X["solver"] == "nash") & (X["a"] > 0.5)).to_numpy()  # per-draw probability target
+    res = prim(X, y, min_coverage=0.6)
+    box = res.boxes[0]
+    assert box.categories["solver"] == {"nash"}
+    assert abs(box.limits["a"][0] - 0.5) < 0.05
+    assert "solver ∈ {nash}" in box.restrictions(X)
+
+
+def test_box_contains_and_restrictions_formatting():
+    X = pd.DataFrame({"x": [0.0, 0.5, 1.0], "k": ["p", "q", "p"]})
+    b = Box(limits={"x": (0.25, 1.0)}, categories={"k": {"p"}})
+    assert list(b.contains(X)) == [False, False, True]
+    assert b.restrictions(X) == ["x ≥ 0.25", "k ∈ {p}"]
+    b2 = Box(limits={"x": (0.25, 0.75)})
+    assert b2.restrictions(X) == ["0.25 ≤ x ≤ 0.75"]
+
+
+def test_covering_finds_a_second_box():
+    rng = np.random.default_rng(9)
+    n = 4000
+    X = pd.DataFrame(rng.uniform(size=(n, 3)), columns=["p", "q", "r"])
+    big = ((X["p"] > 0.6) & (X["q"] > 0.6)).to_numpy()
+    small = ((X["r"] < 0.2) & (X["p"] < 0.4)).to_numpy()
+    y = (big | small).astype(float)
+    res = prim(X, y, min_coverage=0.5, n_boxes=2)
+    assert len(res.boxes) == 2
+    first, second = res.boxes
+    assert first.limits["p"][0] > 0.55 and first.limits["q"][0] > 0.55
+    assert second.limits["r"][1] < 0.25 and second.limits["p"][1] < 0.45
+    assert first.coverage > second.coverage > 0.2

@@ -1,0 +1,117 @@
+"""CLI through subprocesses on synthetic run directories: report, compare, discover."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures_runs import write_run_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def negsim(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args], cwd=ROOT, capture_output=True, text=True, timeout=180
+    )
+
+
+def pdf_pages(path: Path) -> int:
+    """Count page objects (``/Type /Page``, not ``/Pages``) in a PDF written by matplotlib."""
+    return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", path.read_bytes()))
+
+
+@pytest.fixture(scope="module")
+def rundirs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    return (
+        write_run_dir(root / "base", seed=3, n_draws=200, paths_per_draw=10),
+        write_run_dir(
+            root / "variant",
+            seed=3,
+            n_draws=200,
+            paths_per_draw=10,
+            agree_mult=1.6,
+            scenario_id="faster_talks",
+        ),
+        write_run_dir(root / "other", seed=9, n_draws=200, paths_per_draw=10),
+    )
+
+
+def test_report_writes_one_page_briefing_and_chart_set(rundirs, tmp_path):
+    out = tmp_path / "rep"
+    r = negsim("report", str(rundirs[0]), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "A comprehensive deal within a year is" in r.stdout
+    assert pdf_pages(out / "briefing.pdf") == 1
+    assert len(list(out.glob("*.png"))) >= 4 and len(list(out.glob("*.svg"))) >= 4
+    text = (out / "briefing.pdf").read_bytes()
+    assert b"/MediaBox [ 0 0 841" in text  # A4 landscape: 841.7 x 595.4 pt
+
+
+def test_report_refuses_a_directory_that_is_not_a_run(tmp_path, capsys):
+    # in-process through the same entry point (sim.cli.main), to spare a subprocess
+    from sim.cli import main
+
+    assert main(["report", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"{tmp_path}: not a run directory (runs.parquet missing; did the run finish?)"
+
+
+def test_compare_paired_prints_one_line_per_outcome_and_writes_chart(rundirs, tmp_path):
+    r = negsim("compare", str(rundirs[0]), str(rundirs[1]), "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    lines = [s for s in r.stdout.splitlines() if "under faster_talks" in s]
+    assert len(lines) == 12
+    assert any(s.startswith("  A comprehensive deal within two years becomes more likely") for s in lines)
+    assert (tmp_path / "comparison.csv").exists() and (tmp_path / "comparison.png").exists()
+
+
+def test_compare_refuses_to_pair_different_seeds_and_unpaired_works(rundirs, tmp_path):
+    r = negsim("compare", str(rundirs[0]), str(rundirs[2]), "--out", str(tmp_path))
+    assert r.returncode == 2
+    assert r.stderr.strip() == (
+        "cannot pair runs: seeds differ (A: 3, B: 9); use --unpaired for independent two-sample intervals"
+    )
+    r = negsim("compare", str(rundirs[0]), str(rundirs[2]), "--unpaired", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "unpaired, independent samples" in r.stdout
+
+
+def test_discover_finds_the_planted_box(rundirs, tmp_path):
+    # the fixture's agreement hazard jumps when guarantee_credibility > 0.75 and drift_per_year < 0.10
+    r = negsim(
+        "discover",
+        str(rundirs[0]),
+        "--outcome",
+        "comprehensive_deal",
+        "--horizon",
+        "104",
+        "--min-coverage",
+        "0.4",
+        "--out",
+        str(tmp_path),
+    )
+    assert r.returncode == 0, r.stderr
+    box1 = r.stdout.split("box 1:")[1].split("box 2:")[0]
+    pattern = r"0\.7\d+ ≤ commitment\.guarantee_credibility|commitment\.guarantee_credibility ≥ 0\.7\d"
+    assert re.search(pattern, box1), r.stdout
+    assert re.search(r"war\.drift_per_year ≤ 0\.(09|1\d)", box1), r.stdout
+    assert list(tmp_path.glob("prim_comprehensive_deal_w104.png"))
+
+
+def test_discover_rejects_unknown_outcome_and_horizon(rundirs, capsys):
+    from sim.cli import main
+
+    assert main(["discover", str(rundirs[0]), "--outcome", "peace"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "--outcome peace: unknown outcome (expected one of comprehensive_deal, ceasefire, "
+        "continued_war, collapse_escalation)"
+    )
+    assert main(["discover", str(rundirs[0]), "--outcome", "ceasefire", "--horizon", "30"]) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == "--horizon 30: no outcome_w30 column (horizons in this run: [26, 52, 104])"
+    )
