@@ -82,88 +82,129 @@ def _log_sp_derivs(S: Array, eps: Array) -> tuple[Array, Array, Array]:
     return g, g1, np.minimum(g2, 0.0)
 
 
-Objective = Callable[[Array], tuple[Array, Array, Array]]
+Objective = Callable[..., tuple]
 
 
 def projected_newton(
-    objective: Objective, x0: Array, lower: Array, upper: Array, iters: int = 50, tol: float = 1e-10
+    objective: Objective, x0: Array, lower: Array, upper: Array, iters: int = 50, tol: float = 1e-8
 ) -> Array:
-    """Maximise a concave objective over a box by projected Newton with a vectorised line search.
+    """Maximise a concave objective over a box by projected Newton with backtracking, batch-wise.
 
     Parameters
     ----------
     objective : callable
-        ``objective(X) -> (phi, grad, negH)`` with shapes (...,), (..., K), (..., K, K); ``negH`` must be
+        ``objective(X, idx, value_only) -> phi`` or ``(phi, grad, negH)`` for the batch members ``idx``
+        (an index array into the leading axis), with shapes (B,), (B, K), (B, K, K); ``negH`` must be
         positive semi-definite (minus the Hessian or a Gauss-Newton approximation of it).
-    x0 : ndarray, shape (..., K)
+    x0 : ndarray, shape (B, K)
         Start (projected onto the box first).
-    lower, upper : ndarray, broadcastable to (..., K)
+    lower, upper : ndarray, shape (B, K)
     iters : int
         Maximum Newton iterations.
     tol : float
-        Stop when no coordinate of any batch member moves by more than this.
+        A member stops when its step moves no coordinate by more than this.
 
     Returns
     -------
-    ndarray, shape (..., K)
+    ndarray, shape (B, K)
+
+    Notes
+    -----
+    Variables at a bound whose gradient points outward are held fixed for the step (Bertsekas 1982); the
+    step is halved until the objective improves (at most 8 times), falling back to a short projected
+    gradient step. Only members that have not converged are iterated, so the cost follows the hard cases.
     """
     X = np.clip(np.array(x0, dtype=float), lower, upper)
-    K = X.shape[-1]
+    B, K = X.shape
     eye = np.eye(K)
-    steps = np.array([1.0, 0.5, 0.25, 0.1, 0.03, 0.01, 0.001])
+    idx = np.arange(B)
     for _ in range(iters):
-        phi, grad, negH = objective(X)
-        at_lo = (X <= lower + 1e-12) & (grad < 0)
-        at_hi = (X >= upper - 1e-12) & (grad > 0)
-        free = ~(at_lo | at_hi)
-        fm = free[..., :, None] & free[..., None, :]
+        if idx.size == 0:
+            break
+        x = X[idx]
+        lo, hi = lower[idx], upper[idx]
+        phi, grad, negH = objective(x, idx, False)
+        free = ~(((x <= lo + 1e-12) & (grad < 0)) | ((x >= hi - 1e-12) & (grad > 0)))
+        fm = free[:, :, None] & free[:, None, :]
         scale = np.maximum(np.abs(np.diagonal(negH, axis1=-2, axis2=-1)).max(axis=-1), 1e-300)
-        M = np.where(fm, negH, 0.0) + eye * np.where(free, 1e-12 * scale[..., None], 1.0)[..., None, :]
+        M = np.where(fm, negH, 0.0) + eye * np.where(free, 1e-12 * scale[:, None], 1.0)[:, None, :]
         g = np.where(free, grad, 0.0)
         delta = np.linalg.solve(M, g[..., None])[..., 0]
-        best_x, best_phi = X, phi
-        for eta in steps:
-            xc = np.clip(X + eta * delta, lower, upper)
-            pc = objective(xc)[0]
-            better = pc > best_phi
-            best_x = np.where(better[..., None], xc, best_x)
-            best_phi = np.where(better, pc, best_phi)
-        # a projected-gradient step for members the Newton direction could not improve (rare, near kinks)
-        stuck = best_phi <= phi
-        if np.any(stuck):
-            gstep = grad / np.maximum(np.linalg.norm(grad, axis=-1, keepdims=True) * 10.0, 1e-300)
-            for eta in steps:
-                xc = np.clip(X + eta * gstep, lower, upper)
-                pc = objective(xc)[0]
-                better = stuck & (pc > best_phi)
-                best_x = np.where(better[..., None], xc, best_x)
-                best_phi = np.where(better, pc, best_phi)
-        moved = np.max(np.abs(best_x - X)) if best_x.size else 0.0
-        X = best_x
-        if moved < tol:
-            break
+        new = x.copy()
+        full = np.clip(x + delta, lo, hi)
+        todo = np.flatnonzero(np.max(np.abs(full - x), axis=-1) > tol)  # tiny Newton steps: converged
+        eta = 1.0
+        for _k in range(8):
+            xc = np.clip(x[todo] + eta * delta[todo], lo[todo], hi[todo])
+            pc = objective(xc, idx[todo], True)
+            ok = pc >= phi[todo]
+            new[todo[ok]] = xc[ok]
+            todo = todo[~ok]
+            if todo.size == 0:
+                break
+            eta *= 0.25
+        if todo.size:  # projected-gradient fallback for the few members Newton could not improve
+            gn = grad / np.maximum(np.linalg.norm(grad, axis=-1, keepdims=True), 1e-300)
+            for step in (1e-2, 1e-3, 1e-4):
+                xc = np.clip(x[todo] + step * gn[todo], lo[todo], hi[todo])
+                pc = objective(xc, idx[todo], True)
+                ok = pc > phi[todo]
+                new[todo[ok]] = xc[ok]
+                todo = todo[~ok]
+                if todo.size == 0:
+                    break
+        moved = np.max(np.abs(new - x), axis=-1)
+        X[idx] = new
+        idx = idx[moved > tol]
     return X
 
 
-def _prepare(A, ideal, weight, threshold, veto, linear, eps):
+def _prepare(A, ideal, weight, threshold, veto, linear, eps, lower, upper, x_prev):
+    """Broadcast the inputs and flatten the leading batch axes to one."""
     A = np.asarray(A, dtype=float)
     ideal = np.asarray(ideal, dtype=float)
     n, K = ideal.shape[-2:]
-    weight = np.broadcast_to(np.asarray(weight, dtype=float), ideal.shape[:-1])
-    threshold = np.broadcast_to(np.asarray(threshold, dtype=float), ideal.shape[:-1])
-    veto = np.ones(n, dtype=bool) if veto is None else np.asarray(veto, dtype=bool)
-    veto = np.broadcast_to(veto, ideal.shape[:-1])
-    lin = np.zeros_like(ideal) if linear is None else np.broadcast_to(np.asarray(linear, dtype=float), ideal.shape)
-    eps = np.broadcast_to(np.asarray(eps, dtype=float), ideal.shape[:-1])
-    return A, ideal, weight, threshold, veto, lin, eps, K
+    lead = np.broadcast_shapes(A.shape[:-3], ideal.shape[:-2])
+    B = int(np.prod(lead)) if lead else 1
+    shp = lambda a, tail: np.broadcast_to(a, lead + tail).reshape((B,) + tail)  # noqa: E731
+    A = shp(A, (n, K, K))
+    ideal = shp(ideal, (n, K))
+    weight = shp(np.asarray(weight, dtype=float), (n,))
+    threshold = shp(np.asarray(threshold, dtype=float), (n,))
+    veto = shp(np.ones(n, dtype=bool) if veto is None else np.asarray(veto, dtype=bool), (n,))
+    lin = shp(np.zeros((n, K)) if linear is None else np.asarray(linear, dtype=float), (n, K))
+    eps = shp(np.asarray(eps, dtype=float), (n,))
+    lo = shp(np.asarray(lower, dtype=float), (K,))
+    hi = shp(np.asarray(upper, dtype=float), (K,))
+    xp = None if x_prev is None else shp(np.asarray(x_prev, dtype=float), (K,))
+    return lead, A, ideal, weight, threshold, veto, lin, eps, lo, hi, xp, K
 
 
 def _utility_grad(X, A, ideal, lin):
-    d = X[..., None, :] - ideal
-    Ad = np.einsum("...nkl,...nl->...nk", A, d)
-    U = -np.einsum("...nk,...nk->...n", d, Ad) + np.einsum("...nk,...k->...n", lin, X)
-    dU = -2.0 * Ad + lin
-    return U, dU
+    """U_i and dU_i/dX for a flat batch: X (B, K), A (B, n, K, K), ideal and lin (B, n, K)."""
+    d = X[:, None, :] - ideal
+    Ad = (A @ d[..., None])[..., 0]
+    U = -np.sum(d * Ad, axis=-1) + (lin @ X[..., None])[..., 0]
+    return U, -2.0 * Ad + lin
+
+
+def _weighted_A(w, A):
+    """sum_i w_i A_i for a flat batch: w (B, n), A (B, n, K, K) -> (B, K, K)."""
+    B, n, K, _ = A.shape
+    return (w[:, None, :] @ A.reshape(B, n, K * K)).reshape(B, K, K)
+
+
+def _outer(w, G):
+    """sum_i w_i g_i g_i' for a flat batch: w (B, n), G (B, n, K) -> (B, K, K)."""
+    return np.swapaxes(G * w[..., None], -1, -2) @ G
+
+
+def _start(x0, xp, weight, ideal, lead, K):
+    if x0 is not None:
+        return np.broadcast_to(np.asarray(x0, dtype=float), lead + (K,)).reshape(-1, K).copy()
+    if xp is not None:
+        return xp.copy()
+    return (weight[:, None, :] @ ideal)[:, 0, :] / np.sum(weight, -1)[:, None]
 
 
 def nash_solution(
@@ -219,32 +260,33 @@ def nash_solution(
     ndarray, shape (..., K)
         The maximiser of Phi on the box.
     """
-    A, ideal, weight, threshold, veto, lin, eps, K = _prepare(A, ideal, weight, threshold, veto, linear, eps)
+    lead, A, ideal, weight, threshold, veto, lin, eps, lo, hi, xp, K = _prepare(
+        A, ideal, weight, threshold, veto, linear, eps, lower, upper, x_prev)
     wv = np.where(veto, weight, 0.0)
     wn = np.where(veto, 0.0, weight) * float(nonveto_weight)
-    xp = None if x_prev is None else np.asarray(x_prev, dtype=float)
     rho = float(prox) if xp is not None else 0.0
     eye = np.eye(K)
 
-    def objective(X: Array) -> tuple[Array, Array, Array]:
-        U, dU = _utility_grad(X, A, ideal, lin)
-        g, g1, g2 = _log_sp_derivs(U - threshold, eps)
-        phi = np.sum(wv * g, axis=-1) + np.sum(wn * U, axis=-1)
-        lam = wv * g1 + wn
-        grad = np.einsum("...n,...nk->...k", lam, dU)
-        negH = 2.0 * np.einsum("...n,...nkl->...kl", lam, A) - np.einsum("...n,...nk,...nl->...kl", wv * g2, dU, dU)
+    def objective(X: Array, idx: Array, value_only: bool):
+        Ai, li = A[idx], lin[idx]
+        U, dU = _utility_grad(X, Ai, ideal[idx], li)
+        g, g1, g2 = _log_sp_derivs(U - threshold[idx], eps[idx])
+        phi = np.sum(wv[idx] * g, axis=-1) + np.sum(wn[idx] * U, axis=-1)
         if rho > 0:
-            dx = X - xp
+            dx = X - xp[idx]
             phi = phi - 0.5 * rho * np.sum(dx * dx, axis=-1)
+        if value_only:
+            return phi
+        lam = wv[idx] * g1 + wn[idx]
+        grad = np.sum(lam[..., None] * dU, axis=1)
+        negH = 2.0 * _weighted_A(lam, Ai) - _outer(wv[idx] * g2, dU)
+        if rho > 0:
             grad = grad - rho * dx
             negH = negH + rho * eye
         return phi, grad, negH
 
-    if x0 is None:
-        x0 = xp if xp is not None else np.einsum("...n,...nk->...k", weight, ideal) / np.sum(weight, -1)[..., None]
-    lo = np.broadcast_to(np.asarray(lower, dtype=float), ideal.shape[:-2] + (K,))
-    hi = np.broadcast_to(np.asarray(upper, dtype=float), ideal.shape[:-2] + (K,))
-    return projected_newton(objective, np.asarray(x0, dtype=float), lo, hi, iters=iters)
+    X = projected_newton(objective, _start(x0, xp, weight, ideal, lead, K), lo, hi, iters=iters)
+    return X.reshape(lead + (K,))
 
 
 def kalai_smorodinsky(
@@ -276,41 +318,41 @@ def kalai_smorodinsky(
     -------
     ndarray, shape (..., K)
     """
-    A, ideal, weight, threshold, veto, lin, eps, K = _prepare(A, ideal, weight, threshold, veto, linear, eps)
-    lo = np.broadcast_to(np.asarray(lower, dtype=float), ideal.shape[:-2] + (K,))
-    hi = np.broadcast_to(np.asarray(upper, dtype=float), ideal.shape[:-2] + (K,))
-    utop_x = np.clip(ideal, lo[..., None, :], hi[..., None, :])
-    # utopia: each actor's utility at its own (box-clipped) ideal point
+    lead, A, ideal, weight, threshold, veto, lin, eps, lo, hi, xp, K = _prepare(
+        A, ideal, weight, threshold, veto, linear, eps, lower, upper, x_prev)
+    utop_x = np.clip(ideal, lo[:, None, :], hi[:, None, :])
     d0 = utop_x - ideal
-    Umax = -np.einsum("...nk,...nkl,...nl->...n", d0, A, d0) + np.einsum("...nk,...nk->...n", lin, utop_x)
+    Umax = -np.sum(d0 * (A @ d0[..., None])[..., 0], -1) + np.sum(lin * utop_x, -1)
     span = np.maximum(Umax - threshold, np.maximum(eps, 1e-9))
     wn = np.where(veto, 0.0, weight) * float(nonveto_weight)
-    xp = None if x_prev is None else np.asarray(x_prev, dtype=float)
     rho = float(prox) if xp is not None else 0.0
     T = float(temperature)
     eye = np.eye(K)
 
-    def objective(X: Array) -> tuple[Array, Array, Array]:
-        U, dU = _utility_grad(X, A, ideal, lin)
-        r = np.where(veto, (U - threshold) / span, np.inf)
+    def objective(X: Array, idx: Array, value_only: bool):
+        Ai = A[idx]
+        U, dU = _utility_grad(X, Ai, ideal[idx], lin[idx])
+        vt, sp_, wni = veto[idx], span[idx], wn[idx]
+        r = np.where(vt, (U - threshold[idx]) / sp_, np.inf)
         rmin = np.min(r, axis=-1, keepdims=True)
-        e = np.where(veto, np.exp(-(r - rmin) / T), 0.0)
+        e = np.where(vt, np.exp(-(r - rmin) / T), 0.0)
         Z = e.sum(-1, keepdims=True)
-        p = e / Z
-        phi = rmin[..., 0] - T * np.log(Z[..., 0]) + np.sum(wn * U, -1)
-        a = dU / span[..., None]
-        pa = np.einsum("...n,...nk->...k", p, a)
-        grad = pa + np.einsum("...n,...nk->...k", wn, dU)
-        curv = 2.0 * np.einsum("...n,...nkl->...kl", p / span + wn, A)
-        cov = np.einsum("...n,...nk,...nl->...kl", p, a, a) - pa[..., :, None] * pa[..., None, :]
-        negH = curv + cov / T
+        phi = rmin[..., 0] - T * np.log(Z[..., 0]) + np.sum(wni * U, -1)
         if rho > 0:
-            dx = X - xp
+            dx = X - xp[idx]
             phi = phi - 0.5 * rho * np.sum(dx * dx, axis=-1)
+        if value_only:
+            return phi
+        p = e / Z
+        a = dU / sp_[..., None]
+        pa = np.sum(p[..., None] * a, axis=1)
+        grad = pa + np.sum(wni[..., None] * dU, axis=1)
+        curv = 2.0 * _weighted_A(p / sp_ + wni, Ai)
+        negH = curv + (_outer(p, a) - pa[:, :, None] * pa[:, None, :]) / T
+        if rho > 0:
             grad = grad - rho * dx
             negH = negH + rho * eye
         return phi, grad, negH
 
-    if x0 is None:
-        x0 = xp if xp is not None else np.einsum("...n,...nk->...k", weight, ideal) / np.sum(weight, -1)[..., None]
-    return projected_newton(objective, np.asarray(x0, dtype=float), lo, hi, iters=iters)
+    X = projected_newton(objective, _start(x0, xp, weight, ideal, lead, K), lo, hi, iters=iters)
+    return X.reshape(lead + (K,))

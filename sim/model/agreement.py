@@ -1,0 +1,63 @@
+"""P10: agreement dynamics: breakdown of signed ceasefires and deals, relapse into war (memo §1.5 P10).
+
+The true breakdown hazard is h = h0 exp(-gamma' z(X)) (1 + gamma_lev coerced)
++ h_enf sum_{i in belligerents} sp((W_i - V_i(X)) / s_h). z holds Fortna's (2003, 2004) agreement-strength
+features (a credible third-party guarantee theta X_G, foreign forces, a demilitarised zone, a
+comprehensive settlement, a joint commission); settlements forced by outside pressure shortly before
+signing are less durable (Werner & Yuen 2005; Beardsley 2011); a deal that a side's war option now beats is
+no longer self-enforcing (Fearon 1995; Powell 2006). On breakdown the war resumes at relapse intensity.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.engines.nash import softplus
+from sim.model.commitment import DMZ_WIDTH, deal_value
+from sim.model.events import step_probability
+from sim.model.outside_option import outside_option
+from sim.model.state import AGREEMENT, DEAL, DEAL_PENDING, RELAPSE, State, in_status
+
+
+def breakdown_hazard(state: State, prm, rows: np.ndarray) -> np.ndarray:
+    """Annual breakdown hazard of the agreements in force in ``rows``, (R_sub,)."""
+    X = state.X_agree[rows]
+    L = state.L[rows]
+    g = prm.gb
+    kG, kF = prm.k["SEC_GUAR"], prm.k["FORCES"]
+    comp = in_status(state.status[rows], (DEAL, DEAL_PENDING))
+    z = np.zeros(rows.size)
+    if kG is not None:
+        z += g["guarantee"] * prm.theta[rows] * X[:, kG]
+    if kF is not None:
+        z += g["forces"] * X[:, kF]
+    if prm.k_terr is not None:
+        z += g["dmz"] * np.clip((X[:, prm.k_terr] - L) / DMZ_WIDTH, 0.0, 1.0)
+    z += (g["comprehensive"] + g["joint_commission"]) * comp
+    h = prm.hb0[rows] * np.exp(-z) * (1.0 + prm.coerced_mult * state.coerced[rows])
+    if prm.h_enf > 0 and prm.is_bell.any():
+        W = outside_option(prm, state, rows)
+        V = deal_value(prm, X, L, W, rows)
+        gap = softplus((W - V) / prm.enf_scale[rows], 1.0)
+        h = h + prm.h_enf * np.sum(np.where(prm.is_bell, gap, 0.0), axis=1)
+    return h
+
+
+def breakdown_phase(state: State, prm, u: np.ndarray, t: float) -> None:
+    """Break down agreements at the true hazard; broken ones relapse into war (memo P10).
+
+    Parameters
+    ----------
+    u : ndarray, shape (R, 1)
+    """
+    if not prm.modules["breakdown"]:
+        return
+    rows = np.flatnonzero(in_status(state.status, AGREEMENT))
+    if rows.size == 0:
+        return
+    h = breakdown_hazard(state, prm, rows)
+    broke = rows[u[rows, 0] < step_probability(h, prm.dt)]
+    state.status[broke] = RELAPSE
+    state.relapsed[broke] = True
+    state.relapse_until[broke] = t + prm.dt + prm.relapse_weeks
+

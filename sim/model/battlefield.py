@@ -1,0 +1,81 @@
+"""P2: the battlefield line, intensity, strain and operational jumps (memo §1.5 P2).
+
+Under war the front line on the TERR scale follows a jump-diffusion whose drift falls with Western aid and
+Russian strain and rises with Ukrainian strain:
+mu = mu0 exp(-beta_A (A - A0)) exp(-beta_R strain_RU) exp(beta_U strain_UA), A = w A_US + (1 - w) A_EU,
+L <- clip(L + mu I Delta_y + sigma sqrt(I Delta_y) eps + J). Jumps are compound Poisson at exact step
+probabilities: a Ukrainian operational collapse at rate lambda_col exp(k strain_UA), a counter-offensive at
+rate lambda_cnt (cf. Wagner 2000; Slantchev 2003 on the war as an information-generating process). Strain
+accumulates with intensity and support and recovers under a ceasefire. A jump of at least
+``collapse_jump_threshold`` or a line beyond ``collapse_line_threshold`` is a military collapse (COLLAPSE_MIL).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model.events import step_probability
+from sim.model.state import AGREEMENT, COLLAPSE_MIL, RELAPSE, WAR, State, in_status
+
+
+def intensity_phase(state: State, prm, t: float) -> None:
+    """Set intensity from status: 1 at war, the relapse level for a while after a breakdown, low under a truce."""
+    ended = (state.status == RELAPSE) & (t >= state.relapse_until)
+    state.status[ended] = WAR
+    state.I[:] = 1.0
+    state.I[state.status == RELAPSE] = prm.I_relapse
+    state.I[in_status(state.status, AGREEMENT)] = prm.I_cf
+
+
+def support_level(state: State, prm) -> np.ndarray:
+    """Western support A_t = w_US A_US + (1 - w_US) A_EU."""
+    return prm.w_US_support * state.A_US + (1.0 - prm.w_US_support) * state.A_EU
+
+
+def battlefield_phase(state: State, prm, u: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
+    """Advance line, strain and jumps by one step; return (dL, J) for the learning phase.
+
+    Parameters
+    ----------
+    u : ndarray, shape (R, 5)
+        Uniforms: diffusion, collapse occurrence, collapse size, counter-offensive occurrence, its size.
+    """
+    R = state.R
+    dL = np.zeros(R)
+    J = np.zeros(R)
+    if not prm.modules["battlefield"]:
+        return dL, J
+    dy = prm.dy
+    fighting = in_status(state.status, (WAR, RELAPSE))
+    live = ~in_status(state.status, (4, 6))
+    A = support_level(state, prm)
+    sU = state.strain[:, prm.dfd] if prm.dfd is not None else np.zeros(R)
+    sR = state.strain[:, prm.adv] if prm.adv is not None else np.zeros(R)
+    bR = prm.beta_strain[:, prm.adv] if prm.adv is not None else 0.0
+    bU = prm.beta_strain[:, prm.dfd] if prm.dfd is not None else 0.0
+    mu = prm.mu0 * np.exp(-prm.beta_A * (A - prm.A0) - bR * sR + bU * sU)
+    from scipy.special import ndtri
+
+    eps = ndtri(u[:, 0])
+    I = state.I
+    move = mu * I * dy + prm.sigma_L * np.sqrt(I * dy) * eps
+    col = fighting & (u[:, 1] < step_probability(prm.col_rate * np.exp(prm.col_k * sU), prm.dt))
+    cnt = fighting & (u[:, 3] < step_probability(prm.cnt_rate, prm.dt))
+    J = np.where(col, prm.col_lo + (prm.col_hi - prm.col_lo) * u[:, 2], 0.0)
+    J = J - np.where(cnt, prm.cnt_lo + (prm.cnt_hi - prm.cnt_lo) * u[:, 4], 0.0)
+    newL = np.clip(state.L + np.where(live, move + J, 0.0), prm.L_min, 1.0)
+    dL = newL - state.L
+    state.L[:] = newL
+    collapsed = fighting & ((col & (J >= prm.collapse_jump_threshold)) | (newL >= prm.collapse_line_threshold))
+    state.status[collapsed] = COLLAPSE_MIL
+    # strain (memo P2): grows with intensity, falls with support / rises with sanctions, recovers in a truce
+    S = prm.w_US_sanctions * state.S_US + (1.0 - prm.w_US_sanctions) * state.S_EU
+    if prm.dfd is not None:
+        g = prm.strain_a[:, prm.dfd] * I - prm.strain_b_support * A
+        state.strain[:, prm.dfd] = np.where(fighting, np.maximum(sU + dy * g, 0.0), sU)
+    if prm.adv is not None:
+        g = prm.strain_a[:, prm.adv] * I + prm.strain_b_sanctions * S - prm.strain_b_lifeline * state.lifeline_CN
+        state.strain[:, prm.adv] = np.where(fighting, np.maximum(sR + dy * g, 0.0), sR)
+    calm = in_status(state.status, AGREEMENT)
+    state.strain[calm] *= np.exp(-prm.strain_recovery * dy)
+    return dL, J

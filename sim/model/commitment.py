@@ -1,0 +1,86 @@
+"""P5: the commitment problem: a deal's value is discounted by the risk the other side reneges.
+
+V_i(X) = (1 - q_i(X)) U_i(X) + q_i(X)[W_i - vartheta_i shift_i(X)] + beta_i^deal, with
+q_i = 1 - exp(-H_c h_i(X)) and h_i = h0_i exp(-gamma_g theta X_G - gamma_f X_F - gamma_d dmz(X)
++ gamma_s shift_i(X)) (memo §1.5 P5). Guarantees, foreign forces and demilitarised zones lower the
+perceived hazard (Walter 1997, 2002; Fortna 2003, 2004); a deal-induced power shift raises it and makes
+renewed war worse (Fearon 1995; Powell 2006). With ``modules.commitment: false`` q = 0 and V = U + beta^deal.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+
+from sim.engines.nash import softplus
+from sim.model.preferences import _bc, utility_grad
+
+DMZ_WIDTH = 0.25  # TERR units: a withdrawal of this size (the rest of Donetsk) is a full DMZ
+
+
+def _parts(prm, X, L, rows):
+    """shift_i(X), dmz(X), their gradients, and log h_i(X) with its gradient."""
+    Xb = _bc(X, prm.n)
+    R, n, K = Xb.shape
+    eps = 0.01
+    XT = Xb[..., prm.k_terr] if prm.k_terr is not None else np.zeros((R, n))
+    wd = XT - L[:, None]
+    shift = prm.shift_const + np.einsum("nk,rnk->rn", prm.shift_lin, Xb) + prm.shift_wd * softplus(wd, eps)
+    dshift = np.broadcast_to(prm.shift_lin, (R, n, K)).copy()
+    dmz = np.clip(wd / DMZ_WIDTH, 0.0, 1.0)
+    ddmz = np.zeros((R, n, K))
+    if prm.k_terr is not None:
+        dshift[..., prm.k_terr] += prm.shift_wd * expit(wd / eps)
+        ddmz[..., prm.k_terr] = ((wd > 0) & (wd < DMZ_WIDTH)) / DMZ_WIDTH
+    theta = prm.theta[rows][:, None]
+    kG, kF = prm.k["SEC_GUAR"], prm.k["FORCES"]
+    XG = Xb[..., kG] if kG is not None else 0.0
+    XF = Xb[..., kF] if kF is not None else 0.0
+    logh_rest = -prm.g_guar * theta * XG - prm.g_forces * XF - prm.g_dmz * dmz + prm.g_shift * shift
+    dlogh = -prm.g_dmz[:, None] * ddmz + prm.g_shift[:, None] * dshift
+    if kG is not None:
+        dlogh[..., kG] -= prm.g_guar * theta
+    if kF is not None:
+        dlogh[..., kF] -= prm.g_forces
+    return shift, dshift, logh_rest, dlogh
+
+
+def reneging_prob(prm, X, L, rows) -> np.ndarray:
+    """q_i(X): perceived probability the counterpart reneges within H_c, shape (R_sub, n)."""
+    if not prm.modules["commitment"]:
+        return np.zeros((L.shape[0], prm.n))
+    _, _, logh, _ = _parts(prm, X, L, rows)
+    h = prm.h0[rows] * np.exp(logh)
+    return -np.expm1(-prm.H_c * h)
+
+
+def deal_value(prm, X, L, W, rows, grad: bool = False, ideal=None):
+    """V_i(X) for every actor (and optionally its gradient and the quadratic weight 1 - q).
+
+    Parameters
+    ----------
+    X : (R_sub, K) or (R_sub, n, K)
+    L : (R_sub,)
+    W : (R_sub, n) outside options
+    rows : index array or mask into the replicate axis
+    grad : bool
+        Also return dV/dX (R_sub, n, K) and 1 - q (R_sub, n).
+    ideal : (R_sub, n, K), optional
+        Ideal points to use instead of the true ones (the mediator's model of the parties).
+    """
+    U, dU = utility_grad(prm, X, L, rows, ideal)
+    bonus = prm.deal_bonus[rows]
+    if not prm.modules["commitment"]:
+        V = U + bonus
+        return (V, dU, np.ones_like(V)) if grad else V
+    shift, dshift, logh, dlogh = _parts(prm, X, L, rows)
+    h = prm.h0[rows] * np.exp(logh)
+    q = -np.expm1(-prm.H_c * h)
+    vt = prm.vartheta[rows]
+    fallback = W - vt * shift
+    V = (1.0 - q) * U + q * fallback + bonus
+    if not grad:
+        return V
+    dq = ((1.0 - q) * prm.H_c * h)[..., None] * dlogh
+    dV = (1.0 - q)[..., None] * dU + dq * (fallback - U)[..., None] - (q * vt)[..., None] * dshift
+    return V, dV, 1.0 - q

@@ -1,0 +1,287 @@
+"""P1: events: Poisson hazards, scheduled dates with branches, state-triggered rules (memo §1.5 P1).
+
+Every hazard is an annual rate converted exactly for the step, P(fire in step) = 1 - exp(-lambda Delta_y)
+(memo §1.1), so the probability of an event by a date does not depend on the step length (memo §3, T12).
+An ``annual_prob`` p is the probability of at least one event in a year, lambda = -ln(1 - p). Effects are
+declarative edits of named state quantities; simultaneous events are applied in the order the scenario
+declares them (a fixed, documented priority). Conditions and multipliers use the whitelisted expression
+language of :mod:`sim.model.expressions`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.errors import UserError
+from sim.model.expressions import compile_expression
+from sim.model.state import STATUS_NAMES, State, in_status, AGREEMENT
+
+WEEKS_PER_YEAR = 52.18
+
+#: Effect targets that are plain state arrays of shape (R,), with the box they are clipped to.
+STATE_TARGETS = {
+    "A_US": (0.0, 1.5),
+    "A_EU": (0.0, 1.5),
+    "S_US": (-0.5, 1.5),
+    "S_EU": (-0.5, 1.5),
+    "lifeline_CN": (0.0, 1.0),
+    "EU_force_capacity": (0.0, 1.0),
+    "congress_p_pass": (-1.0, 1.0),
+}
+
+
+@dataclass
+class Effect:
+    """One edit: ``target`` (kind, actor index or branch index), ``op`` in set/add/mul, ``value`` (R,)."""
+
+    kind: str
+    index: int
+    op: str
+    value: np.ndarray
+
+
+@dataclass
+class Branch:
+    """One branch of a scheduled event: fires with probability p (times any multiplier)."""
+
+    label: str
+    p: np.ndarray
+    effects: list[Effect]
+    slot: int
+    key: int = 0
+
+
+@dataclass
+class EventSpec:
+    """A compiled event."""
+
+    id: str
+    type: str
+    rate: np.ndarray | None = None
+    when: object = None
+    multiplier: object = None
+    trigger: object = None
+    weeks: list[float] = field(default_factory=list)
+    branches: list[Branch] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
+    slot: int = -1
+
+
+def annual_rate(p: np.ndarray) -> np.ndarray:
+    """Annual rate lambda = -ln(1 - p) of an event with probability p of at least one occurrence a year."""
+    p = np.asarray(p, dtype=float)
+    if np.any((p < 0) | (p >= 1)):
+        raise UserError("annual_prob must be in [0, 1)")
+    return -np.log1p(-p)
+
+
+def step_probability(rate: np.ndarray, dt_weeks: float) -> np.ndarray:
+    """Exact probability of at least one event in a step of ``dt_weeks`` at annual rate ``rate``."""
+    return -np.expm1(-np.asarray(rate, dtype=float) * dt_weeks / WEEKS_PER_YEAR)
+
+
+def expression_names(actors: list[str], belligerents: list[str]) -> list[str]:
+    """Names the event expressions may use."""
+    base = ["L", "I", "A_US", "A_EU", "S_US", "S_EU", "lifeline_CN", "F", "status", "ceasefire_weeks", "t_weeks"]
+    return base + [f"strain_{b}" for b in belligerents] + list(STATUS_NAMES)
+
+
+def state_env(state: State, bell_index: dict[str, int]) -> dict[str, object]:
+    """The environment an expression sees: current state arrays and status constants."""
+    env: dict[str, object] = {
+        "L": state.L, "I": state.I, "A_US": state.A_US, "A_EU": state.A_EU, "S_US": state.S_US,
+        "S_EU": state.S_EU, "lifeline_CN": state.lifeline_CN, "F": state.F, "status": state.status,
+        "t_weeks": state.t_weeks,
+        "ceasefire_weeks": np.where(in_status(state.status, AGREEMENT), state.t_weeks - state.t_signed, 0.0),
+    }
+    for name, i in bell_index.items():
+        env[f"strain_{name}"] = state.strain[:, i]
+    for code, name in enumerate(STATUS_NAMES):
+        env[name] = code
+    return env
+
+
+def _as_R(v: object, R: int, where: str) -> np.ndarray:
+    if isinstance(v, str):
+        raise UserError(f"{where}: expected a number, got {v!r}")
+    return np.broadcast_to(np.asarray(v, dtype=float), (R,)).astype(float)
+
+
+def compile_events(
+    events: dict, actors: list[str], belligerents: list[str], R: int, start_date: object, uscale: np.ndarray
+) -> tuple[list[EventSpec], list[str], int]:
+    """Compile the scenario's ``events`` block.
+
+    Returns the event specs in declaration order, the branch keys (``EVENT.label``) in slot order, and the
+    number of uniform draws per step (one per Poisson event and one per scheduled branch).
+    """
+    names = expression_names(actors, belligerents)
+    specs: list[EventSpec] = []
+    branch_keys: list[str] = []
+    slot = 0
+    start = _to_date(start_date)
+    for eid, ev in (events or {}).items():
+        where = f"events.{eid}"
+        kind = ev.get("type")
+        spec = EventSpec(id=eid, type=kind)
+        if kind == "poisson":
+            spec.rate = annual_rate(_as_R(ev.get("annual_prob", 0.0), R, where + ".annual_prob"))
+            if ev.get("when"):
+                spec.when = compile_expression(ev["when"], names, where + ".when")
+            if ev.get("state_multiplier"):
+                spec.multiplier = compile_expression(str(ev["state_multiplier"]), names, where + ".state_multiplier")
+            spec.slot, slot = slot, slot + 1
+        elif kind == "scheduled":
+            dates = ev.get("dates") or ([ev["date"]] if "date" in ev else [])
+            spec.weeks = [(_to_date(d) - start).days / 7.0 for d in dates]
+            for b in ev.get("branches", []):
+                key = f"{eid}.{b['label']}"
+                branch_keys.append(key)
+                spec.branches.append(
+                    Branch(b["label"], _as_R(b.get("p", 1.0), R, f"{where}.{b['label']}.p"), [], slot, len(branch_keys) - 1)
+                )
+                slot += 1
+        elif kind == "endogenous":
+            spec.trigger = compile_expression(ev["trigger"], names, where + ".trigger")
+        else:
+            raise UserError(f"{where}.type: unknown event type {kind!r} (expected poisson, scheduled, endogenous)")
+        specs.append(spec)
+    # effects are compiled after all branch keys are known (effects may target another event's branch)
+    for spec, (eid, ev) in zip(specs, (events or {}).items(), strict=True):
+        where = f"events.{eid}"
+        if spec.type == "scheduled":
+            for br, b in zip(spec.branches, ev.get("branches", []), strict=True):
+                br.effects = _effects(b.get("effect", {}), actors, branch_keys, R, f"{where}.{br.label}", uscale)
+        else:
+            spec.effects = _effects(ev.get("effect", {}), actors, branch_keys, R, where, uscale)
+    return specs, branch_keys, slot
+
+
+def _to_date(d: object) -> _dt.date:
+    if isinstance(d, _dt.datetime):
+        return d.date()
+    if isinstance(d, _dt.date):
+        return d
+    return _dt.date.fromisoformat(str(d))
+
+
+def _effects(eff: dict, actors: list[str], branch_keys: list[str], R: int, where: str, uscale) -> list[Effect]:
+    out = []
+    for target, opspec in (eff or {}).items():
+        if not isinstance(opspec, dict) or len(opspec) != 1:
+            raise UserError(f"{where}.effect.{target}: expected one of {{set: x}}, {{add: x}}, {{mul: x}}")
+        (op, val), = opspec.items()
+        if op not in ("set", "add", "mul"):
+            raise UserError(f"{where}.effect.{target}: unknown operation {op!r} (expected set, add, mul)")
+        if target == "status":
+            if val not in STATUS_NAMES:
+                raise UserError(f"{where}.effect.status: unknown status {val!r} (expected one of {STATUS_NAMES})")
+            out.append(Effect("status", STATUS_NAMES.index(val), "set", np.zeros(R)))
+            continue
+        v = _as_R(val, R, f"{where}.effect.{target}")
+        if target in STATE_TARGETS:
+            out.append(Effect(target, -1, op, v))
+            continue
+        if target.endswith(".p") and target[:-2] in branch_keys:
+            out.append(Effect("branch", branch_keys.index(target[:-2]), op, v))
+            continue
+        actor, _, what = target.partition("_")
+        if actor in actors and what in ("tau", "cost_multiplier", "drift_belief"):
+            i = actors.index(actor)
+            if what == "tau" and op != "mul":
+                v = v * uscale[:, i]  # stated in normalised utility units
+            out.append(Effect(what, i, op, v))
+            continue
+        raise UserError(
+            f"{where}.effect: unknown target {target!r} (expected one of {', '.join(STATE_TARGETS)}, status, "
+            "ACTOR_tau, ACTOR_cost_multiplier, ACTOR_drift_belief, EVENT.branch.p)"
+        )
+    return out
+
+
+def _edit(arr: np.ndarray, mask: np.ndarray, op: str, v: np.ndarray) -> None:
+    if op == "set":
+        arr[mask] = v[mask]
+    elif op == "add":
+        arr[mask] += v[mask]
+    else:
+        arr[mask] *= v[mask]
+
+
+def apply_effects(state: State, effects: list[Effect], mask: np.ndarray) -> None:
+    """Apply effects to the replicates in ``mask`` (in order), then clip edited quantities to their boxes."""
+    if not mask.any():
+        return
+    for e in effects:
+        if e.kind == "status":
+            state.status[mask] = e.index
+        elif e.kind in STATE_TARGETS:
+            name = {"EU_force_capacity": "force_cap", "congress_p_pass": "congress_add"}.get(e.kind, e.kind)
+            arr = getattr(state, name)
+            _edit(arr, mask, e.op, e.value)
+            lo, hi = STATE_TARGETS[e.kind]
+            np.clip(arr, lo, hi, out=arr)
+            if e.kind == "A_US":
+                # a permanent edit also moves the level a temporary lever returns to
+                _edit(state.A_US_hold, mask, e.op, e.value)
+                np.clip(state.A_US_hold, lo, hi, out=state.A_US_hold)
+        elif e.kind == "branch":
+            col = state.branch_mult[:, e.index]
+            _edit(col, mask, e.op, e.value)
+            state.branch_mult[:, e.index] = col
+        elif e.kind == "tau":
+            col = state.tau_add[:, e.index]
+            _edit(col, mask, e.op, e.value)
+            state.tau_add[:, e.index] = col
+        elif e.kind == "cost_multiplier":
+            col = state.cost_mult[:, e.index]
+            _edit(col, mask, e.op, e.value)
+            state.cost_mult[:, e.index] = np.maximum(col, 0.0)
+        elif e.kind == "drift_belief":
+            col = state.m[:, e.index]
+            _edit(col, mask, e.op, e.value)
+            state.m[:, e.index] = col
+
+
+def events_phase(state: State, prm, u: np.ndarray, t: float) -> None:
+    """P1: fire this step's events and apply their effects (memo §1.5 P1).
+
+    Parameters
+    ----------
+    state : State
+    prm : ModelParams
+    u : ndarray, shape (R, n_slots)
+        This step's uniforms (one column per Poisson event and per scheduled branch, always drawn).
+    t : float
+        Time at the start of the step, in weeks.
+    """
+    if not prm.modules["events"] or not prm.events:
+        return
+    env = state_env(state, prm.bell_index)
+    dt = prm.dt
+    live = ~in_status(state.status, (4, 6))  # nothing happens after collapse or escalation
+    for k, ev in enumerate(prm.events):
+        if ev.type == "poisson":
+            rate = ev.rate
+            if ev.multiplier is not None:
+                rate = rate * np.asarray(ev.multiplier(env), dtype=float)
+            fire = (u[:, ev.slot] < step_probability(rate, dt)) & live
+            if ev.when is not None:
+                fire &= np.asarray(ev.when(env), dtype=bool)
+            apply_effects(state, ev.effects, fire)
+        elif ev.type == "scheduled":
+            fire = np.zeros(state.R, dtype=bool)
+            if any(t <= w < t + dt for w in ev.weeks):
+                for b in ev.branches:
+                    p = np.clip(b.p * state.branch_mult[:, b.key], 0.0, 1.0)
+                    hit = (u[:, b.slot] < p) & live
+                    apply_effects(state, b.effects, hit)
+                    fire |= hit
+        else:
+            fire = np.asarray(ev.trigger(env), dtype=bool) & live & ~state.fired[:, k]
+            apply_effects(state, ev.effects, fire)
+        state.fired[:, k] |= fire
+        env = state_env(state, prm.bell_index)

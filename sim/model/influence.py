@@ -1,0 +1,101 @@
+"""P7: influence: BDM pressure and concession on declared positions, real levers, China's lifeline.
+
+(a) Declared positions move toward the current text (Zeuthen 1930; Harsanyi 1956 concession) at rate
+eta_c e_i MHS_i and toward challengers at rate eta_p Pi_ji, where the pressure weight
+Pi_ji = sigma(beta (EU_{j->i} - EU_{i->j})) 1{EU_{j->i} > 0} uses the expected utility of a challenge of
+Bueno de Mesquita (1994) as formalised by Scholz, Calbert & Smith (2011) (``sim.engines.bdm_scholz``; the
+probability of success in its printed form, risk-neutral exponents). Moves are integrated exactly over the
+time since the actor's last update, on the negotiation calendar (positions move when talks happen), and
+are projected back along the move so that an actor never declares a position it would itself refuse
+(V_i(x^_i) >= W_i + tau_i): actors may bluff, never concede past their reservation (memo §1.5 P7a).
+
+(b) Real leverage (coercive mediation; Beardsley 2011): levers the mediator applies after failed rounds
+(see :mod:`sim.model.mediation`), temporary levers that lapse, EU sanctions packages on a calendar, and
+China's lifeline relaxing toward l* = clip(l0 + alpha_N (X_NORM - 0.5) - alpha_S S_US) (memo §1.5 P7b).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+
+from sim.engines.bdm_scholz import eu_challenge, prob_success
+from sim.model.commitment import deal_value
+from sim.model.state import RELAPSE, WAR, State, in_status
+
+BISECTION_STEPS = 8
+
+
+def levers_phase(state: State, prm, t: float) -> None:
+    """Lapse temporary levers, add EU sanctions packages on their calendar, move China's lifeline."""
+    lapsed = state.lever_until <= t
+    if lapsed.any():
+        state.A_US[lapsed] = state.A_US_hold[lapsed]
+        state.lever_until[lapsed] = np.inf
+    if not prm.modules["levers"]:
+        return
+    fighting = in_status(state.status, (WAR, RELAPSE))
+    if prm.eu_cadence > 0 and prm.eu_increment != 0:
+        c = prm.eu_cadence  # packages at weeks c, 2c, 3c, ... whatever the step length
+        n_pk = int(np.floor((t + prm.dt) / c + 1e-9) - np.floor(t / c + 1e-9))
+        if n_pk > 0:
+            state.S_EU[fighting] = np.minimum(state.S_EU[fighting] + n_pk * prm.eu_increment, 1.5)
+    if prm.cn is not None and prm.k["US_RU_NORM"] is not None:
+        lf = prm.lifeline
+        target = np.clip(lf["l0"] + lf["alpha_norm"] * (state.X_text[:, prm.k["US_RU_NORM"]] - 0.5)
+                         - lf["alpha_sanctions"] * state.S_US, 0.0, 1.0)
+        state.lifeline_CN[:] = target + (state.lifeline_CN - target) * np.exp(-lf["kappa_l"] * prm.dy)
+
+
+def pressure_weights(prm, x: np.ndarray, rows) -> np.ndarray:
+    """Pi[r, k, i, j]: BDM pressure of j on i on issue k (memo P7a), from declared positions x (R_sub, n, K)."""
+    xk = np.swapaxes(x, 1, 2)  # (R_sub, K, n)
+    s = np.swapaxes(prm.sal[rows], 1, 2)
+    c = prm.cap[rows][:, None, :]
+    P = prob_success(xk, c, s, delta=np.ones(xk.shape[:-1]), r=1.0, mode="printed")
+    d = np.abs(xk[..., :, None] - xk[..., None, :])
+    E = eu_challenge(P, d, s[..., None, :], 1.0, q=prm.Q if prm.Q == 1.0 else 1.0)  # E[i, j] = EU_{i->j}
+    Et = np.swapaxes(E, -1, -2)  # Et[i, j] = EU_{j->i}
+    n = x.shape[1]
+    return expit(prm.beta_ch * (Et - E)) * (Et > 0) * (1.0 - np.eye(n))
+
+
+def influence_phase(state: State, prm, rows: np.ndarray, t: float, mhs: np.ndarray, W: np.ndarray) -> None:
+    """Move declared positions of the replicates ``rows`` (which hold a round now) (memo P7a)."""
+    if not prm.modules["influence"] or rows.size == 0:
+        state.t_last_influence[rows] = t
+        return
+    tau_y = (t - state.t_last_influence[rows]) / 52.18
+    state.t_last_influence[rows] = t
+    x = state.x_decl[rows]
+    X = state.X_text[rows]
+    eng = state.engaged[rows]
+    a = prm.eta_c * eng * mhs[rows]  # (R_sub, n)
+    Pi = pressure_weights(prm, x, rows) * eng[:, None, :, None]  # (R_sub, K, i, j)
+    xk = np.swapaxes(x, 1, 2)
+    pull = np.einsum("rkij,rkj->rki", Pi, xk) - Pi.sum(-1) * xk  # sum_j Pi_ij (x_j - x_i)
+    drive = a[:, :, None] * (X[:, None, :] - x) + prm.eta_p * np.swapaxes(pull, 1, 2)
+    rate = a[:, :, None] + prm.eta_p * np.swapaxes(Pi.sum(-1), 1, 2)
+    frac = np.where(rate > 1e-12, -np.expm1(-rate * tau_y[:, None, None]) / np.maximum(rate, 1e-12), tau_y[:, None, None])
+    new = np.clip(x + frac * drive, 0.0, 1.0)
+    # projection along the move: never declare below one's own reservation value
+    L = state.L[rows]
+    thr = W + prm.tau[rows] + state.tau_add[rows]
+
+    def ok(z: np.ndarray) -> np.ndarray:
+        return deal_value(prm, z, L, W, rows) >= thr  # V_i evaluated at i's own declared position
+
+    good_new = ok(new)
+    if not good_new.all():
+        good_old = ok(x)
+        lo = np.zeros(good_new.shape)
+        hi = np.ones(good_new.shape)
+        for _ in range(BISECTION_STEPS):
+            mid = 0.5 * (lo + hi)
+            zm = x + mid[..., None] * (new - x)
+            fine = ok(zm)
+            lo = np.where(fine, mid, lo)
+            hi = np.where(fine, hi, mid)
+        step = np.where(good_new, 1.0, np.where(good_old, lo, 0.0))
+        new = x + step[..., None] * (new - x)
+    state.x_decl[rows] = new

@@ -1,0 +1,291 @@
+"""P8: the mediator's single negotiating text, the ceasefire fallback, and coercive levers (memo §1.5 P8).
+
+Rounds follow their own Poisson calendar at rate nu0 (1 + nu_F F) per week while the mediator is active, so
+results do not depend on the step length (memo §4.4; T3 shows what goes wrong otherwise). In a round the
+mediator (Raiffa 1982's single-text procedure) proposes the text maximising the weighted Nash product of
+the veto players' surpluses over their thresholds, as the mediator perceives them: utilities around the
+declared positions, outside options with bias and noise (a biased mediator; Kydd 2003), plus a weak term
+for non-veto actors and a proximal term that makes the text path dependent (Nash 1950; Kalai 1977; the
+compromise model as a limit, Achen 2006). Kalai-Smorodinsky is the alternative ``text_solver``. The deal
+value V (with the commitment discount) is not quadratic; it is linearised around the current text and the
+quadratic solver of :mod:`sim.engines.nash` re-run (sequential quadratic programming, 3 passes).
+Discrete issues are snapped to their options (TERR_CTRL also to the current line: "freeze where we stand").
+
+If the predicted chance that every veto player accepts is below ``ceasefire_threshold`` and the war is on,
+the mediator proposes a ceasefire (TERR = L, monitors, the rest deferred) whose value includes the option
+of a later settlement. After a failed round frustration rises, the mediator blames the party furthest from
+yes and, with probability 1 - exp(-lambda_lev F), applies a lever on it (aid pause on Ukraine, sanctions
+on Russia; Beardsley 2011 on coercive mediation); missed deadlines add frustration and frustration may make
+the mediator walk away for a while.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import ndtr
+
+from sim.engines.nash import kalai_smorodinsky, nash_solution, softplus
+from sim.model.acceptance import accept_prob, referendum_required
+from sim.model.commitment import deal_value, reneging_prob
+from sim.model.events import step_probability
+from sim.model.influence import influence_phase
+from sim.model.outside_option import outside_option, war_cost
+from sim.model.preferences import utility
+from sim.model.state import (
+    CEASEFIRE, DEAL, DEAL_PENDING, KIND_CEASEFIRE, KIND_COMPREHENSIVE, RELAPSE, WAR, State, in_status,
+)
+
+N_LINEARISE = 3
+SOLVER_ITERS = 25
+COERCION_WINDOW_WEEKS = 8.0
+
+
+def effective_tau(state: State, prm, rows) -> np.ndarray:
+    """tau_i + event edits + not-engaged penalty + "made without us" exclusion penalty, (R_sub, n)."""
+    tau = prm.tau[rows] + state.tau_add[rows] + prm.tau_ne[rows] * (~state.engaged[rows])
+    om = state.omega[rows]
+    excluded = np.any((prm.excl_min[rows] > 0) & (om < prm.excl_min[rows]), axis=1)
+    return tau + prm.excl_tau[rows] * excluded[:, None]
+
+
+def snap(prm, X: np.ndarray, L: np.ndarray) -> np.ndarray:
+    """Snap each issue to its nearest option; TERR_CTRL may also sit at the current line."""
+    out = X.copy()
+    for k, opts in enumerate(prm.options):
+        if not opts:
+            continue
+        cand = np.broadcast_to(np.asarray(opts), (X.shape[0], len(opts)))
+        if k == prm.k_terr:
+            cand = np.concatenate([cand, L[:, None]], axis=1)
+        j = np.argmin(np.abs(cand - X[:, k : k + 1]), axis=1)
+        out[:, k] = cand[np.arange(X.shape[0]), j]
+    return out
+
+
+def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
+    """The mediator's text for ``rows``: weighted Nash (or KS) on linearised deal values (memo P8)."""
+    L = state.L[rows]
+    A = prm.A[rows]
+    X_prev = state.X_text[rows]
+    X = X_prev.copy()
+    om = state.omega[rows]
+    ks = prm.is_ks[rows]
+    eps = prm.eps[rows]
+    for _ in range(N_LINEARISE):
+        V, dV, wq = deal_value(prm, X, L, W_m, rows, grad=True, ideal=ideal_m)
+        d = X[:, None, :] - ideal_m
+        dq = -2.0 * np.einsum("rnkl,rnl->rnk", A, d)
+        lin = dV - wq[..., None] * dq
+        Aeff = wq[..., None, None] * A
+        quad = -np.einsum("rnk,rnkl,rnl->rn", d, Aeff, d)
+        const = V - quad - np.einsum("rnk,rk->rn", lin, X)
+        thr = thr_m - const
+        new = np.empty_like(X)
+        for mask, solver in ((~ks, nash_solution), (ks, kalai_smorodinsky)):
+            if mask.any():
+                new[mask] = solver(
+                    Aeff[mask], ideal_m[mask], om[mask], thr[mask], veto=prm.veto_C,
+                    nonveto_weight=prm.nonveto_weight, x_prev=X_prev[mask], prox=prm.prox, eps=eps[mask],
+                    iters=SOLVER_ITERS, linear=lin[mask], x0=X[mask])
+        X = new
+    return X
+
+
+def round_calendar(state: State, prm, u: np.ndarray, t: float) -> np.ndarray:
+    """Decide which replicates hold a round this step; update frustration, deadlines, walk-aways.
+
+    Parameters
+    ----------
+    u : ndarray, shape (R, 3)
+        Uniforms: round occurrence, missed deadline, walk-away.
+
+    Returns
+    -------
+    ndarray of int
+        Indices of the replicates with a round now.
+    """
+    state.F *= np.exp(-prm.phi_F * prm.dy)
+    talks = in_status(state.status, (WAR, RELAPSE, CEASEFIRE)) & (state.pause_until <= t)
+    if prm.mediator is None:
+        return np.flatnonzero(np.zeros(state.R, bool))
+    rate = prm.nu0 * (1.0 + prm.nu_F * state.F)
+    if prm.round_interval:
+        k = float(prm.round_interval)
+        has_round = talks & (np.floor((t + prm.dt) / k + 1e-9) > np.floor(t / k + 1e-9))
+    else:
+        has_round = talks & (u[:, 0] < -np.expm1(-rate * prm.dt))
+    missed = talks & (u[:, 1] < -np.expm1(-prm.deadline_rate * prm.dt))
+    state.F[missed] += prm.deadline_add
+    if prm.modules["levers"] and prm.walk_rate > 0:
+        walk = talks & (u[:, 2] < step_probability(prm.walk_rate * state.F, prm.dt))
+        state.pause_until[walk] = t + prm.walk_pause
+        _set_A_US(state, walk, prm.walk_A_US, t, np.inf)
+        has_round &= ~walk
+    return np.flatnonzero(has_round)
+
+
+def _set_A_US(state: State, mask: np.ndarray, value, t: float, until) -> None:
+    """Set US support; with a finite ``until`` the change is temporary and A_US returns to its level."""
+    if not np.any(mask):
+        return
+    value = np.broadcast_to(np.asarray(value, dtype=float), mask.shape)
+    until = np.broadcast_to(np.asarray(until, dtype=float), mask.shape)
+    temp = mask & np.isfinite(until)
+    fresh = temp & ~np.isfinite(state.lever_until)
+    state.A_US_hold[fresh] = state.A_US[fresh]
+    state.lever_until[temp] = np.maximum(np.where(np.isfinite(state.lever_until[temp]), state.lever_until[temp], 0), until[temp])
+    perm = mask & ~np.isfinite(until)
+    state.A_US_hold[perm] = value[perm]
+    state.A_US[mask] = value[mask]
+
+
+def ceasefire_terms(prm, L: np.ndarray) -> np.ndarray:
+    """Ceasefire package: freeze at the line, monitors, everything else deferred at the wartime status quo."""
+    X = np.broadcast_to(prm.x_sq, (L.shape[0], prm.K)).copy()
+    if prm.k_terr is not None:
+        X[:, prm.k_terr] = L
+    if prm.k["FORCES"] is not None:
+        X[:, prm.k["FORCES"]] = prm.cf_forces
+    return X
+
+
+def ceasefire_value(prm, state: State, rows, W, V_text) -> np.ndarray:
+    """V^CF_i: a truce now plus the option of a later settlement, minus i's ceasefire penalty (memo P8)."""
+    L = state.L[rows]
+    Xc = ceasefire_terms(prm, L)
+    Uc = utility(prm, Xc, L, rows)
+    qc = reneging_prob(prm, Xc, L, rows)
+    c_cf = war_cost(prm, state, rows, np.full(L.shape[0], prm.I_cf))
+    w = np.exp(-prm.rho[rows] * prm.H)
+    ps = prm.cf_settle[rows][:, None]
+    later = ps * V_text + (1.0 - ps) * ((1.0 - qc) * Uc + qc * W)
+    return (1.0 - w) * (Uc - c_cf) + w * later - prm.psi[rows]
+
+
+def negotiation_phase(
+    state: State, prm, rows: np.ndarray, t: float, mhs: np.ndarray, z_med: np.ndarray, u_acc: np.ndarray,
+    u_lev: np.ndarray, decide=None,
+) -> None:
+    """One mediated round for the replicates ``rows`` (P4, P5, P7a, P8, P9 acceptance).
+
+    Parameters
+    ----------
+    z_med : ndarray, shape (R, n)
+        Normals for the mediator's misperception of outside options.
+    u_acc : ndarray, shape (R, n)
+        Uniforms for each actor's accept/refuse draw (canonical actor order).
+    u_lev : ndarray, shape (R, 1)
+        Uniforms for the lever decision.
+    decide : callable, optional
+        ``decide(rows, surplus, u) -> accepted`` (the model's agents); default the quantal rule.
+    """
+    if rows.size == 0:
+        state.log["round"] = None
+        return
+    L = state.L[rows]
+    W = outside_option(prm, state, rows)
+    influence_phase(state, prm, rows, t, mhs, W)
+    tau = effective_tau(state, prm, rows)
+    xm = state.x_decl[rows]
+    W_m = outside_option(prm, state, rows, ideal=xm) + prm.med_bias[rows] + prm.sigma_med[rows] * z_med[rows]
+    thr_m = W_m + tau
+    X = snap(prm, solve_text(prm, state, rows, xm, W_m, thr_m), L)
+    state.X_text[rows] = X
+    V = deal_value(prm, X, L, W, rows)
+    S = V - W - tau - state.xi[rows]
+    V_m = deal_value(prm, X, L, W_m, rows, ideal=xm)
+    S_m = V_m - thr_m
+    sd = np.sqrt(prm.sigma_xi[rows] ** 2 + (1.8 * prm.nu[rows]) ** 2)
+    p_hat = np.prod(np.where(prm.veto_C, ndtr(S_m / sd), 1.0), axis=1)
+    at_war = in_status(state.status[rows], (WAR, RELAPSE))
+    propose_cf = at_war & (p_hat < prm.cf_threshold) & prm.veto_F.any()
+    # ceasefire proposals: acceptance on the ceasefire value by the ceasefire veto players
+    Vc = ceasefire_value(prm, state, rows, W, V)
+    S_cf = Vc - W - tau - state.xi[rows]
+    S_use = np.where(propose_cf[:, None], S_cf, S)
+    veto = np.where(propose_cf[:, None], prm.veto_F, prm.veto_C)
+    if decide is not None:  # the model's agents own the decision, each on its own column
+        acc = decide(rows, S_use, u_acc[rows])
+    else:
+        acc = u_acc[rows] < accept_prob(S_use, prm.nu[rows])
+    if prm.eu is not None and prm.k["FORCES"] is not None:
+        acc[:, prm.eu] &= propose_cf | (X[:, prm.k["FORCES"]] <= state.force_cap[rows] + 1e-9)
+    signed = np.all(acc | ~veto, axis=1)
+    t_end = t + prm.dt
+    # diagnostics
+    us = prm.uscale[rows]
+    state.binding[rows] = np.argmin(np.where(veto, S_use / us, np.inf), axis=1)
+    state.n_rounds[rows] += 1
+    state.way_out[rows] = (V - W - tau) > 0
+    # signatures
+    comp = rows[signed & ~propose_cf]
+    cf = rows[signed & propose_cf]
+    for r_idx, kind in ((comp, KIND_COMPREHENSIVE), (cf, KIND_CEASEFIRE)):
+        if r_idx.size == 0:
+            continue
+        first = np.isnan(state.t_first[r_idx])
+        state.t_first[r_idx[first]] = t_end
+        state.first_kind[r_idx[first]] = kind
+        state.coerced[r_idx] = (t - state.t_last_lever[r_idx]) <= COERCION_WINDOW_WEEKS
+        state.t_signed[r_idx] = np.where(state.status[r_idx] == CEASEFIRE, state.t_signed[r_idx], t_end)
+        state.F[r_idx] = 0.0
+    if cf.size:
+        state.X_agree[cf] = ceasefire_terms(prm, state.L[cf])
+        state.status[cf] = CEASEFIRE
+    if comp.size:
+        state.X_agree[comp] = state.X_text[comp]
+        if prm.modules["ratification"]:
+            need_ref = referendum_required(prm, state.X_text[comp], state.L[comp])
+            wait = np.where(need_ref, max(prm.rat_delay, prm.ref_min_weeks), prm.rat_delay)
+            state.pending_until[comp] = t_end + wait
+            state.status[comp] = DEAL_PENDING
+        else:
+            state.status[comp] = DEAL
+            state.t_comp[comp] = np.where(np.isnan(state.t_comp[comp]), t_end, state.t_comp[comp])
+    # failed rounds: frustration, blame, levers
+    failed = ~signed
+    fr = rows[failed]
+    blamed = np.full(rows.size, -1)
+    lever = np.zeros(rows.size, dtype=bool)
+    if fr.size:
+        state.F[fr] += 1.0
+        score = (1.0 + prm.blame_bias) * softplus(-S_m / us, 0.01)
+        score = np.where(prm.veto_C, score, -np.inf)
+        blamed = np.where(failed, np.argmax(score, axis=1), -1)
+        if prm.modules["levers"] and prm.levers:
+            p_lev = -np.expm1(-prm.lev_rate * state.F[rows])
+            lever = failed & (u_lev[rows, 0] < p_lev)
+            for a, lv in prm.levers.items():
+                hit = lever & (blamed == a)
+                if not hit.any():
+                    continue
+                idx = rows[hit]
+                mask = np.zeros(state.R, dtype=bool)
+                mask[idx] = True
+                _apply_lever(state, lv, mask, t)
+            lever &= np.isin(blamed, list(prm.levers))
+            state.n_levers[rows[lever]] += 1
+            state.t_last_lever[rows[lever]] = t
+    state.log["round"] = {
+        "rows": rows, "X": X, "S": S_use, "accepted": acc, "veto": veto, "ceasefire": propose_cf,
+        "signed": signed, "blamed": blamed, "lever": lever, "p_hat": p_hat, "W": W, "V": V,
+    }
+
+
+def _apply_lever(state: State, lv, mask: np.ndarray, t: float) -> None:
+    """Apply one mediator lever to the replicates in ``mask``."""
+    if lv.target == "A_US":
+        val = lv.value if lv.op == "set" else state.A_US + lv.value if lv.op == "add" else state.A_US * lv.value
+        _set_A_US(state, mask, np.clip(val, 0.0, 1.5), t, t + lv.duration)
+        return
+    if lv.target == "omega":
+        return
+    arr = getattr(state, lv.target)
+    if lv.op == "set":
+        arr[mask] = lv.value[mask]
+    elif lv.op == "add":
+        arr[mask] += lv.value[mask]
+    else:
+        arr[mask] *= lv.value[mask]
+    np.clip(arr, -0.5, 1.5, out=arr)
+

@@ -1,0 +1,152 @@
+"""The negotiation model: a Mesa model whose state is arrays over replicates (DESIGN §2; memo §1.7).
+
+``NegotiationModel(params, n_replicates, seed_seq)`` builds the parameter arrays, the state and one agent
+per actor; ``step()`` runs the phases in this fixed order (one step = ``dt_weeks``):
+
+1. P1 events (Poisson, scheduled, triggered);
+2. intensity from status; lapse of temporary levers, EU packages, China's lifeline (P7b);
+3. P2 battlefield, strain, jumps and military collapse;
+4. P3 learning from the fighting;
+5. persistent reservation shocks (P9 noise);
+6. P6 ripeness and engagement;
+7. the negotiation protocol (``scenario.structure.protocol``): for ``mediated_text``, rounds on their own
+   calendar, each with P4 outside options, P7a influence, P5 commitment, P8 the text and its ceasefire
+   fallback, P9 acceptance and levers; or one of the textbook protocols of :mod:`sim.model.protocols`;
+8. P9 ratification of pending deals;
+9. P10 breakdown of agreements;
+10. P11 classification at each reporting horizon, and the DataCollector's per-step aggregates.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from sim.engines.compromise import compromise
+from sim.model.acceptance import ou_phase, ratification_phase
+from sim.model.agents import agent_class
+from sim.model.agreement import breakdown_phase
+from sim.model.battlefield import battlefield_phase, intensity_phase
+from sim.model.events import events_phase
+from sim.model.influence import levers_phase
+from sim.model.learning import learning_phase
+from sim.model.mediation import negotiation_phase, round_calendar
+from sim.model.outcomes import classify
+from sim.model.outside_option import war_cost
+from sim.model.params import build_params
+from sim.model.protocols import protocol_phase
+from sim.model.ripeness import ripeness_phase
+from sim.model.state import NO_AGREEMENT, STATUS_NAMES, WAR, State
+from sim.model.streams import Streams
+
+
+def init_state(prm, streams: Streams) -> State:
+    """The state at t = 0 (December 2025 in the baseline)."""
+    R, n, K = prm.R, prm.n, prm.K
+    f = lambda v: np.full(R, float(v))  # noqa: E731
+    xi0 = prm.sigma_xi * streams.normal("init", -1, n)
+    X0 = compromise(prm.decl0, prm.cap, prm.sal)
+    st = State(
+        L=f(prm.L0), I=f(1.0), strain=np.zeros((R, n)), A_US=f(prm.A_US0), A_EU=f(prm.A_EU0),
+        S_US=f(prm.S_US0), S_EU=f(prm.S_EU0), lifeline_CN=prm.lifeline["l0"].copy(),
+        m=prm.m0.copy(), P=prm.P0.copy(), xi=xi0, engaged=np.ones((R, n), bool), way_out=np.ones((R, n), bool),
+        x_decl=prm.decl0.copy(), omega=prm.omega0.copy(), F=f(0.0), pause_until=f(-np.inf),
+        lever_until=f(np.inf), A_US_hold=f(prm.A_US0), X_text=X0, t_last_influence=f(0.0),
+        status=np.full(R, WAR, dtype=np.int8), X_agree=np.full((R, K), np.nan), t_first=f(np.nan),
+        t_comp=f(np.nan), first_kind=np.full(R, NO_AGREEMENT, dtype=np.int8), t_signed=f(np.nan),
+        t_last_lever=f(-np.inf), coerced=np.zeros(R, bool), relapsed=np.zeros(R, bool), relapse_until=f(-np.inf),
+        pending_until=f(np.inf), cf_since=f(np.nan), cost_mult=np.ones((R, n)), tau_add=np.zeros((R, n)),
+        force_cap=prm.force_cap0.copy(), congress_add=f(0.0), branch_mult=np.ones((R, max(len(prm.branch_keys), 1))),
+        n_rounds=np.zeros(R, np.int64), n_levers=np.zeros(R, np.int64), binding=np.full(R, -1, np.int64),
+        fired=np.zeros((R, len(prm.events)), bool),
+    )
+    st.private_u = streams.uniform("protocol", -1, 1)[:, 0]
+    prm.c_ref = prm.cost_rel * war_cost(prm, st, slice(None), np.ones(R))
+    return st
+
+
+class NegotiationModel(mesa.Model):
+    """Mesa model of the negotiations over R replicates at once (one agent per actor).
+
+    Parameters
+    ----------
+    params : dict
+        Materialised scenario parameters (see :func:`sim.model.params.build_params`).
+    n_replicates : int
+        R, the leading axis of every state array.
+    seed_seq : numpy.random.SeedSequence
+        The only source of randomness; one child stream per stochastic phase.
+    collect : bool
+        Run the DataCollector every step (per-step aggregates over replicates).
+    """
+
+    def __init__(self, params: dict, n_replicates: int, seed_seq: np.random.SeedSequence, collect: bool = True):
+        super().__init__(rng=int(seed_seq.generate_state(1)[0]))
+        self.prm = prm = build_params(params, int(n_replicates))
+        _fixed_disagreement(prm, params)
+        self.streams = Streams(seed_seq, prm.R)
+        self.state = init_state(prm, self.streams)
+        self.actor_agents = [agent_class(prm.roles[a])(self, a, i, prm.roles[a]) for i, a in enumerate(prm.actors)]
+        self.t = 0.0
+        self.step_index = 0
+        self.outcome_at: dict[float, np.ndarray] = {}
+        self.collect = collect
+        self.datacollector = mesa.DataCollector(model_reporters={
+            **{f"share_{name}": (lambda m, c=c: float(np.mean(m.state.status == c))) for c, name in enumerate(STATUS_NAMES)},
+            "mean_L": lambda m: float(m.state.L.mean()),
+            **{f"mean_strain_{a}": (lambda m, i=i: float(m.state.strain[:, i].mean()))
+               for a, i in prm.bell_index.items()},
+            "mean_frustration": lambda m: float(m.state.F.mean()),
+            "share_engaged_all": lambda m: float(np.mean(m.state.engaged.all(axis=1))),
+        })
+
+    # -- the agents own the acceptance decision: each acts on its column of every replicate
+    def decide(self, rows: np.ndarray, surplus: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Acceptance of every actor for the replicates ``rows`` (columns in canonical actor order)."""
+        nu = self.prm.nu[rows]
+        return np.stack([ag.accept(surplus[:, ag.i], u[:, ag.i], nu[:, ag.i]) for ag in self.actor_agents], axis=1)
+
+    def step(self) -> None:
+        """Advance every replicate by one step, phases in the documented order."""
+        prm, st, S = self.prm, self.state, self.streams
+        s, t = self.step_index, self.t
+        st.t_weeks = t
+        st.log = {}
+        events_phase(st, prm, S.uniform("events", s, prm.n_event_slots), t)
+        intensity_phase(st, prm, t)
+        levers_phase(st, prm, t)
+        dL, J = battlefield_phase(st, prm, S.uniform("battlefield", s, 5), t)
+        st.log["dL"], st.log["J"] = dL, J
+        learning_phase(st, prm, dL, J)
+        ou_phase(st, prm, S.normal("ou", s, prm.n))
+        mhs = ripeness_phase(st, prm, S.uniform("engagement", s, prm.n))
+        if prm.protocol == "mediated_text":
+            rows = round_calendar(st, prm, S.uniform("rounds", s, 3), t)
+            negotiation_phase(st, prm, rows, t, mhs, S.normal("mediator", s, prm.n),
+                              S.uniform("acceptance", s, prm.n), S.uniform("levers", s, 1), decide=self.decide)
+        else:
+            protocol_phase(st, prm, S, s, t)
+        ratification_phase(st, prm, S.uniform("ratification", s, 3), t)
+        breakdown_phase(st, prm, S.uniform("breakdown", s, 1), t)
+        self.step_index += 1
+        self.t = self.step_index * prm.dt
+        for h in prm.horizons:
+            if h not in self.outcome_at and self.t >= h - 1e-9:
+                self.outcome_at[h] = classify(st, prm)
+        if self.collect:
+            self.datacollector.collect(self)
+
+    def run(self) -> None:
+        """Run to the scenario horizon."""
+        for _ in range(self.prm.n_steps):
+            self.step()
+
+
+def _fixed_disagreement(prm, params: dict) -> None:
+    """Fixed disagreement values (``actors.<id>.disagreement_value``, default -1) for outside_option off."""
+    actors = params.get("actors", {})
+    W = -prm.uscale.copy()  # default: the worst outcome, in each actor's own units
+    for i, a in enumerate(prm.actors):
+        if "disagreement_value" in actors[a]:
+            W[:, i] = np.asarray(actors[a]["disagreement_value"], dtype=float)
+    prm.W_fixed = W

@@ -1,0 +1,31 @@
+"""P11: outcome classification at each reporting horizon (memo §1.6).
+
+Precedence, highest first: collapse/escalation (ESCALATION, COLLAPSE_MIL, and, by
+``outcome_rules.relapse_counts_as``, a war resumed after a signed agreement broke down); comprehensive deal
+(status DEAL: signed by every comprehensive veto player and ratified; every comprehensive text covers every
+issue, so ``comprehensive_requires`` holds); ceasefire (CEASEFIRE, or DEAL_PENDING as
+``pending_ratification_counts_as``); continued war otherwise. Mutually exclusive and exhaustive.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model.state import (
+    CEASEFIRE, COLLAPSE_MIL, DEAL, DEAL_PENDING, ESCALATION, RELAPSE, WAR, State,
+)
+
+OUTCOMES = ("comprehensive_deal", "ceasefire", "continued_war", "collapse_escalation")
+
+
+def classify(state: State, prm) -> np.ndarray:
+    """Outcome class index (into :data:`OUTCOMES`) of every replicate now, (R,) int8."""
+    st = state.status
+    out = np.full(st.shape, 2, dtype=np.int8)  # continued_war
+    out[np.isin(st, (CEASEFIRE, DEAL_PENDING))] = 1
+    out[st == DEAL] = 0
+    relapse_class = OUTCOMES.index(prm.relapse_counts_as) if prm.relapse_counts_as in OUTCOMES else 3
+    war_after_relapse = ((st == RELAPSE) | (st == WAR)) & state.relapsed
+    out[war_after_relapse] = relapse_class
+    out[np.isin(st, (COLLAPSE_MIL, ESCALATION))] = 3
+    return out

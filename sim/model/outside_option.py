@@ -1,0 +1,94 @@
+"""P4: each actor's outside option W_i, the value of continuing the war as a costly lottery (memo §1.5 P4).
+
+War is a drifting lottery over the front line whose odds move with the battlefield (Fearon 1995; Powell
+1999, 2004). Under actor i's beliefs over the horizon H the line has mean L~_i = L + m_i H + lambda^_i H E[J]
+and variance V_L,i = sigma^2 H + H^2 / P_i + lambda^_i H E[J^2]; if the war ends by force at line L the
+other issues lie on the segment between the sides' maximal terms, phi(L) = X^UA* + (X^RU* - X^UA*) pi(L),
+which is affine on the interior with slope b. Quadratic utility gives the exact identity
+E[U(phi(L))] = U(phi(L~)) - V_L b'Ab (memo §3, T2), the risk premium that widens the bargaining range.
+Flows are normalised as in Powell (1999), so W is comparable with the flow utility of a permanent deal:
+
+W_i = (1 - w_i)[U_i(X^SQ(L + m_i H / 2)) - c_bar_i] + w_i[U_i(phi(L~_i)) - V_L,i b'A_i b]
+      - (1 - exp(-lambda_esc H)) D_i,  with w_i = exp(-rho_i H).
+
+With ``modules.outside_option: false`` W_i is the fixed ``actors.<id>.disagreement_value`` (default -1,
+the worst outcome on the normalised scale): the textbook fixed disagreement point of the reductions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model.preferences import utility
+
+
+def war_cost(prm, state, rows, intensity: np.ndarray) -> np.ndarray:
+    """Expected cost flow of war per year for every actor, shape (R_sub, n) (memo §1.5 P2).
+
+    Belligerents: c0 I (1 + eta strain) (strain projected half a horizon ahead); the US:
+    c0 (A_US + pivot) I; the EU: c0 A_EU I; others c0 I. Event multipliers (``ACTOR_cost_multiplier``) apply.
+    """
+    strain = state.strain[rows]
+    proj = strain + 0.5 * prm.H * prm.strain_a[rows] * intensity[:, None]
+    factor = 1.0 + prm.eta[rows] * np.where(prm.is_bell, proj, 0.0)
+    if prm.us is not None:
+        factor[:, prm.us] = state.A_US[rows] + prm.pivot[rows, prm.us]
+    if prm.eu is not None:
+        factor[:, prm.eu] = state.A_EU[rows]
+    return prm.c0[rows] * state.cost_mult[rows] * intensity[:, None] * factor
+
+
+def war_end_terms(prm, Lt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """phi(L) and its slope b = d phi / d L for lines Lt of shape (R_sub, n): (R_sub, n, K) each."""
+    span = prm.L_hi - prm.L_lo
+    pi = np.clip((Lt - prm.L_lo) / span, 0.0, 1.0)
+    gap = prm.x_ru_max - prm.x_ua_max
+    phi = prm.x_ua_max + gap * pi[..., None]
+    inside = ((Lt > prm.L_lo) & (Lt < prm.L_hi))[..., None]
+    b = np.where(inside, gap / span, 0.0) * np.ones_like(phi)
+    if prm.k_terr is not None:
+        phi[..., prm.k_terr] = np.clip(Lt, prm.L_min, 1.0)
+        b[..., prm.k_terr] = 1.0
+    return phi, b
+
+
+def escalation_rate(prm, rows, intensity: np.ndarray) -> np.ndarray:
+    """Believed annual escalation hazard: the escalation events' base rates scaled by intensity, (R_sub,)."""
+    lam = np.zeros(intensity.shape[0])
+    for ev in prm.esc_events:
+        if ev.rate is not None:
+            lam = lam + ev.rate[rows] * intensity
+    return lam
+
+
+def outside_option(prm, state, rows, ideal: np.ndarray | None = None) -> np.ndarray:
+    """W_i for the replicates ``rows`` (index array or mask), shape (R_sub, n).
+
+    ``ideal`` (R_sub, n, K) replaces the true ideal points (the mediator's model uses declared positions).
+    """
+    L = state.L[rows]
+    if not prm.modules["outside_option"]:
+        return prm.W_fixed[rows].copy()
+    R = L.shape[0]
+    n, K, H = prm.n, prm.K, prm.H
+    fighting = np.isin(state.status[rows], (0, 5))
+    intensity = np.where(fighting, np.maximum(state.I[rows], 1.0), 1.0)
+    m = state.m[rows]
+    Pm = state.P[rows]
+    lam = prm.col_belief[rows]
+    EJ = 0.5 * (prm.col_lo + prm.col_hi)
+    EJ2 = (prm.col_lo**2 + prm.col_lo * prm.col_hi + prm.col_hi**2) / 3.0
+    sig2 = prm.sigma_L[rows, None] ** 2
+    Lt = L[:, None] + m * H + lam * H * EJ
+    VL = sig2 * H + H * H / Pm + lam * H * EJ2
+    phi, b = war_end_terms(prm, Lt)
+    u_end = utility(prm, phi, L, rows, ideal)
+    premium = VL * np.einsum("rnk,rnkl,rnl->rn", b, prm.A[rows], b)
+    xsq = np.broadcast_to(prm.x_sq, (R, n, K)).copy()
+    if prm.k_terr is not None:
+        xsq[..., prm.k_terr] = np.clip(L[:, None] + 0.5 * m * H, prm.L_min, 1.0)
+    u_sq = utility(prm, xsq, L, rows, ideal)
+    cbar = war_cost(prm, state, rows, intensity)
+    w = np.exp(-prm.rho[rows] * H)
+    esc = -np.expm1(-escalation_rate(prm, rows, intensity) * H)[:, None] * prm.D[rows]
+    return (1.0 - w) * (u_sq - cbar) + w * (u_end - premium) - esc

@@ -1,0 +1,423 @@
+"""Read materialised scenario parameters into the arrays the phases use (shapes (R,), (R, n), (R, n, K)).
+
+``params`` is the output of :func:`sim.scenario.materialise` (nested like the YAML; uncertain leaves are
+(R,) arrays, fixed leaves plain numbers or strings; a dirichlet is a mapping of (R,) arrays). Actors are put
+in canonical (sorted-id) order, so permuting them in the YAML changes nothing (memo §4.2 guard 1).
+
+Utility units. Saliences are normalised over issues, so one utility unit is "losing every issue by its full
+range" (memo §1.3). An optional per-actor ``utility_scale`` u_i (default 1) states the unit in which that
+actor's own utility-scale parameters are written (costs, tau, nu, deal bonus, reference and ceasefire
+penalties, exclusion penalty, mediator bias, commitment vartheta); scenario-wide utility-scale parameters
+(sigma_xi, the not-engaged tau, escalation disutility, mediator misperception, the smoothing eps, the
+enforcement scale, tau edits by events) are in normalised units and are multiplied by u_i. Multiplying an
+actor's utility_scale and all its own utility-scale parameters by one constant therefore leaves every
+outcome unchanged (memo §4.2 guard 1), which a test checks.
+"""
+
+from __future__ import annotations
+
+import warnings
+from types import SimpleNamespace
+
+import numpy as np
+
+from sim.errors import UserError
+from sim.model.events import annual_rate, compile_events
+
+ROLES = ("mediator", "guarantor", "veto_comprehensive", "veto_ceasefire", "belligerent", "patron")
+MODULES = (
+    "events", "battlefield", "learning", "outside_option", "commitment", "ripeness", "influence", "levers",
+    "ratification", "breakdown", "reference_point",
+)
+PROTOCOLS = ("mediated_text", "alternating_offers", "proposer", "attrition")
+EPS_UTIL = 0.01  # smoothing of the positive part, normalised utility units (memo §1.1)
+
+
+def _get(d: dict, path: str, default=None):
+    cur = d
+    for part in path.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            return default
+        cur = cur[part]
+    return cur
+
+
+def _R(v, R: int, where: str = "") -> np.ndarray:
+    """Broadcast a number or an (R,) array to a fresh float array of shape (R,)."""
+    if isinstance(v, (str, dict, list)) or v is None:
+        raise UserError(f"{where}: expected a number, got {v!r}")
+    a = np.asarray(v, dtype=float)
+    if a.ndim == 1 and a.shape[0] != R:
+        raise UserError(f"{where}: expected {R} values, got {a.shape[0]}")
+    return np.broadcast_to(a, (R,)).astype(float)
+
+
+def _actor_col(d: dict | None, actors: list[str], R: int, default: float, where: str) -> np.ndarray:
+    """(R, n) array from a mapping actor -> value (missing actors get ``default``)."""
+    out = np.full((R, len(actors)), float(default))
+    for i, a in enumerate(actors):
+        if d is not None and a in d and d[a] is not None:
+            out[:, i] = _R(d[a], R, f"{where}.{a}")
+    return out
+
+
+def _issue_vec(d: dict | None, issues: list[str], default: float) -> np.ndarray:
+    out = np.full(len(issues), float(default))
+    for k, name in enumerate(issues):
+        if d is not None and name in d and d[name] is not None:
+            out[k] = float(d[name])
+    return out
+
+
+def build_params(params: dict, R: int) -> SimpleNamespace:
+    """Turn materialised scenario parameters into the model's parameter arrays.
+
+    Parameters
+    ----------
+    params : dict
+        Materialised scenario (see module docstring).
+    R : int
+        Number of replicates.
+
+    Returns
+    -------
+    SimpleNamespace
+        Attributes documented inline; (R,) arrays for scalars, (R, n) per actor, (R, n, K) per actor-issue.
+    """
+    p = SimpleNamespace()
+    p.R = R
+    sc = params.get("scenario", {})
+    p.raw = params
+    p.dt = float(sc.get("dt_weeks", 1.0))
+    if p.dt <= 0:
+        raise UserError("scenario.dt_weeks: must be positive")
+    p.dy = p.dt / 52.18
+    p.horizon = float(sc.get("horizon_weeks", 104))
+    p.n_steps = int(round(p.horizon / p.dt))
+    p.horizons = [float(h) for h in sc.get("reporting_horizons_weeks", [p.horizon])]
+    p.start_date = sc.get("start_date", "2026-01-05")
+    rules = sc.get("outcome_rules", {}) or {}
+    p.relapse_counts_as = rules.get("relapse_counts_as", "collapse_escalation")
+    if p.relapse_counts_as == "collapse":
+        p.relapse_counts_as = "collapse_escalation"
+    p.collapse_jump_threshold = float(rules.get("collapse_jump_threshold", 0.25))
+    p.collapse_line_threshold = float(rules.get("collapse_line_threshold", 0.95))
+    struct = sc.get("structure", {}) or {}
+    p.protocol = str(struct.get("protocol", "mediated_text"))
+    if p.protocol not in PROTOCOLS:
+        raise UserError(f"scenario.structure.protocol: unknown protocol {p.protocol!r} (expected {PROTOCOLS})")
+    solver = struct.get("text_solver", "nash")
+    p.is_ks = np.broadcast_to(np.asarray(solver) == "kalai_smorodinsky", (R,)).copy()
+    p.bdm_mode = str(struct.get("bdm_mode", "smooth"))
+    p.struct = struct
+    mods = params.get("modules", {}) or {}
+    p.modules = {m: bool(mods.get(m, True)) for m in MODULES}
+
+    # ---- issues
+    issues_d = params.get("issues", {})
+    p.issues = list(issues_d)
+    K = p.K = len(p.issues)
+    p.options = [sorted(float(o) for o in (issues_d[i] or {}).get("options", [])) for i in p.issues]
+    tied = [k for k, i in enumerate(p.issues) if (issues_d[i] or {}).get("tied_to_state") == "L"]
+    p.k_terr = tied[0] if tied else None
+
+    def idx(name):
+        return p.issues.index(name) if name in p.issues else None
+
+    p.k = {name: idx(name) for name in (
+        "TERR_CTRL", "TERR_RECOG", "NATO", "SEC_GUAR", "FORCES", "ARMY_CAP", "SANCTIONS", "ASSETS",
+        "MINERALS", "US_RU_NORM")}
+    if p.k_terr is None and p.k["TERR_CTRL"] is not None:
+        p.k_terr = p.k["TERR_CTRL"]
+
+    # ---- actors (canonical order: sorted ids)
+    actors_d = params.get("actors", {})
+    p.actors = sorted(actors_d)
+    n = p.n = len(p.actors)
+    p.roles = {a: list(actors_d[a].get("roles", [])) for a in p.actors}
+    for a, rl in p.roles.items():
+        for r in rl:
+            if r not in ROLES:
+                raise UserError(f"actors.{a}.roles: unknown role {r!r} (expected one of {', '.join(ROLES)})")
+    role = lambda r: np.array([r in p.roles[a] for a in p.actors])  # noqa: E731
+    p.veto_C, p.veto_F = role("veto_comprehensive"), role("veto_ceasefire")
+    p.is_bell, p.is_guar = role("belligerent"), role("guarantor")
+    med = [a for a in p.actors if "mediator" in p.roles[a]]
+    med_name = _get(params, "mediator.actor", med[0] if med else None)
+    p.mediator = p.actors.index(med_name) if med_name in p.actors else None
+    war = params.get("war", {}) or {}
+    adv = str(war.get("advancing", "RU"))
+    dfd = str(war.get("defending", "UA"))
+    bells = [a for a in p.actors if "belligerent" in p.roles[a]]
+    p.adv = p.actors.index(adv) if adv in bells else None
+    p.dfd = p.actors.index(dfd) if dfd in bells else None
+    p.bell_index = {a: p.actors.index(a) for a in bells}
+    p.eu = p.actors.index("EU") if "EU" in p.actors else None
+    p.us = p.actors.index("US") if "US" in p.actors else None
+    p.cn = p.actors.index("CN") if "CN" in p.actors else None
+
+    p.uscale = np.ones((R, n))
+    p.cap = np.ones((R, n))
+    p.ideal = np.zeros((R, n, K))
+    p.decl0 = np.zeros((R, n, K))
+    sal = np.zeros((R, n, K))
+    links = []
+    for i, a in enumerate(p.actors):
+        ad = actors_d[a]
+        w = f"actors.{a}"
+        p.uscale[:, i] = _R(ad.get("utility_scale", 1.0), R, w + ".utility_scale")
+        p.cap[:, i] = _R(ad.get("capability", 1.0), R, w + ".capability")
+        pos = ad.get("positions", {}) or {}
+        for k, iss in enumerate(p.issues):
+            if iss not in pos:
+                raise UserError(f"{w}.positions: missing issue {iss}")
+            q = pos[iss]
+            p.ideal[:, i, k] = _R(q.get("ideal"), R, f"{w}.positions.{iss}.ideal")
+            p.decl0[:, i, k] = _R(q.get("declared", q.get("ideal")), R, f"{w}.positions.{iss}.declared")
+            sal[:, i, k] = _R(q.get("salience", 1.0), R, f"{w}.positions.{iss}.salience")
+        for ln in ad.get("linkage", []) or []:
+            if ln["a"] not in p.issues or ln["b"] not in p.issues:
+                raise UserError(f"{w}.linkage: unknown issue in {ln['a']}-{ln['b']}")
+            links.append((i, p.issues.index(ln["a"]), p.issues.index(ln["b"]), _R(ln["kappa"], R, w + ".linkage")))
+    tot = sal.sum(-1, keepdims=True)
+    if np.any(tot <= 0):
+        raise UserError("actors: every actor needs a positive salience on some issue")
+    p.sal = sal / tot
+    p.sal_raw = sal
+    # utility matrices: diag(s~) - 1/2 kappa sqrt(s~a s~b) on (a, b) and (b, a), scaled by u_i (memo §1.3)
+    A = np.zeros((R, n, K, K))
+    ar = np.arange(K)
+    A[:, :, ar, ar] = p.sal
+    for i, ka, kb, kap in links:
+        off = -0.5 * kap * np.sqrt(p.sal[:, i, ka] * p.sal[:, i, kb])
+        A[:, i, ka, kb] += off
+        A[:, i, kb, ka] += off
+    p.A = _make_pd(A, p.actors) * p.uscale[:, :, None, None]
+
+    def actor_num(key, default):
+        return np.stack([_R(actors_d[a].get(key, default), R, f"actors.{a}.{key}") for a in p.actors], 1)
+
+    p.rho = actor_num("discount_rate_per_year", 0.1)
+    p.c0 = actor_num("cost0_per_year", 0.0)
+    p.eta = actor_num("cost_strain_multiplier", 0.0)
+    p.pivot = actor_num("pivot_cost", 0.0)
+    p.deal_bonus = actor_num("deal_bonus", 0.0)
+    p.zeta = actor_num("reference_penalty", 0.0)
+    p.psi = actor_num("ceasefire_penalty", 0.0)
+    p.tau = np.stack([_R(_get(actors_d[a], "accept.tau", 0.0), R, f"actors.{a}.accept.tau") for a in p.actors], 1)
+    p.nu = np.stack([_R(_get(actors_d[a], "accept.nu", 0.003), R, f"actors.{a}.accept.nu") for a in p.actors], 1)
+    p.excl_tau = np.stack([_R(_get(actors_d[a], "exclusion_penalty.tau_add", 0.0), R, a) for a in p.actors], 1)
+    p.excl_min = np.stack([_R(_get(actors_d[a], "exclusion_penalty.omega_min", 0.0), R, a) for a in p.actors], 1)
+    fc = [actors_d[a]["force_capacity_max"] for a in p.actors if "force_capacity_max" in actors_d[a]]
+    p.force_cap0 = _R(fc[0], R, "force_capacity_max") if fc else np.ones(R)
+    lif = actors_d[p.actors[p.cn]].get("lifeline", {}) if p.cn is not None else {}
+    p.lifeline = {k: _R(lif.get(k, dv), R, f"lifeline.{k}") for k, dv in
+                  (("l0", 0.8), ("kappa_l", 2.0), ("alpha_norm", 0.6), ("alpha_sanctions", 0.4))}
+    p.eps = EPS_UTIL * p.uscale
+
+    # ---- mediator
+    md = params.get("mediator", {}) or {}
+    w0 = md.get("text_weights0", {}) or {}
+    om = _actor_col(w0 if isinstance(w0, dict) else None, p.actors, R, 0.0, "mediator.text_weights0")
+    if om.sum(1).min() <= 0:
+        om = p.cap.copy()
+    p.omega0 = om / om.sum(1, keepdims=True)
+    p.nonveto_weight = float(md.get("nonveto_weight", 0.0))
+    p.nu0 = _R(md.get("round_rate_per_week", 0.35), R, "mediator.round_rate_per_week")
+    p.nu_F = float(md.get("frustration_round_multiplier", 0.0))
+    p.phi_F = float(md.get("frustration_decay_per_year", 1.0))
+    p.prox = float(md.get("prox_weight", 0.05))
+    p.sigma_med = float(md.get("misperception_sd", 0.0)) * p.uscale
+    p.med_bias = _actor_col(md.get("bias"), p.actors, R, 0.0, "mediator.bias")
+    p.blame_bias = _actor_col(md.get("blame_bias"), p.actors, 1, 0.0, "mediator.blame_bias")[0]
+    p.lev_rate = float(md.get("leverage_rate", 0.0))
+    lev = md.get("levers", {}) or {}
+    p.levers = {}
+    for key, spec in lev.items():
+        a = key.removeprefix("on_")
+        if a not in p.actors:
+            raise UserError(f"mediator.levers.{key}: unknown actor {a!r}")
+        tgt = spec.get("target")
+        op = "set" if "set" in spec else "add" if "add" in spec else "mul" if "mul" in spec else None
+        if tgt not in ("A_US", "S_US", "A_EU", "S_EU", "omega") or op is None:
+            raise UserError(f"mediator.levers.{key}: expected target A_US|S_US|A_EU|S_EU|omega and set/add/mul")
+        p.levers[p.actors.index(a)] = SimpleNamespace(
+            target=tgt, op=op, value=_R(spec[op], R, f"mediator.levers.{key}.{op}"),
+            duration=_R(spec.get("duration_weeks", np.inf), R, f"mediator.levers.{key}.duration_weeks"))
+    p.walk_rate = float(md.get("walkaway_hazard_per_year_per_F", 0.0))
+    p.walk_pause = float(_get(md, "walkaway.pause_weeks", 12))
+    p.walk_A_US = float(_get(md, "walkaway.A_US_set", 0.25))
+    p.deadline_rate = float(_get(md, "deadlines.rate_per_week", 0.0))
+    p.deadline_add = float(_get(md, "deadlines.frustration_add", 1.0))
+    p.cf_threshold = float(md.get("ceasefire_threshold", 0.1))
+    p.cf_forces = float(md.get("ceasefire_monitoring_forces", 0.33))
+    p.cf_settle = _R(md.get("ceasefire_settlement_prob", 0.5), R, "mediator.ceasefire_settlement_prob")
+
+    # ---- war
+    p.L0 = float(war.get("L0", 0.5))
+    p.L_min = float(war.get("L_min", 0.0))
+    p.mu0 = _R(war.get("drift_per_year", 0.1), R, "war.drift_per_year")
+    p.sigma_L = _R(war.get("vol_per_sqrt_year", 0.05), R, "war.vol_per_sqrt_year")
+    p.beta_A = _R(war.get("aid_sensitivity", 0.0), R, "war.aid_sensitivity")
+    p.A0 = float(war.get("A0", 0.8))
+    p.w_US_support = float(war.get("w_US_in_support", 0.4))
+    p.w_US_sanctions = float(war.get("w_US_in_sanctions", 0.5))
+    ss = war.get("strain_sensitivity", {}) or {}
+    p.beta_strain = _actor_col(ss, p.actors, R, 0.0, "war.strain_sensitivity")
+    sg = war.get("strain_growth_per_year", {}) or {}
+    p.strain_a = _actor_col({a: (sg.get(a) or {}).get("a", 0.0) for a in p.actors}, p.actors, R, 0.0, "strain.a")
+    p.strain_b_support = float(_get(sg, f"{dfd}.b_support", 0.0))
+    p.strain_b_sanctions = float(_get(sg, f"{adv}.b_sanctions", 0.0))
+    p.strain_b_lifeline = float(_get(sg, f"{adv}.b_lifeline", 0.0))
+    p.strain_recovery = float(war.get("strain_recovery_per_year", 0.3))
+    cj = war.get("collapse_jump", {}) or {}
+    p.col_rate = annual_rate(_R(cj.get("annual_prob", 0.0), R, "war.collapse_jump.annual_prob"))
+    p.col_k = float(cj.get("k_strain", 0.0))
+    p.col_lo, p.col_hi = float(cj.get("size_low", 0.1)), float(cj.get("size_high", 0.3))
+    cn = war.get("counteroffensive_jump", {}) or {}
+    p.cnt_rate = annual_rate(_R(cn.get("annual_prob", 0.0), R, "war.counteroffensive_jump.annual_prob"))
+    p.cnt_lo, p.cnt_hi = float(cn.get("size_low", 0.02)), float(cn.get("size_high", 0.08))
+    we = war.get("war_end_terms", {}) or {}
+    p.x_ua_max = _issue_vec(we.get("UA_max"), p.issues, 0.0)
+    p.x_ru_max = _issue_vec(we.get("RU_max"), p.issues, 1.0)
+    p.L_lo, p.L_hi = float(we.get("L_lo", 0.25)), float(we.get("L_hi", 1.0))
+    p.x_sq = _issue_vec(war.get("status_quo_during_war"), p.issues, 0.0)
+    p.I_cf = float(war.get("ceasefire_intensity", 0.05))
+    p.I_relapse = float(war.get("relapse_intensity", 1.3))
+    p.relapse_weeks = float(war.get("relapse_weeks", 8))
+    p.H = float(war.get("horizon_years", 1.0))
+    p.D = _R(war.get("escalation_disutility", 1.0), R, "war.escalation_disutility")[:, None] * p.uscale
+
+    # ---- beliefs
+    bl = params.get("beliefs", {}) or {}
+    p.m0 = _actor_col(bl.get("drift_prior_mean"), p.actors, R, 0.0, "beliefs.drift_prior_mean")
+    sd0 = _R(bl.get("drift_prior_sd", 0.05), R, "beliefs.drift_prior_sd")
+    p.P0 = np.repeat((1.0 / sd0**2)[:, None], n, 1)
+    p.forget = float(bl.get("forgetting_per_year", 0.0))
+    p.col_belief = _actor_col(bl.get("collapse_hazard_belief_per_year"), p.actors, R, 0.0, "beliefs.collapse")
+
+    # ---- commitment
+    cm = params.get("commitment", {}) or {}
+    p.H_c = float(cm.get("horizon_years", 3.0))
+    p.theta = _R(cm.get("guarantee_credibility", 0.7), R, "commitment.guarantee_credibility")
+    per = cm.get("perceived", {}) or {}
+    p.h0 = _actor_col({a: (per.get(a) or {}).get("h0_per_year", 0.0) for a in p.actors}, p.actors, R, 0.0, "h0")
+    gam = lambda key: np.array([float((per.get(a) or {}).get(key, 0.0)) for a in p.actors])  # noqa: E731
+    p.g_guar, p.g_forces, p.g_dmz, p.g_shift = gam("gamma_guarantee"), gam("gamma_forces"), gam("gamma_dmz"), gam("gamma_shift")
+    p.vartheta = gam("vartheta")[None, :] * p.uscale
+    # deal-induced power shift, shift_i(X) = c_i + l_i'X + w_i sp(X_T - L)  (memo P5)
+    p.shift_lin = np.zeros((n, K))
+    p.shift_const = np.zeros(n)
+    p.shift_wd = np.zeros(n)
+    kk = p.k
+    for i, a in enumerate(p.actors):
+        sh = (per.get(a) or {}).get("shift", {}) or {}
+        for key, wgt in sh.items():
+            wgt = float(wgt)
+            if key == "army_cap" and kk["ARMY_CAP"] is not None:
+                p.shift_lin[i, kk["ARMY_CAP"]] += wgt
+            elif key == "withdrawal":
+                p.shift_wd[i] += wgt
+            elif key == "sanctions_relief" and kk["SANCTIONS"] is not None:
+                p.shift_lin[i, kk["SANCTIONS"]] += wgt
+            elif key == "nato_open" and kk["NATO"] is not None:
+                p.shift_const[i] += wgt
+                p.shift_lin[i, kk["NATO"]] -= wgt
+            elif key == "forces" and kk["FORCES"] is not None:
+                p.shift_lin[i, kk["FORCES"]] += wgt
+            elif key == "army_uncapped" and kk["ARMY_CAP"] is not None:
+                p.shift_const[i] += wgt
+                p.shift_lin[i, kk["ARMY_CAP"]] -= wgt
+            elif key not in ("army_cap", "withdrawal", "sanctions_relief", "nato_open", "forces", "army_uncapped"):
+                raise UserError(f"commitment.perceived.{a}.shift: unknown term {key!r}")
+    tb = cm.get("true_breakdown", {}) or {}
+    p.hb0 = _R(tb.get("h0_per_year", 0.2), R, "commitment.true_breakdown.h0_per_year")
+    g = tb.get("gamma", {}) or {}
+    p.gb = {key: float(g.get(key, 0.0)) for key in ("guarantee", "forces", "dmz", "comprehensive", "joint_commission")}
+    p.coerced_mult = float(tb.get("coerced_multiplier", 0.0))
+    p.h_enf = float(_get(tb, "enforcement.h_enf", 0.0))
+    p.enf_scale = float(_get(tb, "enforcement.scale", 0.02)) * p.uscale
+
+    # ---- ripeness
+    rp = params.get("ripeness", {}) or {}
+    p.cost_rel = _actor_col(rp.get("cost_threshold_rel"), p.actors, 1, 1.0, "ripeness.cost_threshold_rel")[0]
+    p.victory = _actor_col(rp.get("victory_threshold"), p.actors, 1, 0.0, "ripeness.victory_threshold")[0]
+    p.kappa_c, p.kappa_p = float(rp.get("kappa_c", 4.0)), float(rp.get("kappa_p", 8.0))
+    p.p_bar = float(rp.get("p_bar", 0.3))
+    p.eng_rate, p.dis_rate = float(rp.get("engage_rate_per_year", 6.0)), float(rp.get("disengage_rate_per_year", 2.0))
+    p.tau_ne = float(rp.get("not_engaged_tau", 0.02)) * p.uscale
+
+    # ---- influence
+    inf = params.get("influence", {}) or {}
+    p.eta_c = float(inf.get("concession_rate_per_year", 2.0))
+    p.eta_p = float(inf.get("pressure_rate_per_year", 1.0))
+    p.beta_ch = float(inf.get("challenge_sharpness", 20.0))
+    p.Q = float(inf.get("status_quo_prob", 1.0))
+
+    # ---- acceptance noise
+    an = params.get("acceptance_noise", {}) or {}
+    p.sigma_xi = _R(an.get("sigma_xi", 0.0), R, "acceptance_noise.sigma_xi")[:, None] * p.uscale
+    p.T_xi = _R(an.get("T_xi_weeks", 26.0), R, "acceptance_noise.T_xi_weeks")
+
+    # ---- ratification
+    rt = params.get("ratification", {}) or {}
+    ref = rt.get("UA_referendum", {}) or {}
+    p.ref_cession = float(_get(ref, "required_if.terr_cession_gt", 0.02))
+    p.ref_recog = float(_get(ref, "required_if.recog_ge", 0.33))
+    p.ref_min_weeks = float(ref.get("min_ceasefire_days", 60)) / 7.0
+    p.ref_logit = {k: float(v) for k, v in (ref.get("support_logit", {}) or {}).items()}
+    p.ref_sigma = float(ref.get("sigma_poll", 0.07))
+    p.congress_p = _R(_get(rt, "US_congress.p_pass", 1.0), R, "ratification.US_congress.p_pass")
+    p.congress_guar = float(_get(rt, "US_congress.required_if_guarantee_ge", 0.67))
+    p.eu_p_base = _R(_get(rt, "EU_unanimity.p_base", 1.0), R, "ratification.EU_unanimity.p_base")
+    p.eu_p_assets = _R(_get(rt, "EU_unanimity.p_if_assets_returned", 1.0), R, "p_if_assets_returned")
+    p.rat_delay = float(rt.get("delay_weeks", 8))
+
+    # ---- support
+    sp = params.get("support", {}) or {}
+    p.A_US0, p.A_EU0 = float(sp.get("A_US0", 0.5)), float(sp.get("A_EU0", 1.0))
+    p.S_US0, p.S_EU0 = float(sp.get("S_US0", 0.0)), float(sp.get("S_EU0", 0.0))
+    p.eu_cadence = float(sp.get("eu_package_cadence_weeks", 0.0))
+    p.eu_increment = float(sp.get("eu_package_increment", 0.0))
+
+    # ---- events
+    p.events, p.branch_keys, p.n_event_slots = compile_events(
+        params.get("events", {}) or {}, p.actors, list(p.bell_index), R, p.start_date, p.uscale)
+    p.event_ids = [e.id for e in p.events]
+    p.esc_events = [e for e in p.events if any(f.kind == "status" and f.index == 6 for f in e.effects)]
+
+    # ---- protocol-specific settings
+    p.first_proposer = struct.get("first_proposer")
+    p.round_interval = struct.get("round_interval_weeks")
+    p.private_cost_high = float(struct.get("private_cost_high", 0.0))
+    p.win_prob = _R(struct.get("win_prob", 0.5), R, "scenario.structure.win_prob")
+    return p
+
+
+def _make_pd(A: np.ndarray, actors: list[str], floor: float = 0.05) -> np.ndarray:
+    """Keep every A_i positive definite: shrink an actor's linkage terms where its matrix is not.
+
+    The memo (§1.3) asks for the smallest eigenvalue of A_i to be positive. Where the eigenvalue of the
+    salience-normalised matrix D^{-1/2} A D^{-1/2} falls below ``floor``, the off-diagonal (linkage) part is
+    scaled down until it equals ``floor``; this keeps the sparsity of A and the sign of every linkage, and
+    a warning names the actor.
+    """
+    d = np.sqrt(np.maximum(np.diagonal(A, axis1=-2, axis2=-1), 1e-300))
+    off_any = np.any(A - np.einsum("...kk->...k", A)[..., None] * np.eye(A.shape[-1]) != 0, axis=(-2, -1))
+    if not off_any.any():
+        return A
+    Nrm = A / (d[..., :, None] * d[..., None, :])
+    lam = np.linalg.eigvalsh(Nrm[off_any])[..., 0]
+    bad = lam < floor
+    if not bad.any():
+        return A
+    A = A.copy()
+    where = np.argwhere(off_any)[bad]
+    names = sorted({actors[j] for j in where[:, 1]})
+    warnings.warn(f"linkage makes the utility matrix of {', '.join(names)} not positive definite in "
+                  f"{len(where)} draw(s); linkage shrunk to keep the smallest eigenvalue at {floor}", stacklevel=3)
+    alpha = (1.0 - floor) / (1.0 - lam[bad])  # the off-diagonal eigen-part of the normalised matrix is lam - 1
+    sub = A[where[:, 0], where[:, 1]]
+    diag = np.einsum("...kk->...k", sub)[..., None] * np.eye(A.shape[-1])
+    A[where[:, 0], where[:, 1]] = diag + alpha[:, None, None] * (sub - diag)
+    return A

@@ -1,0 +1,55 @@
+"""Per-replicate records of a finished run (docs/contracts.md §sim.model).
+
+Every array has length R. Strings are numpy unicode arrays built without a Python loop over replicates
+(unique codes are mapped to their labels).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model.outcomes import OUTCOMES
+from sim.model.state import KIND_CEASEFIRE, KIND_COMPREHENSIVE
+
+AGREEMENT_TYPES = np.array(["none", "comprehensive_deal", "ceasefire"])
+
+
+def _horizon_key(h: float) -> str:
+    return f"outcome_w{int(h) if float(h).is_integer() else h}"
+
+
+def _joined(flags: np.ndarray, names: list[str]) -> np.ndarray:
+    """';'-joined names of the set flags of every row, (R,) str, vectorised through unique bit codes."""
+    R = flags.shape[0]
+    if not names:
+        return np.full(R, "", dtype="<U1")
+    codes = flags.astype(np.int64) @ (1 << np.arange(len(names), dtype=np.int64))
+    uniq, inv = np.unique(codes, return_inverse=True)
+    labels = np.array([";".join(n for j, n in enumerate(names) if (c >> j) & 1) for c in uniq])
+    return labels[inv]
+
+
+def make_records(model) -> dict[str, np.ndarray]:
+    """Collect the contract records from a finished :class:`~sim.model.model.NegotiationModel`."""
+    prm, st = model.prm, model.state
+    rec: dict[str, np.ndarray] = {}
+    outcomes = np.array(OUTCOMES)
+    for h in prm.horizons:
+        cls = model.outcome_at.get(h)
+        if cls is None:
+            from sim.model.outcomes import classify
+
+            cls = classify(st, prm)
+        rec[_horizon_key(h)] = outcomes[cls]
+    rec["weeks_to_agreement"] = st.t_first.copy()
+    rec["weeks_to_comprehensive"] = st.t_comp.copy()
+    kind = np.where(st.first_kind == KIND_COMPREHENSIVE, 1, np.where(st.first_kind == KIND_CEASEFIRE, 2, 0))
+    rec["agreement_type"] = AGREEMENT_TYPES[kind]
+    for k, iss in enumerate(prm.issues):
+        rec[f"settle_{iss}"] = st.X_agree[:, k].copy()
+    ids = np.array(list(prm.actors) + [""])
+    rec["binding_veto"] = ids[np.where(st.binding >= 0, st.binding, len(prm.actors))]
+    rec["n_rounds"] = st.n_rounds.copy()
+    rec["levers_fired"] = st.n_levers.copy()
+    rec["events_fired"] = _joined(st.fired, prm.event_ids)
+    return rec

@@ -1,0 +1,101 @@
+"""The model's state: numpy arrays whose leading axis is the replicate (memo §1.4).
+
+Every phase reads and edits a :class:`State` in place through masks; nothing loops over replicates.
+Actors are kept in a canonical order (sorted ids), so the order in which a scenario lists them cannot
+change any result (memo §4.2 guard 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Status codes (memo §1.4). Absorbing: COLLAPSE_MIL, ESCALATION.
+WAR, CEASEFIRE, DEAL_PENDING, DEAL, COLLAPSE_MIL, RELAPSE, ESCALATION = range(7)
+STATUS_NAMES = ("WAR", "CEASEFIRE", "DEAL_PENDING", "DEAL", "COLLAPSE_MIL", "RELAPSE", "ESCALATION")
+FIGHTING = (WAR, RELAPSE)
+AGREEMENT = (CEASEFIRE, DEAL_PENDING, DEAL)
+ABSORBING = (COLLAPSE_MIL, ESCALATION)
+
+# Agreement kinds of the first signature.
+NO_AGREEMENT, KIND_COMPREHENSIVE, KIND_CEASEFIRE = 0, 1, 2
+
+
+def in_status(status: np.ndarray, codes: tuple[int, ...]) -> np.ndarray:
+    """Boolean mask of replicates whose status is one of ``codes``."""
+    return np.isin(status, codes)
+
+
+@dataclass
+class State:
+    """All per-replicate state (shapes in brackets; n actors, K issues).
+
+    Battlefield and support: ``L`` (R) front line on the TERR scale; ``I`` (R) intensity; ``strain`` (R, n)
+    exhaustion (used for belligerents); ``A_US``, ``A_EU`` (R) Western support; ``S_US``, ``S_EU`` (R)
+    sanctions beyond the Dec-2025 baseline; ``lifeline_CN`` (R) China's support to Russia.
+    Beliefs: ``m``, ``P`` (R, n) posterior mean and precision of the drift (per year).
+    Bargaining: ``xi`` (R, n) persistent reservation shocks; ``engaged`` (R, n); ``way_out`` (R, n);
+    ``x_decl`` (R, n, K) declared positions; ``omega`` (R, n) text weights; ``F`` (R) mediator frustration;
+    ``pause_until`` (R) weeks until which mediation is paused; ``lever_until`` (R) weeks until which the
+    temporary lever on A_US holds; ``A_US_hold`` (R) the value A_US returns to when it lapses;
+    ``X_text`` (R, K) current single negotiating text; ``t_last_influence`` (R) weeks.
+    Agreement: ``status`` (R) int8; ``X_agree`` (R, K) terms in force; ``t_first``, ``t_comp`` (R) weeks
+    (NaN if none); ``first_kind`` (R); ``t_signed`` (R) week of the current agreement; ``t_last_lever`` (R);
+    ``coerced`` (R); ``relapsed`` (R); ``relapse_until`` (R); ``pending_until`` (R); ``pending_cf_weeks``.
+    Event-modifiable quantities: ``cost_mult``, ``tau_add`` (R, n); ``force_cap`` (R); ``congress_add`` (R);
+    ``branch_mult`` (R, n_branches). Diagnostics: ``n_rounds``, ``n_levers`` (R) ints; ``binding`` (R)
+    actor index of the lowest surplus at the last round (-1 if none); ``fired`` (R, n_events) bool.
+    """
+
+    L: np.ndarray
+    I: np.ndarray
+    strain: np.ndarray
+    A_US: np.ndarray
+    A_EU: np.ndarray
+    S_US: np.ndarray
+    S_EU: np.ndarray
+    lifeline_CN: np.ndarray
+    m: np.ndarray
+    P: np.ndarray
+    xi: np.ndarray
+    engaged: np.ndarray
+    way_out: np.ndarray
+    x_decl: np.ndarray
+    omega: np.ndarray
+    F: np.ndarray
+    pause_until: np.ndarray
+    lever_until: np.ndarray
+    A_US_hold: np.ndarray
+    X_text: np.ndarray
+    t_last_influence: np.ndarray
+    status: np.ndarray
+    X_agree: np.ndarray
+    t_first: np.ndarray
+    t_comp: np.ndarray
+    first_kind: np.ndarray
+    t_signed: np.ndarray
+    t_last_lever: np.ndarray
+    coerced: np.ndarray
+    relapsed: np.ndarray
+    relapse_until: np.ndarray
+    pending_until: np.ndarray
+    cf_since: np.ndarray
+    cost_mult: np.ndarray
+    tau_add: np.ndarray
+    force_cap: np.ndarray
+    congress_add: np.ndarray
+    branch_mult: np.ndarray
+    n_rounds: np.ndarray
+    n_levers: np.ndarray
+    binding: np.ndarray
+    fired: np.ndarray
+    private_u: np.ndarray | None = None
+    t_weeks: float = 0.0
+    # per-step scratch for diagnostics and the trace narrative (R = 1 readers)
+    log: dict = field(default_factory=dict)
+
+    @property
+    def R(self) -> int:
+        """Number of replicates."""
+        return self.L.shape[0]
