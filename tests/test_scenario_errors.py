@@ -483,3 +483,40 @@ def test_baseline_mutants_fail_at_the_mutated_line(tmp_path, pattern, replacemen
 def test_every_problem_of_a_file_in_one_pass(tmp_path):
     p = overlay(tmp_path, "war:\n  L0: 2\n  A0: -1\nactors:\n  RU:\n    capabilty: 1\n")
     assert [line.split(":")[1] for line in problems_of(p)] == ["3", "4", "7"]
+
+
+def test_every_block_style_number_of_the_baseline_rejects_text(tmp_path):
+    """Mutate every ``key: <number>`` line at once; each must be reported at its own line, nothing else."""
+    lines = BASELINE.read_text(encoding="utf-8").splitlines()
+    mutated = set()
+    for i, line in enumerate(lines):
+        m = re.match(r"^(\s+)(\w+): (-?[0-9][0-9.]*)\s*$", line)
+        if m and m.group(2) != "set":
+            lines[i] = f"{m.group(1)}{m.group(2)}: \"x\""
+            mutated.add(i + 1)
+    assert len(mutated) > 20
+    p = write(tmp_path, "\n".join(lines) + "\n", "mutant.yaml")
+    found = problems_of(p)
+    assert {int(f.split(":")[1]) for f in found} == mutated
+
+
+def test_literal_choices_and_fixed_shares(tmp_path):
+    body = """\
+scenario:
+  outcome_rules: {relapse_counts_as: colapse_escalation}
+mediator:
+  text_weights0: {US: 0.5, RU: 0.6}
+actors:
+  US:
+    roles: [mediator, guarantr]
+"""
+    p = overlay(tmp_path, body)
+    assert problems_of(p) == [
+        f"{p}:3: scenario.outcome_rules.relapse_counts_as: got 'colapse_escalation' (did you mean "
+        "'collapse_escalation'? expected 'collapse_escalation' or 'continued_war')",
+        f"{p}:5: mediator.text_weights0: shares sum to 1.1 (expected shares summing to 1)",
+        f"{p}:8: actors.US.roles.1: got 'guarantr' (did you mean 'guarantor'? expected 'mediator', "
+        "'guarantor', 'veto_comprehensive', 'veto_ceasefire', 'belligerent' or 'patron')",
+    ]
+    ok = overlay(tmp_path, "mediator:\n  text_weights0: {US: 0.4, RU: 0.3, UA: 0.3}\n", "ok.yaml")
+    assert load_scenario(ok).data["mediator"]["text_weights0"] == {"US": 0.4, "RU": 0.3, "UA": 0.3}

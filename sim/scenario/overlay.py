@@ -8,7 +8,8 @@ it changes and nothing it does not say leaks in:
 * lists are replaced whole (a list of linkage pairs or dates is one assumption);
 * a mapping that contains ``dist:`` replaces the base value whole, so a variant may swap a beta for a
   number or the reverse; a mapping *without* ``dist:`` merged onto a distribution changes only the
-  parameters it names (``annual_prob: {mean: 0.5}``);
+  parameters it names if it names only parameters of that distribution (``annual_prob: {mean: 0.5}``),
+  and otherwise replaces it (fixed shares ``{US: 0.4, RU: 0.6}`` over a dirichlet);
 * anything else replaces the base value.
 
 Provenance: any mapping may carry ``src:`` and ``asof:``; any value may be written
@@ -24,6 +25,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 
+from sim.scenario.distributions import PARAMS
 from sim.scenario.problems import DOCUMENT, Loc, Path, Problem, dotted
 from sim.scenario.yamlsource import YamlDoc, read_yaml
 
@@ -154,8 +156,15 @@ def merge(parent: Resolved, overlay: dict, locs: dict[Path, Loc], key_locs: dict
     return Resolved(data=data, locs=new_locs, key_locs=new_key_locs, provenance=new_prov)
 
 
+def _edits_dist(base: dict, over: dict) -> bool:
+    """Whether ``over`` only changes parameters of the distribution ``base`` (``{mean: 0.5}``)."""
+    required, optional = PARAMS.get(str(base.get("dist")), ((), ()))
+    return bool(over) and set(over) <= {*required, *optional}
+
+
 def _merge(base: object, over: object, path: Path, replaced: list[Path]) -> object:
-    if isinstance(base, dict) and isinstance(over, dict) and "dist" not in over:
+    if (isinstance(base, dict) and isinstance(over, dict) and "dist" not in over
+            and ("dist" not in base or _edits_dist(base, over))):
         out = dict(base)
         for k, v in over.items():
             out[k] = _merge(base[k], v, (*path, k), replaced) if k in base else v

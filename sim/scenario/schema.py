@@ -30,6 +30,7 @@ from sim.scenario.fields import (
     Probability,
     Simplex,
     fail,
+    value_wrapper,
 )
 
 OUTCOMES = ("comprehensive_deal", "ceasefire", "continued_war", "collapse_escalation")
@@ -621,6 +622,13 @@ def _link_distributions(node: Any) -> Any:
     return node
 
 
+def _is_plain_scalar(prop: Any) -> bool:
+    """Whether a property schema is a bare string/integer/boolean/enum (numbers already allow wrappers)."""
+    if not isinstance(prop, dict) or "anyOf" in prop or "$ref" in prop:
+        return False
+    return prop.get("type") in ("string", "integer", "boolean") or "enum" in prop or "const" in prop
+
+
 def _allow_provenance(node: Any) -> None:
     """Let every object carry ``src``/``asof`` and every value be written ``{value: x, src: ...}``."""
     if isinstance(node, dict):
@@ -628,6 +636,11 @@ def _allow_provenance(node: Any) -> None:
             _allow_provenance(v)
         if node.get("type") == "object" and "value" not in node.get("properties", {}):
             props = node.setdefault("properties", {})
+            for name, prop in props.items():
+                if _is_plain_scalar(prop):
+                    inner = {k: v for k, v in prop.items() if k not in ("title", "description", "default")}
+                    outer = {k: v for k, v in prop.items() if k in ("title", "description", "default")}
+                    props[name] = {**outer, "anyOf": [inner, value_wrapper(inner)]}
             props.setdefault("src", {"type": "string"})
             props.setdefault("asof", {"type": "string"})
     elif isinstance(node, list):
