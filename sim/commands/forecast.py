@@ -71,16 +71,16 @@ def main(args: argparse.Namespace) -> int:
     )
     pred = predictions_frame(results)
     if args.out:
-        pred.to_csv(args.out, index=False, float_format="%.6f")
+        pred.to_csv(args.out, index=False, float_format="%.10g")
         print(f"{args.out}: {len(pred)} predictions ({args.engine})", file=sys.stderr)
     else:
-        pred.to_csv(sys.stdout, index=False, float_format="%.6f")
+        pred.to_csv(sys.stdout, index=False, float_format="%.10g")
     if args.history:
         hist = history_frame(results)
-        hist.to_csv(args.history, index=False, float_format="%.6f")
+        hist.to_csv(args.history, index=False, float_format="%.10g")
         print(f"{args.history}: {len(hist)} rows", file=sys.stderr)
     if args.probabilities:
         prob = probabilities_frame(results)
-        prob.to_csv(args.probabilities, index=False, float_format="%.6f")
+        prob.to_csv(args.probabilities, index=False, float_format="%.10g")
         print(f"{args.probabilities}: {len(prob)} rows", file=sys.stderr)
     return 0
