@@ -49,14 +49,17 @@ def effective_tau(state: State, prm, rows) -> np.ndarray:
 
 
 def snap(prm, X: np.ndarray, L: np.ndarray) -> np.ndarray:
-    """Snap each issue to its nearest option; TERR_CTRL may also sit at the current line."""
+    """Snap each discrete issue to its nearest option; the issue tied to the front line stays continuous.
+
+    TERR_CTRL is measured on the same scale as the line L (an armistice line can run anywhere), so it is
+    not snapped; every other issue with ``options`` is rounded to the nearest one (a simplification of the
+    memo's greedy snapping with re-optimisation, which would cost a solve per issue).
+    """
     out = X.copy()
     for k, opts in enumerate(prm.options):
-        if not opts:
+        if not opts or k == prm.k_terr:
             continue
         cand = np.broadcast_to(np.asarray(opts), (X.shape[0], len(opts)))
-        if k == prm.k_terr:
-            cand = np.concatenate([cand, L[:, None]], axis=1)
         j = np.argmin(np.abs(cand - X[:, k : k + 1]), axis=1)
         out[:, k] = cand[np.arange(X.shape[0]), j]
     return out
@@ -189,8 +192,9 @@ def negotiation_phase(
     xm = state.x_decl[rows]
     W_m = outside_option(prm, state, rows, ideal=xm) + prm.med_bias[rows] + prm.sigma_med[rows] * z_med[rows]
     thr_m = W_m + tau
-    X = snap(prm, solve_text(prm, state, rows, xm, W_m, thr_m), L)
-    state.X_text[rows] = X
+    X_cont = solve_text(prm, state, rows, xm, W_m, thr_m)
+    state.X_text[rows] = X_cont  # the continuous text carries the path dependence to the next round
+    X = snap(prm, X_cont, L)  # what is put on the table
     V = deal_value(prm, X, L, W, rows)
     S = V - W - tau - state.xi[rows]
     V_m = deal_value(prm, X, L, W_m, rows, ideal=xm)
@@ -233,9 +237,9 @@ def negotiation_phase(
         state.X_agree[cf] = ceasefire_terms(prm, state.L[cf])
         state.status[cf] = CEASEFIRE
     if comp.size:
-        state.X_agree[comp] = state.X_text[comp]
+        state.X_agree[comp] = X[signed & ~propose_cf]
         if prm.modules["ratification"]:
-            need_ref = referendum_required(prm, state.X_text[comp], state.L[comp])
+            need_ref = referendum_required(prm, state.X_agree[comp], state.L[comp])
             wait = np.where(need_ref, max(prm.rat_delay, prm.ref_min_weeks), prm.rat_delay)
             state.pending_until[comp] = t_end + wait
             state.status[comp] = DEAL_PENDING
