@@ -79,30 +79,40 @@ def test_summary_invariants(run2000):
     assert set(s["issues"]) == {c.removeprefix("settle_") for c in df if c.startswith("settle_")}
 
 
-def test_same_seed_same_bytes_across_workers_and_dask(run2000, tmp_path):
-    distributed = pytest.importorskip("dask.distributed")
-    ref, _ = run2000
-    one = tmp_path / "w1"
-    res = negsim("run", BASELINE, "--runs", "2000", "--seed", "7", "--workers", "1", "--out", str(one),
-                 "--quiet")
+SMALL = ["--runs", "200", "--block-size", "25"]     # 20 draws x 10 paths in 8 blocks
+
+
+@pytest.fixture(scope="module")
+def small_ref(tmp_path_factory):
+    out = tmp_path_factory.mktemp("small") / "w2"
+    res = negsim("run", BASELINE, *SMALL, "--seed", "7", "--workers", "2", "--out", str(out), "--quiet")
     assert res.returncode == 0, res.stderr
-    assert (one / "runs.parquet").read_bytes() == (ref / "runs.parquet").read_bytes()
+    return out
+
+
+def test_same_seed_same_bytes_across_workers_and_dask(small_ref, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    one = tmp_path / "w1"
+    res = negsim("run", BASELINE, *SMALL, "--seed", "7", "--workers", "1", "--out", str(one), "--quiet")
+    assert res.returncode == 0, res.stderr
+    assert (one / "runs.parquet").read_bytes() == (small_ref / "runs.parquet").read_bytes()
     with distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1, host="127.0.0.1",
                                   dashboard_address=None) as cluster:
         dk = tmp_path / "dask"
-        res = negsim("run", BASELINE, "--runs", "2000", "--seed", "7", "--scheduler",
-                     cluster.scheduler_address, "--out", str(dk), "--quiet")
+        res = negsim("run", BASELINE, *SMALL, "--seed", "7", "--scheduler", cluster.scheduler_address,
+                     "--out", str(dk), "--quiet")
     assert res.returncode == 0, res.stderr
-    assert (dk / "runs.parquet").read_bytes() == (ref / "runs.parquet").read_bytes()
+    assert (dk / "runs.parquet").read_bytes() == (small_ref / "runs.parquet").read_bytes()
     assert json.loads((dk / "manifest.json").read_text())["executor"] == "dask"
+    assert json.loads((one / "manifest.json").read_text())["executor"] == "in-process"
+    assert json.loads((small_ref / "manifest.json").read_text())["executor"] == "processes"
 
 
-def test_different_seed_different_results(run2000, tmp_path):
-    ref, _ = run2000
+def test_different_seed_different_results(small_ref, tmp_path):
     out = tmp_path / "s8"
-    res = negsim("run", BASELINE, "--runs", "2000", "--seed", "8", "--out", str(out), "--quiet")
+    res = negsim("run", BASELINE, *SMALL, "--seed", "8", "--out", str(out), "--quiet")
     assert res.returncode == 0, res.stderr
-    a = pq.read_table(ref / "runs.parquet").to_pandas()
+    a = pq.read_table(small_ref / "runs.parquet").to_pandas()
     b = pq.read_table(out / "runs.parquet").to_pandas()
     assert not a["param.war.drift_per_year"].equals(b["param.war.drift_per_year"])
     assert not a["outcome_w104"].equals(b["outcome_w104"])
