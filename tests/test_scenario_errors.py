@@ -123,20 +123,22 @@ def test_billion_laughs_rejected_fast(tmp_path):
     for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
         rows.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
     p = write(tmp_path, "\n".join(rows) + "\n")
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: other processes on a busy machine do not count
     lines = problems_of(p)
-    assert time.perf_counter() - start < 2.0
-    assert lines == [f"{p}:1: f: more than 200000 values after expanding aliases (expected a scenario, "
-        "not an "
-                     "alias bomb)"]
+    assert time.process_time() - start < 2.0
+    # a holds 10 values, b 91, c 820, d 7,381, e 66,430: the budget of 50,000 runs out inside e (line 5)
+    assert lines == [
+        f"{p}:5: e: more than 50000 values after expanding aliases (expected a scenario, not an alias bomb)"
+    ]
 
 
 def test_absurd_nesting_rejected_fast(tmp_path):
     p = write(tmp_path, "a: " + "[" * 20000 + "]" * 20000 + "\n")
-    start = time.perf_counter()
-    assert problems_of(p) == [f"{p}:1: <document>: nesting deeper than 64 levels (expected a scenario, "
-        "not this)"]
-    assert time.perf_counter() - start < 2.0
+    start = time.process_time()
+    assert problems_of(p) == [
+        f"{p}:1: <document>: nesting deeper than 64 levels (expected a scenario, not this)"
+    ]
+    assert time.process_time() - start < 2.0
 
 
 def test_recursive_alias_rejected(tmp_path):
@@ -411,7 +413,7 @@ events:
   NEW_EVENT:
     type: poisson
     annual_prob: 0.1
-    effect: {A_US: {}}
+    effect: {A_US: {}, UK_tau: {add: 0.01}}
 """
     p = overlay(tmp_path, body)
     assert problems_of(p) == [
@@ -424,6 +426,8 @@ events:
         "'EU_SANCTIONS_RENEWAL.blokked.p' does not name a scheduled event's branch (expected EVENT.BRANCH.p, "
         "e.g. EU_SANCTIONS_RENEWAL.blocked.p)",
         f"{p}:14: events.NEW_EVENT.effect.A_US: gives none (expected exactly one of set, add, mul)",
+        f"{p}:14: events.NEW_EVENT.effect.UK_tau: undefined actor 'UK' in 'UK_tau' (expected ACTOR_tau "
+        f"with ACTOR one of: {ACTORS})",
     ]
 
 

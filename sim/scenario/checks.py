@@ -10,6 +10,7 @@ effects, levers and the mediator refer to things that exist; reporting horizons 
 from __future__ import annotations
 
 import math
+import re
 import types
 import typing
 from typing import Any
@@ -454,7 +455,12 @@ def _one_op(op: object, path: Path, where: Located) -> list[Problem]:
 
 
 def _check_effects(data: dict, where: Located) -> list[Problem]:
+    """Effects name a scheduled event's branch (EVENT.BRANCH.p) or, per actor, a defined actor.
+
+    Other targets are state variables of the model, checked when the model compiles the events.
+    """
     out: list[Problem] = []
+    actors = [str(a) for a in data["actors"]] if isinstance(data.get("actors"), dict) else None
     events = data.get("events")
     if not isinstance(events, dict):
         return out
@@ -479,6 +485,13 @@ def _check_effects(data: dict, where: Located) -> list[Problem]:
             for target, op in eff.items():
                 out += _one_op(op, (*path, target), where)
                 parts = str(target).split(".")
+                per_actor = re.match(r"^([A-Za-z]+)_(tau|cost_multiplier|drift_belief)$", str(target))
+                # (these suffixes are the model's per-actor targets, sim/model/events.py)
+                if per_actor and actors is not None and per_actor.group(1) not in actors:
+                    who, what = per_actor.groups()
+                    msg = (f"undefined actor '{who}' in '{target}' ({did_you_mean(who, actors)}expected "
+                           f"ACTOR_{what} with ACTOR one of: {', '.join(actors)})")
+                    out.append(where.problem((*path, target), msg, key=True))
                 if len(parts) == 1:
                     continue
                 if len(parts) != 3 or parts[0] not in labels or parts[1] not in labels[parts[0]]:

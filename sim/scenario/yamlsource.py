@@ -31,8 +31,8 @@ from sim.scenario.problems import DOCUMENT, Loc, Path, Problem, dotted
 
 #: Deepest nesting accepted (the baseline needs 6).
 MAX_DEPTH = 64
-#: Most values one file may produce, alias expansions included (the baseline has ~2,000).
-MAX_NODES = 200_000
+#: Most values one file may produce, alias expansions included (the baseline has ~1,600).
+MAX_NODES = 50_000
 #: Largest file accepted, in bytes.
 MAX_BYTES = 5_000_000
 
@@ -182,16 +182,20 @@ class _Converter:
     def problem(self, node: Node, path: Path, message: str) -> None:
         self.doc.problems.append(Problem(self.file, node.start_mark.line + 1, dotted(path), message))
 
+    def abort(self, path: Path, message: str) -> None:
+        """Report a runaway document at its top-level key (aliases make inner lines meaningless); stop."""
+        loc = self.doc.key_locs.get(path[:1], Loc(self.file, 1))
+        self.doc.problems.append(Problem(self.file, loc.line, dotted(path[:1]), message))
+        raise _Abort
+
     def convert(self, node: Node, path: Path, depth: int) -> object:
         self.count += 1
         if self.count > MAX_NODES:
-            self.problem(node, path[:1], f"more than {MAX_NODES} values after expanding aliases "
-                         "(expected a scenario, not an alias bomb)")
-            raise _Abort
+            self.abort(path, f"more than {MAX_NODES} values after expanding aliases (expected a scenario, "
+                       "not an alias bomb)")
         if depth > MAX_DEPTH:
-            self.problem(node, path[:1], f"nesting deeper than {MAX_DEPTH} levels (expected a scenario, "
-                         "not a recursive alias)")
-            raise _Abort
+            self.abort(path, f"nesting deeper than {MAX_DEPTH} levels (expected a scenario, not a "
+                       "recursive alias)")
         self.doc.locs[path] = self.loc(node)
         if node.tag not in _SAFE_TAGS:
             self.problem(node, path, f"YAML tag '{node.tag}' is not allowed (expected plain YAML data: "
