@@ -524,3 +524,12 @@ actors:
     ]
     ok = overlay(tmp_path, "mediator:\n  text_weights0: {US: 0.4, RU: 0.3, UA: 0.3}\n", "ok.yaml")
     assert load_scenario(ok).data["mediator"]["text_weights0"] == {"US": 0.4, "RU": 0.3, "UA": 0.3}
+
+
+def test_problems_listed_child_first_then_parents(tmp_path):
+    write(tmp_path, f"extends: {BASELINE}\nwar:\n  L0: 7\n", "a_parent.yaml")
+    p = write(tmp_path, "extends: a_parent.yaml\nwar:\n  A0: -1\n", "z_child.yaml")
+    assert problems_of(p) == [
+        f"{p}:3: war.A0: -1 is out of range (expected a number >= 0)",
+        f"{tmp_path / 'a_parent.yaml'}:3: war.L0: 7 is out of range (expected a probability in [0, 1])",
+    ]

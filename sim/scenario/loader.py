@@ -62,7 +62,7 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
         found = validate_data(resolved.data, where)
         problems.extend(p for p in found if (p.file, p.line, p.path) not in seen)
     if problems or resolved.data is None:
-        raise ScenarioError(problems)
+        raise ScenarioError(problems, resolved.displays)
     data = resolved.data
     return Scenario(
         id=str(data["scenario"]["id"]),

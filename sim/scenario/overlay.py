@@ -43,6 +43,7 @@ class Resolved:
     key_locs: dict[Path, Loc] = field(default_factory=dict)
     provenance: dict[Path, dict] = field(default_factory=dict)
     files: list[tuple[FsPath, str]] = field(default_factory=list)
+    displays: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -53,7 +54,7 @@ def resolve(path: FsPath, display: str) -> Resolved:
 
 def _resolve(path: FsPath, display: str, chain: list[FsPath]) -> Resolved:
     doc = read_yaml(path, display)
-    out = Resolved(data=None, problems=list(doc.problems))
+    out = Resolved(data=None, problems=list(doc.problems), displays=[display])
     try:
         out.files.append((path, hashlib.sha256(path.read_bytes()).hexdigest()))
     except OSError:
@@ -88,11 +89,13 @@ def _resolve(path: FsPath, display: str, chain: list[FsPath]) -> Resolved:
     parent = _resolve(parent_path, parent_display, [*chain, path])
     out.problems.extend(parent.problems)
     out.files.extend(parent.files)
+    out.displays.extend(parent.displays)
     if parent.data is None:
         return out
     merged = merge(parent, data, doc.locs, doc.key_locs, provenance)
     merged.problems = out.problems
     merged.files = out.files
+    merged.displays = out.displays
     return merged
 
 

@@ -64,9 +64,14 @@ def did_you_mean(word: object, choices: Iterable[object]) -> str:
 
 
 class ScenarioError(UserError):
-    """A scenario that cannot be used, with every problem found (``.problems``), one per line."""
+    """A scenario that cannot be used, with every problem found (``.problems``), one per line.
 
-    def __init__(self, problems: list[Problem]) -> None:
-        ordered = sorted(set(problems), key=lambda p: (p.file, p.line, p.path, p.message))
+    Problems are ordered by file (``files``: the file given first, then its parents), then line.
+    """
+
+    def __init__(self, problems: list[Problem], files: list[str] | None = None) -> None:
+        rank = {f: i for i, f in enumerate(files or [])}
+        ordered = sorted(set(problems), key=lambda p: (rank.get(p.file, len(rank)), p.file, p.line, p.path,
+                                                       p.message))
         self.problems = ordered
         super().__init__("\n".join(str(p) for p in ordered))
