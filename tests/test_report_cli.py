@@ -115,3 +115,39 @@ def test_discover_rejects_unknown_outcome_and_horizon(rundirs, capsys):
         capsys.readouterr().err.strip()
         == "--horizon 30: no outcome_w30 column (horizons in this run: [26, 52, 104])"
     )
+
+
+def test_sensitivity_cli_runs_the_model_at_design_points(tmp_path):
+    # the real baseline, one parameter, one Morris trajectory (2 design points) of 2 paths: the options reach
+    # the core (written design matches --params/--trajectories/--paths/--seed)
+    import json
+
+    import pandas as pd
+
+    out = tmp_path / "sens"
+    r = negsim(
+        "sensitivity",
+        "scenarios/baseline.yaml",
+        "--method",
+        "morris",
+        "--trajectories",
+        "1",
+        "--paths",
+        "2",
+        "--params",
+        "war.drift_per_year",
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+        "--quiet",
+    )
+    assert r.returncode == 0, r.stderr
+    assert "morris: 1 parameters, 2 design points x 2 paths = 4 runs" in r.stdout
+    table = pd.read_csv(out / "sensitivity.csv")
+    assert set(table["parameter"]) == {"war.drift_per_year"}
+    assert len(table) == 8  # 4 outcome classes x horizons 52 and 104
+    assert (table["mu_star"] >= 0).all()
+    meta = json.loads((out / "sensitivity.json").read_text())
+    assert meta["seed"] == 3 and meta["paths"] == 2 and meta["design_points"] == 2
+    assert (out / "tornado.png").exists() and (out / "tornado.svg").exists()

@@ -154,6 +154,16 @@ def scenario_provenance(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {}
 
 
+def plain_source(src: str) -> str:
+    """Drop the quoted original-language passage: ``FILE: 「...」 (gloss); rest`` -> ``FILE: (gloss); rest``.
+
+    The seed articles are Japanese; the scenario quotes them in 「」 followed by an English gloss. Charts and
+    the briefing show the file, the gloss and the rest (DejaVu Sans has no CJK glyphs).
+    """
+    s = re.sub(r"「[^」]*」\s*", "", src)
+    return re.sub(r"\s+", " ", s).strip()
+
+
 def source_for(provenance: dict[str, dict[str, Any]], dotted: str) -> str:
     """Return the ``src`` recorded for a parameter path, looking up its parents if the leaf has none.
 
@@ -164,7 +174,7 @@ def source_for(provenance: dict[str, dict[str, Any]], dotted: str) -> str:
     while parts:
         rec = provenance.get(".".join(parts))
         if isinstance(rec, dict) and rec.get("src"):
-            src = str(rec["src"])
+            src = plain_source(str(rec["src"]))
             asof = rec.get("asof")
             return f"{src} (as of {asof})" if asof else src
         parts.pop()

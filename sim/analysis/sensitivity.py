@@ -27,6 +27,7 @@ Herman, J. & Usher, W. (2017). SALib: an open-source Python library for sensitiv
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -73,7 +74,9 @@ def morris_indices(
     Y = _as_2d(model(X), X.shape[0])
     rows = []
     for j, out in enumerate(output_names):
-        res = morris_analyze.analyze(problem, X, Y[:, j], num_levels=levels, conf_level=0.95, seed=seed)
+        with warnings.catch_warnings():  # one trajectory: sigma is undefined (NaN), not an error
+            warnings.simplefilter("ignore", RuntimeWarning)
+            res = morris_analyze.analyze(problem, X, Y[:, j], num_levels=levels, conf_level=0.95, seed=seed)
         for i, name in enumerate(names):
             rows.append(
                 {

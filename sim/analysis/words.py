@@ -38,7 +38,11 @@ def icd203_term(p: float) -> tuple[str, str]:
 
 
 def pct(x: float) -> str:
-    """Percentage points as an integer string (``0.274 -> '27'``)."""
+    """Percentage points as an integer string (``0.274 -> '27'``; small but non-zero -> ``'<1'``)."""
+    if 0.0 < x < 0.005:
+        return "<1"
+    if 0.995 < x < 1.0:
+        return ">99"
     return f"{100.0 * x:.0f}"
 
 

@@ -67,6 +67,14 @@ def _effect_text(row: pd.Series, measure: str) -> str:
     return f"rank correlation {row['rho']:+.2f} ({direction})"
 
 
+def _outcome_phrase(output: str) -> str:
+    """``comprehensive_deal@104w`` -> ``P(comprehensive deal within two years)``."""
+    name, _, h = output.partition("@")
+    kind = "after" if name in ("continued_war", "ceasefire") else "within"
+    when = horizon_phrase(int(h.rstrip("w")), kind) if h.rstrip("w").isdigit() else h
+    return f"P({name.replace('_', ' ')} {when})"
+
+
 def key_assumptions(drivers: Drivers | None, provenance: dict, n: int = 5) -> list[Assumption]:
     """Return the ``n`` most influential parameters for the drivers' outcome, with their sources."""
     if drivers is None:
@@ -111,7 +119,7 @@ def briefing_data(run: RunData) -> BriefingData:
     drivers = drivers_for(run)
     assumptions = key_assumptions(drivers, run.provenance)
     drivers_note = (
-        f"What moves P(comprehensive deal {horizon_phrase(last)}) most — from {drivers.source}"
+        f"What moves {_outcome_phrase(drivers.outcome)} most — from {drivers.source}"
         if drivers is not None
         else "No sampled assumptions in this run: run `negsim sensitivity` to rank the drivers"
     )
@@ -209,7 +217,7 @@ def plot_briefing(data: BriefingData) -> Figure:
                 0.33, y, textwrap.shorten(a.effect, 62, placeholder="…"), fontsize=8.5, color=ink, va="top"
             )
             fig.text(
-                0.60, y, textwrap.shorten(a.source, 80, placeholder="…"), fontsize=8.5, color=ink, va="top"
+                0.60, y, textwrap.shorten(a.source, 64, placeholder="…"), fontsize=8.5, color=ink, va="top"
             )
             y -= 0.021
         # notes at the right of the first chart's footprint

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def issue_labels(run: RunData) -> dict[str, str]:
     out = {}
     for k, v in issues.items() if isinstance(issues, dict) else []:
         label = v.get("label", "") if isinstance(v, dict) else ""
-        out[k] = f"{k}: {label[:32]}" if label and label != k else k
+        out[k] = f"{k}: {textwrap.shorten(label, 30, placeholder='…')}" if label and label != k else k
     return out
 
 
@@ -46,22 +47,33 @@ class Drivers:
     source: str  # "sensitivity.csv (Sobol')", "sensitivity.csv (Morris)" or "rank correlation across draws"
 
 
+def key_outcome(run: RunData) -> str:
+    """Return the outcome whose drivers the briefing ranks.
+
+    A comprehensive deal, or continued war when deals are too rare (< 5% at the last horizon) for their
+    drivers to be estimated from the run's draws.
+    """
+    col = f"outcome_w{max(run.horizons)}"
+    return KEY_OUTCOME if (run.runs[col] == KEY_OUTCOME).mean() >= 0.05 else "continued_war"
+
+
 def drivers_for(run: RunData) -> Drivers | None:
     """Return the run's ``sensitivity.csv`` if present, else rank associations of the key outcome."""
     horizon = max(run.horizons)
-    wanted = f"{KEY_OUTCOME}@{horizon}w"
     sens = run.path / "sensitivity.csv"
     if sens.exists():
         table = pd.read_csv(sens)
+        wanted = f"{KEY_OUTCOME}@{horizon}w"
         outcome = wanted if wanted in set(table["outcome"]) else str(table["outcome"].iloc[-1])
         method = {"ST": "Sobol'", "mu_star": "Morris"}.get(importance_column(table), "?")
         return Drivers(table, outcome, f"sensitivity.csv ({method})")
     if not run.param_columns or run.runs["draw"].nunique() < 10:
         return None
-    table = rank_associations(run.runs, KEY_OUTCOME, horizon)
+    key = key_outcome(run)
+    table = rank_associations(run.runs, key, horizon)
     if table.empty:
         return None
-    return Drivers(table, wanted, "rank correlation across the run's draws")
+    return Drivers(table, f"{key}@{horizon}w", "rank correlation across the run's draws")
 
 
 def write_chart_set(run: RunData, out_dir: str | Path) -> dict[str, list[Path]]:
@@ -77,9 +89,15 @@ def write_chart_set(run: RunData, out_dir: str | Path) -> dict[str, list[Path]]:
     written["agreement_over_time"] = save_figure(
         plot_survival(survival_chart_data(curves), footer=footer), out / "agreement_over_time"
     )
-    summary = settlement_summary(run.runs)
+    # terms in force at the last horizon, grouped by the outcome then (a ceasefire that later became a
+    # deal counts as a deal; the first agreement's type would mix the two)
+    last = f"outcome_w{max(run.horizons)}"
+    summary = settlement_summary(run.runs, by=last)
+    when = f"by outcome at week {max(run.horizons)} (terms in force then)"
     written["settlements"] = save_figure(
-        plot_settlements(settlement_chart_data(summary, issue_labels(run)), footer=footer),
+        plot_settlements(
+            settlement_chart_data(summary, issue_labels(run), by=last, when=when), footer=footer
+        ),
         out / "settlements",
     )
     data = scenario_data(run.manifest)

@@ -45,7 +45,7 @@ def outcome_chart_data(table: pd.DataFrame) -> OutcomeChartData:
     at_last = rows[rows["horizon"] == last].sort_values("p", ascending=False)
     top = at_last.iloc[0]
     name = OUTCOME_SHORT.get(top["outcome"], top["outcome"])
-    title = f"{name} is the most likely outcome {horizon_phrase(last, "after")} ({100 * top['p']:.0f}%)"
+    title = f"{name} is the most likely outcome {horizon_phrase(last, 'after')} ({100 * top['p']:.0f}%)"
     ppd = float(rows["paths_per_draw"].iloc[0]) if "paths_per_draw" in rows else np.nan
     subtitle = (
         "Dot: probability over all runs. Thick bar: 80% and thin bar: 95% range across the "

@@ -143,7 +143,7 @@ def set_titles(fig: Figure, ax: Axes, title: str, subtitle: str = "", own_figure
     On a shared figure (the briefing) only a short axes title is set: the page has its own headline.
     """
     if own_figure:
-        title = "\n".join(textwrap.wrap(title, width=int(fig.get_figwidth() * 8.2)))
+        title = "\n".join(textwrap.wrap(title, width=int(fig.get_figwidth() * 7.4)))
         fig.suptitle(title, x=0.01, ha="left", fontsize=15, fontweight="bold")
         if subtitle:
             ax.set_title(subtitle, fontsize="small", fontweight="normal", color="#555555", loc="left")

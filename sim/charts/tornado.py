@@ -31,7 +31,7 @@ def tornado_chart_data(table: pd.DataFrame, outcome: str, n: int = 12) -> Tornad
     sel = table[table["outcome"] == outcome].sort_values(col, ascending=False, na_position="last").head(n)
     sel = sel.reset_index(drop=True)
     label = outcome.replace("_", " ").replace("@", " by ")
-    if sel.empty or not np.isfinite(sel[col].iloc[0]):
+    if sel.empty or not np.isfinite(sel[col].iloc[0]) or sel[col].iloc[0] <= 0:
         title = f"No parameter moves P({label})"
     else:
         title = f"{sel['parameter'].iloc[0]} drives P({label}) most"
@@ -39,8 +39,8 @@ def tornado_chart_data(table: pd.DataFrame, outcome: str, n: int = 12) -> Tornad
         subtitle = "Sobol' total-order index (bar) and first-order index (dot), with 95% bootstrap intervals"
     elif col == "abs_rho":
         subtitle = (
-            "|Spearman rho| between each sampled assumption and the per-draw probability, across the run's "
-            "draws (no sensitivity.csv: association, not a variance share)"
+            "|Spearman rho| of each assumption with the per-draw probability across the run's draws "
+            "(association, not a variance share)"
         )
     else:
         subtitle = (
