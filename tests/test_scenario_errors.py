@@ -533,3 +533,21 @@ def test_problems_listed_child_first_then_parents(tmp_path):
         f"{p}:3: war.A0: -1 is out of range (expected a number >= 0)",
         f"{tmp_path / 'a_parent.yaml'}:3: war.L0: 7 is out of range (expected a probability in [0, 1])",
     ]
+
+
+def test_empty_blocks_lists_and_quoted_dates(tmp_path):
+    body = """\
+influence:
+correlations: {}
+issues:
+  TERR_CTRL: {options: []}
+scenario:
+  start_date: "2026-01-05"
+"""
+    p = overlay(tmp_path, body)
+    assert problems_of(p) == [
+        f"{p}:2: influence: got None (expected a mapping of keys)",
+        f"{p}:3: correlations: got {{}} (expected a valid list)",
+        f"{p}:5: issues.TERR_CTRL.options: got [] (expected at least 1 item)",
+        f"{p}:7: scenario.start_date: got '2026-01-05' (expected a date written YYYY-MM-DD, without quotes)",
+    ]

@@ -181,6 +181,14 @@ def _translate(e: dict, data: dict, where: Located) -> list[Problem]:
     if kind == "string_pattern_mismatch":
         return [where.problem(path, f"got {_short(e['input'])} (expected a name of letters, digits and "
                               "underscores, starting with a letter)", key=is_key)]
+    if kind in ("too_short", "too_long"):
+        bound = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        word = "at least" if kind == "too_short" else "at most"
+        return [where.problem(path, f"got {_short(e['input'])} (expected {word} {bound} "
+                              f"item{'s' if bound != 1 else ''})")]
+    if kind in ("date_type", "date_parsing", "date_from_datetime_parsing"):
+        return [where.problem(path, f"got {_short(e['input'])} (expected a date written YYYY-MM-DD, "
+                              "without quotes)")]
     msg = e["msg"]
     expected = msg[len("Input should be "):] if msg.startswith("Input should be ") else msg
     suffix = " (as a key)" if is_key else ""
