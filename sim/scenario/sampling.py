@@ -7,9 +7,10 @@ column per component, ``mediator.text_weights0.US``; a choice gives the option i
 How (and why):
 
 * **Common random numbers.** Every parameter has its own random stream, a child of the root
-  ``SeedSequence`` keyed by a stable hash (CRC-32) of its dotted path; a correlated group draws from one
-  stream keyed by its sorted paths. So a variant that changes one distribution leaves every other column
-  identical for the same seed, and ``negsim compare`` sees the change, not noise (Glasserman 2004, 4.2).
+  ``SeedSequence`` keyed by stable hashes (CRC-32 and Adler-32) of its dotted path; a correlated group
+  draws from one stream keyed by its sorted paths. So a variant that changes one distribution leaves
+  every other column identical for the same seed, and ``negsim compare`` sees the change, not noise
+  (Glasserman 2004, 4.2).
 * **Latin hypercube.** Each column's uniforms are stratified: one in each of ``n`` equal slices of (0, 1),
   in random order (McKay, Beckman & Conover 1979). Each marginal is then exact to within 1/n in
   probability.
@@ -50,7 +51,10 @@ def _root(rng: SeedLike) -> np.random.SeedSequence:
 
 def stream(root: np.random.SeedSequence, key: str) -> np.random.Generator:
     """Return the generator of parameter (or correlated group) ``key``, stable across variants."""
-    child = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, zlib.crc32(key.encode())))
+    raw = key.encode()
+    # two independent 32-bit hashes, so that two parameters share a stream with probability ~2^-64
+    spawn_key = (*root.spawn_key, zlib.crc32(raw), zlib.adler32(raw))
+    child = np.random.SeedSequence(root.entropy, spawn_key=spawn_key)
     return np.random.default_rng(child)
 
 
