@@ -137,7 +137,7 @@ def projected_newton(
         for _k in range(8):
             xc = np.clip(x[todo] + eta * delta[todo], lo[todo], hi[todo])
             pc = objective(xc, idx[todo], True)
-            ok = pc >= phi[todo]
+            ok = pc > phi[todo]
             new[todo[ok]] = xc[ok]
             todo = todo[~ok]
             if todo.size == 0:
@@ -289,6 +289,27 @@ def nash_solution(
     return X.reshape(lead + (K,))
 
 
+def utopia(A: Array, ideal: Array, lin: Array, lo: Array, hi: Array) -> Array:
+    """Each actor's best utility on the box, max_X U_i(X), for a flat batch: (B, n).
+
+    A concave quadratic program per actor, solved with the same projected Newton method.
+    """
+    B, n, K = ideal.shape
+    Af, xf, lf = A.reshape(B * n, K, K), ideal.reshape(B * n, K), lin.reshape(B * n, K)
+
+    def objective(X: Array, idx: Array, value_only: bool):
+        d = X - xf[idx]
+        Ad = (Af[idx] @ d[..., None])[..., 0]
+        phi = -np.sum(d * Ad, -1) + np.sum(lf[idx] * X, -1)
+        if value_only:
+            return phi
+        return phi, -2.0 * Ad + lf[idx], 2.0 * Af[idx] + 1e-12 * np.eye(K)
+
+    lo_f, hi_f = np.repeat(lo, n, axis=0), np.repeat(hi, n, axis=0)
+    X = projected_newton(objective, np.clip(xf, lo_f, hi_f), lo_f, hi_f, iters=30)
+    return objective(X, np.arange(B * n), True).reshape(B, n)
+
+
 def kalai_smorodinsky(
     A: ArrayLike,
     ideal: ArrayLike,
@@ -310,8 +331,8 @@ def kalai_smorodinsky(
     """Kalai-Smorodinsky text: equalise the veto players' shares of their maximal gains (memo §4.3).
 
     Maximises the smooth minimum -T log sum_i exp(-r_i / T) of the normalised surpluses
-    r_i = (U_i(X) - t_i) / (U_i^max - t_i) over the veto players, where U_i^max is i's utopia value on the
-    box (its utility at its own ideal point, clipped to the box). Same arguments as :func:`nash_solution`
+    r_i = (U_i(X) - t_i) / (U_i^max - t_i) over the veto players, where U_i^max is i's utopia value, its
+    best utility on the box (Kalai & Smorodinsky 1975). Same arguments as :func:`nash_solution`
     (``weight`` enters only through the non-veto utilitarian term and the start point).
 
     Returns
@@ -320,9 +341,7 @@ def kalai_smorodinsky(
     """
     lead, A, ideal, weight, threshold, veto, lin, eps, lo, hi, xp, K = _prepare(
         A, ideal, weight, threshold, veto, linear, eps, lower, upper, x_prev)
-    utop_x = np.clip(ideal, lo[:, None, :], hi[:, None, :])
-    d0 = utop_x - ideal
-    Umax = -np.sum(d0 * (A @ d0[..., None])[..., 0], -1) + np.sum(lin * utop_x, -1)
+    Umax = utopia(A, ideal, lin, lo, hi)
     span = np.maximum(Umax - threshold, np.maximum(eps, 1e-9))
     wn = np.where(veto, 0.0, weight) * float(nonveto_weight)
     rho = float(prox) if xp is not None else 0.0
