@@ -65,8 +65,23 @@ def snap(prm, X: np.ndarray, L: np.ndarray) -> np.ndarray:
     return out
 
 
+def text_objective(prm, X, L, rows, ideal_m, W_m, thr_m, X_prev, om) -> np.ndarray:
+    """The mediator's objective Phi(X) with the full (non-quadratic) deal values, (R_sub,) (memo P8)."""
+    V = deal_value(prm, X, L, W_m, rows, ideal=ideal_m)
+    eps = prm.eps[rows]
+    logsp = np.log(softplus(V - thr_m, eps))
+    dx = X - X_prev
+    phi = np.sum(np.where(prm.veto_C, om * logsp, prm.nonveto_weight * om * V), axis=1)
+    return phi - 0.5 * prm.prox * np.sum(dx * dx, axis=1)
+
+
 def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
-    """The mediator's text for ``rows``: weighted Nash (or KS) on linearised deal values (memo P8)."""
+    """The mediator's text for ``rows``: weighted Nash (or KS) on linearised deal values (memo P8).
+
+    Sequential quadratic programming: the deal value of each party is linearised around the current text
+    and the quadratic engine solved; each pass is accepted only as far as it raises the mediator's true
+    objective (a backtracking merit-function step), so passes cannot cycle between local optima.
+    """
     L = state.L[rows]
     A = prm.A[rows]
     X_prev = state.X_text[rows]
@@ -74,6 +89,7 @@ def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
     om = state.omega[rows]
     ks = prm.is_ks[rows]
     eps = prm.eps[rows]
+    phi = text_objective(prm, X, L, rows, ideal_m, W_m, thr_m, X_prev, om)
     for _ in range(N_LINEARISE):
         V, dV, wq = deal_value(prm, X, L, W_m, rows, grad=True, ideal=ideal_m)
         d = X[:, None, :] - ideal_m
@@ -90,7 +106,14 @@ def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
                     Aeff[mask], ideal_m[mask], om[mask], thr[mask], veto=prm.veto_C,
                     nonveto_weight=prm.nonveto_weight, x_prev=X_prev[mask], prox=prm.prox, eps=eps[mask],
                     iters=SOLVER_ITERS, linear=lin[mask], x0=X[mask])
-        X = new
+        best, best_phi = X, phi
+        for step in (1.0, 0.5, 0.25):
+            cand = X + step * (new - X)
+            pc = text_objective(prm, cand, L, rows, ideal_m, W_m, thr_m, X_prev, om)
+            better = pc > best_phi
+            best = np.where(better[:, None], cand, best)
+            best_phi = np.where(better, pc, best_phi)
+        X, phi = best, best_phi
     return X
 
 
@@ -253,8 +276,9 @@ def negotiation_phase(
     lever = np.zeros(rows.size, dtype=bool)
     if fr.size:
         state.F[fr] += 1.0
-        score = (1.0 + prm.blame_bias) * softplus(-S_m / us, 0.01)
-        score = np.where(prm.veto_C, score, -np.inf)
+        # blame the refuser furthest from yes, with the mediator's biases (memo P7b)
+        score = (1.0 + prm.blame_bias) * softplus(-S_use / us, 0.01)
+        score = np.where(veto & ~acc, score, -np.inf)
         blamed = np.where(failed, np.argmax(score, axis=1), -1)
         if prm.modules["levers"] and prm.levers:
             p_lev = -np.expm1(-prm.lev_rate * state.F[rows])

@@ -1,0 +1,108 @@
+"""A week-by-week narrative of one replicate (R = 1, the same code path as a batch) for ``negsim trace``.
+
+Reads the model's state and the per-step log the phases leave (``state.log``) and tells what happened in
+plain English: events, the front line, each round's text (the issues that moved), who accepted, who refused
+and by how much (surplus against the outside option), levers, signatures, ratification, breakdowns, and the
+outcome at each reporting horizon.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from sim.model.model import NegotiationModel
+from sim.model.outcomes import OUTCOMES
+from sim.model.state import STATUS_NAMES
+
+STATUS_WORDS = {
+    "WAR": "war", "CEASEFIRE": "ceasefire", "DEAL_PENDING": "deal signed, awaiting ratification",
+    "DEAL": "comprehensive deal in force", "COLLAPSE_MIL": "Ukrainian military collapse (imposed settlement)",
+    "RELAPSE": "agreement broke down: fighting resumed", "ESCALATION": "escalation (NATO-Russia clash or nuclear use)",
+}
+
+
+def narrate(model: NegotiationModel, weeks: float | None = None, summary_every: int = 13) -> Iterator[str]:
+    """Run ``model`` (R = 1) and yield narrative lines, week by week."""
+    prm, st = model.prm, model.state
+    if prm.R != 1:
+        raise ValueError("narrate() tells one replicate: build the model with n_replicates=1")
+    weeks = prm.horizon if weeks is None else min(float(weeks), prm.horizon)
+    n_steps = int(round(weeks / prm.dt))
+    actors = prm.actors
+    yield (f"Start ({prm.start_date}): front line {st.L[0]:.3f} on the TERR scale, text solver "
+           f"{'Kalai-Smorodinsky' if prm.is_ks[0] else 'Nash'}, round rate {prm.nu0[0]:.2f}/week, "
+           f"veto players {', '.join(a for a, v in zip(actors, prm.veto_C, strict=True) if v)}.")
+    prev_text = None
+    fired_before = st.fired[0].copy()
+    status_before = STATUS_NAMES[st.status[0]]
+    for _ in range(n_steps):
+        A_US, S_US = st.A_US[0], st.S_US[0]
+        model.step()
+        week = model.t
+        tag = f"Week {week:g}:"
+        new = np.flatnonzero(st.fired[0] & ~fired_before)
+        for k in new:
+            yield f"{tag} event {prm.event_ids[k]} fired."
+        fired_before = st.fired[0].copy()
+        J = float(st.log.get("J", np.zeros(1))[0])
+        if J > 0:
+            yield f"{tag} Ukrainian front gives way: the line jumps {J:+.3f} to {st.L[0]:.3f}."
+        elif J < 0:
+            yield f"{tag} Ukrainian counter-offensive: the line moves {J:+.3f} to {st.L[0]:.3f}."
+        rnd = st.log.get("round")
+        if rnd is not None and len(rnd["rows"]):
+            X = rnd["X"][0]
+            kind = "a ceasefire (freeze at the line, monitors)" if rnd["ceasefire"][0] else "a comprehensive text"
+            moved = []
+            if prev_text is not None:
+                for k, iss in enumerate(prm.issues):
+                    if abs(X[k] - prev_text[k]) > 0.02:
+                        moved.append(f"{iss} {prev_text[k]:.2f}->{X[k]:.2f}")
+            prev_text = X.copy()
+            what = ("; moved: " + ", ".join(moved)) if moved else ("" if moved or prev_text is None else "; no issue moved")
+            yield (f"{tag} round {int(st.n_rounds[0])}: the mediator tabled {kind} "
+                   f"(predicted chance all accept {rnd['p_hat'][0]:.2f}){what}.")
+            if not rnd["ceasefire"][0] and not moved:
+                yield "    text: " + ", ".join(f"{iss} {X[k]:.2f}" for k, iss in enumerate(prm.issues))
+            parts = []
+            for i, a in enumerate(actors):
+                if not rnd["veto"][0, i]:
+                    continue
+                s = rnd["S"][0, i]
+                verdict = "accepted" if rnd["accepted"][0, i] else "refused"
+                parts.append(f"{a} {verdict} (surplus {s:+.3f} against its outside option)")
+            yield "    " + "; ".join(parts) + "."
+            if rnd["blamed"][0] >= 0 and not rnd["signed"][0]:
+                b = actors[rnd["blamed"][0]]
+                line = f"    No agreement; the mediator blames {b} (frustration {st.F[0]:.1f})."
+                if rnd["lever"][0]:
+                    if st.A_US[0] != A_US:
+                        line += f" Lever: US support cut to {st.A_US[0]:.2f} for a while."
+                    elif st.S_US[0] != S_US:
+                        line += f" Lever: US sanctions raised to {st.S_US[0]:.2f}."
+                    else:
+                        line += " Lever applied."
+                yield line
+        status = STATUS_NAMES[st.status[0]]
+        if status != status_before:
+            extra = ""
+            if status in ("DEAL_PENDING", "DEAL", "CEASEFIRE") and not np.isnan(st.X_agree[0, 0]):
+                extra = ": " + ", ".join(f"{iss} {st.X_agree[0, k]:.2f}" for k, iss in enumerate(prm.issues))
+            yield f"{tag} status {status_before.lower()} -> {STATUS_WORDS[status]}{extra}."
+            status_before = status
+        if summary_every and int(round(week / prm.dt)) % max(int(round(summary_every / prm.dt)), 1) == 0:
+            bits = ", ".join(f"strain {a} {st.strain[0, i]:.2f}" for a, i in prm.bell_index.items())
+            eng = ", ".join(f"{a} {'engaged' if st.engaged[0, i] else 'not engaged'}" for a, i in prm.bell_index.items())
+            yield (f"{tag} [summary] {STATUS_WORDS[status]}; line {st.L[0]:.3f}; {bits}; US support "
+                   f"{st.A_US[0]:.2f}, US sanctions {st.S_US[0]:.2f}, China lifeline {st.lifeline_CN[0]:.2f}; "
+                   f"{eng}; mediator frustration {st.F[0]:.1f}.")
+    for h in prm.horizons:
+        if h in model.outcome_at:
+            yield f"Outcome at week {h:g}: {OUTCOMES[model.outcome_at[h][0]]}."
+    if np.isnan(st.t_first[0]):
+        yield f"No agreement was signed in {weeks:g} weeks ({int(st.n_rounds[0])} rounds, {int(st.n_levers[0])} levers)."
+    else:
+        yield (f"First agreement signed in week {st.t_first[0]:g}; {int(st.n_rounds[0])} rounds, "
+               f"{int(st.n_levers[0])} levers.")
