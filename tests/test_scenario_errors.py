@@ -551,3 +551,19 @@ scenario:
         f"{p}:5: issues.TERR_CTRL.options: got [] (expected at least 1 item)",
         f"{p}:7: scenario.start_date: got '2026-01-05' (expected a date written YYYY-MM-DD, without quotes)",
     ]
+
+
+def test_dirichlet_components(tmp_path):
+    body = "mediator:\n  text_weights0: {dist: dirichlet, mean: {US: -0.1, RU: 1.1}, concentration: 0}\n"
+    p = overlay(tmp_path, body)
+    assert problems_of(p) == [
+        f"{p}:3: mediator.text_weights0.concentration: must be > 0, got 0 (expected a positive "
+        "concentration)",
+        f"{p}:3: mediator.text_weights0.mean.US: got -0.1 (expected a share > 0)",
+    ]
+    p = overlay(tmp_path, "mediator:\n  text_weights0: {dist: dirichlet, mean: {US: 1.0}, "
+                          "concentration: 5}\n")
+    assert problems_of(p) == [
+        f"{p}:3: mediator.text_weights0.mean: got {{'US': 1.0}} (expected a mapping KEY: share with at least "
+        "2 keys)"
+    ]
