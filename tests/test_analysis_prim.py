@@ -72,3 +72,17 @@ def test_covering_finds_a_second_box():
     assert first.limits["p"][0] > 0.55 and first.limits["q"][0] > 0.55
     assert second.limits["r"][1] < 0.25 and second.limits["p"][1] < 0.45
     assert first.coverage > second.coverage > 0.2
+
+
+def test_quasi_p_value_pruning_removes_chance_restrictions():
+    # 200 points in 10 dimensions: peeling picks up restrictions on noise dimensions; the quasi-p-value
+    # test (Bryant & Lempert 2010) lifts them and keeps the two planted ones.
+    for seed in (0, 3):
+        rng = np.random.default_rng(seed)
+        X = pd.DataFrame(rng.uniform(size=(200, 10)), columns=[f"x{i}" for i in range(10)])
+        inb = ((X["x0"] > 0.5) & (X["x1"] < 0.5)).to_numpy()
+        y = np.where(rng.random(200) < 0.1, 1 - inb, inb).astype(float)
+        raw = prim(X, y, prune=0).boxes[0]
+        pruned = prim(X, y, prune=0.05).boxes[0]
+        assert len(raw.restrictions_keys(X)) > 4
+        assert sorted(pruned.restrictions_keys(X)) == ["x0", "x1"]

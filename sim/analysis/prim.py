@@ -64,6 +64,27 @@ class Box:
             m &= X[name].isin(list(cats)).to_numpy()
         return m
 
+    def restrictions_keys(self, X: pd.DataFrame) -> list[str]:
+        """Names of the parameters the box actually restricts."""
+        keys = []
+        for name, (lo, hi) in self.limits.items():
+            v = X[name].to_numpy(dtype=float)
+            if lo > np.nanmin(v) or hi < np.nanmax(v):
+                keys.append(name)
+        keys += [name for name, cats in self.categories.items() if len(cats) < X[name].nunique()]
+        return keys
+
+    def without(self, name: str, X: pd.DataFrame) -> Box:
+        """Return a copy of the box with the restriction on ``name`` lifted."""
+        limits = dict(self.limits)
+        cats = {k: set(v) for k, v in self.categories.items()}
+        if name in limits:
+            v = X[name].to_numpy(dtype=float)
+            limits[name] = (float(np.nanmin(v)), float(np.nanmax(v)))
+        if name in cats:
+            cats[name] = set(pd.unique(X[name]))
+        return Box(limits, cats)
+
     def restrictions(self, X: pd.DataFrame) -> list[str]:
         """Readable ranges for the parameters the box restricts, e.g. ``"war.drift_per_year ≤ 0.08"``."""
         out = []
@@ -227,6 +248,43 @@ def _paste(
         current = best[1]
 
 
+def quasi_p_value(X: pd.DataFrame, y: np.ndarray, box: Box, name: str, active: np.ndarray) -> float:
+    """One-sided binomial test that restricting ``name`` raises the density (Bryant & Lempert 2010).
+
+    Under H0 the box's points are cases of interest at the rate of the box with the restriction lifted;
+    the quasi-p-value is ``P(K >= k)`` for ``K ~ Binomial(n, p0)`` with ``n`` points and ``k`` cases in
+    the box (``k`` = rounded sum of the target for a frequency target). "Quasi" because the box was
+    chosen with the same data.
+    """
+    from scipy import stats
+
+    m = box.contains(X) & active
+    wider = box.without(name, X).contains(X) & active
+    n = int(m.sum())
+    if n == 0 or not wider.any():
+        return 1.0
+    p0 = float(y[wider].mean())
+    k = int(round(float(y[m].sum())))
+    return float(stats.binom.sf(k - 1, n, p0))
+
+
+def _prune(X: pd.DataFrame, y: np.ndarray, box: Box, active: np.ndarray, level: float) -> Box:
+    """Lift restrictions whose quasi-p-value exceeds ``level``, the least significant first.
+
+    Bryant & Lempert (2010) ask for boxes an analyst can read; peeling in many dimensions picks up
+    restrictions that only exclude a few unlucky points. Those fail the test and are lifted.
+    """
+    current = box
+    while True:
+        qps = {name: quasi_p_value(X, y, current, name, active) for name in current.restrictions_keys(X)}
+        if not qps:
+            return current
+        worst = max(qps, key=qps.get)
+        if qps[worst] <= level:
+            return current
+        current = current.without(worst, X)
+
+
 def prim(
     X: pd.DataFrame,
     y: np.ndarray,
@@ -234,6 +292,7 @@ def prim(
     min_mass: float = 0.05,
     min_coverage: float = 0.5,
     n_boxes: int = 1,
+    prune: float = 0.05,
 ) -> PrimResult:
     """Run PRIM: peel, select a box on the trajectory, paste, and repeat on the uncovered points.
 
@@ -252,6 +311,8 @@ def prim(
         covering rounds: of the cases not yet covered).
     n_boxes : int
         Covering rounds.
+    prune : float
+        Lift restrictions whose quasi-p-value exceeds this level (0 keeps them all).
 
     Returns
     -------
@@ -281,6 +342,10 @@ def prim(
         if not chosen.restrictions(X):
             break  # nothing left that a box can separate
         pasted = _paste(X, y, chosen, active, alpha, numeric)
+        if prune > 0:
+            pasted = _prune(X, y, pasted, active, prune)
+            if not pasted.restrictions_keys(X):
+                break  # no restriction survives the test: no box worth reporting
         m = pasted.contains(X) & active
         pasted.n = int(m.sum())
         pasted.mass = pasted.n / n_total
