@@ -82,7 +82,7 @@ def slow_block(task):
 
 def run_toy(out, runs=2000, seed=5, n_draws=None, block_fn=toy_block, **kw):
     plan = make_plan(seed, runs=runs, paths_per_draw=kw.pop("paths_per_draw", None),
-                     block_size=kw.pop("block_size", None))
+                     block_size=kw.pop("block_size", 125))
     draws = toy_draws(plan.n_draws, seed=n_draws or 0)
     return execute_run(toy_scenario(), plan, draws, Path(out), quiet=True, block_fn=block_fn,
                        classes=CLASSES, **kw)
@@ -213,7 +213,8 @@ def test_failing_block_reported_with_index_and_seed_others_kept(tmp_path):
 
 def test_simulate_draws_matches_the_batch(reference):
     plan = make_plan(5, runs=2000)
-    df = simulate_draws(toy_scenario(), toy_draws(plan.n_draws), plan.paths_per_draw, 5, block_fn=toy_block)
+    df = simulate_draws(toy_scenario(), toy_draws(plan.n_draws), plan.paths_per_draw, 5, block_size=125,
+                        block_fn=toy_block)
     ref = pq.read_table(reference / "runs.parquet").to_pandas()
     pd.testing.assert_frame_equal(df, ref)
 

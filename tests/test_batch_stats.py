@@ -174,8 +174,11 @@ def test_plan_defaults_and_layout():
     assert default_paths_per_draw(2000) == 10 and default_paths_per_draw(100_000) == 20
     assert default_paths_per_draw(50) == 10 and make_plan(1, runs=50).n_draws == 5
     p = make_plan(1, runs=2000)
-    assert (p.n_draws, p.paths_per_draw, p.runs) == (200, 10, 2000)
-    assert p.block_size % p.paths_per_draw == 0 and p.n_blocks >= 8
+    assert (p.n_draws, p.paths_per_draw, p.runs, p.block_size) == (200, 10, 2000, 1000)
+    assert make_plan(1, runs=20_000).block_size == 2500            # ceil(1000 draws / 8) x 20 paths
+    assert make_plan(1, runs=10_000).block_size == 1260            # ceil(500 / 8) = 63 draws x 20
+    assert make_plan(1, runs=100_000).block_size == 4000           # capped
+    assert make_plan(1, runs=300).block_size == 300                # one block: the whole run
     big = make_plan(1, runs=1_000_000)
     assert big.block_size == default_block_size(50_000, 20) and big.block_size % 20 == 0
     assert make_plan(1, runs=1001, paths_per_draw=10).runs == 1010     # rounded up to whole draws

@@ -40,7 +40,7 @@ def test_run_writes_the_run_directory(run2000):
     m = json.loads((out / "manifest.json").read_text())
     got = (m["seed"], m["runs"], m["draws"], m["paths_per_draw"], m["status"])
     assert got == (7, 2000, 200, 10, "complete")
-    assert m["block_size"] == 250 and m["scenario"] == "baseline"
+    assert m["block_size"] == 1000 and m["scenario"] == "baseline"
     assert m["scenario_files"][0][0].endswith("baseline.yaml") and len(m["scenario_files"][0][1]) == 64
     assert "--runs 2000 --seed 7" in m["command_line"] and m["packages"]["numpy"] == np.__version__
     assert m["started"] <= m["ended"]

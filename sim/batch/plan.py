@@ -26,7 +26,10 @@ MIN_PATHS_PER_DRAW = 10
 #: Replicates per block the defaults aim for (measured in docs/performance.md: large enough that the
 #: per-block overhead is negligible, small enough that memory stays well under 1 GB per worker).
 TARGET_BLOCK_REPLICATES = 4000
-#: The defaults cut a run into at least this many blocks when it is small, so that workers share it.
+#: Fewest replicates per block the defaults use: the model's per-step cost is largely independent of the
+#: number of replicates, so smaller blocks cost much more per replicate (docs/performance.md).
+MIN_BLOCK_REPLICATES = 1000
+#: Above that floor, the defaults cut a run into at least this many blocks so that workers share it.
 MIN_BLOCKS = 8
 
 
@@ -45,14 +48,17 @@ def default_paths_per_draw(runs: int) -> int:
 
 
 def default_block_size(n_draws: int, paths_per_draw: int) -> int:
-    """Replicates per block when the user gives none: whole draws, about 4,000 replicates, >= 8 blocks.
+    """Replicates per block when the user gives none: whole draws, 1,000 to 4,000 replicates.
 
-    Depends only on the run's shape, never on the number of workers, so the streams (and the bytes) do
-    not depend on the machine.
+    ``ceil(D / 8)`` draws per block (so that a run has >= 8 blocks to share among workers), clamped to
+    1,000..4,000 replicates: below 1,000 the per-block cost of the model dominates, above 4,000 the gain
+    is small and memory per worker grows. Depends only on the run's shape, never on the number of
+    workers, so the streams (and the bytes) do not depend on the machine.
     """
-    target_draws = max(1, TARGET_BLOCK_REPLICATES // paths_per_draw)
-    draws_per_block = max(1, min(target_draws, math.ceil(n_draws / MIN_BLOCKS)))
-    return draws_per_block * paths_per_draw
+    lo = max(1, math.ceil(MIN_BLOCK_REPLICATES / paths_per_draw))
+    hi = max(lo, TARGET_BLOCK_REPLICATES // paths_per_draw)
+    draws_per_block = min(max(math.ceil(n_draws / MIN_BLOCKS), lo), hi, n_draws)
+    return max(1, draws_per_block) * paths_per_draw
 
 
 @dataclass(frozen=True)
