@@ -21,6 +21,7 @@ import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
+from sim.analysis.diagnostics import diagnostics
 from sim.analysis.probabilities import outcome_probabilities, probability_of
 from sim.analysis.rundir import RunData, scenario_data, source_for
 from sim.analysis.sensitivity import importance_column
@@ -54,6 +55,7 @@ class BriefingData:
     drivers_note: str
     notes: list[str]
     footer: str
+    why: str = ""
     extra: dict = field(default_factory=dict)
 
 
@@ -146,6 +148,7 @@ def briefing_data(run: RunData) -> BriefingData:
     f = footer_for(run)
     commit = str(run.manifest.get("git_commit") or "")[:10]
     footer = f.text() + (f"  ·  commit {commit}" if commit else "")
+    why = "Why: " + diagnostics(run.runs).sentence()
     return BriefingData(
         title,
         subtitle,
@@ -155,6 +158,7 @@ def briefing_data(run: RunData) -> BriefingData:
         notes,
         footer,
         extra={"table": table, "curves": curves},
+        why=why,
     )
 
 
@@ -220,7 +224,16 @@ def plot_briefing(data: BriefingData) -> Figure:
                 0.60, y, textwrap.shorten(a.source, 64, placeholder="…"), fontsize=8.5, color=ink, va="top"
             )
             y -= 0.021
-        # notes at the right of the first chart's footprint
+        if data.why:
+            fig.text(
+                0.045,
+                min(y - 0.004, 0.108),
+                textwrap.shorten(data.why, 190, placeholder="…"),
+                fontsize=8.5,
+                color=ink,
+                va="top",
+                style="italic",
+            )
         fig.text(0.035, 0.042, "  ".join(data.notes), fontsize=7, color="#555555", va="bottom", wrap=True)
         fig.text(0.035, 0.014, data.footer, fontsize=7.5, color="#777777", va="bottom")
     return fig
