@@ -37,7 +37,10 @@ def test_assumptions_rank_by_association_and_carry_their_sources(run):
     src = {a.parameter: a.source for a in data.assumptions}
     assert src["war.drift_per_year"] == "ISW assessments of 2025 front movement (as of 2025-12-31)"
     # a leaf inherits its parent's source
-    assert source_for(PROVENANCE, "actors.UA.positions.TERR_CTRL.salience") == "seed article 01: Kyiv's red lines"
+    assert (
+        source_for(PROVENANCE, "actors.UA.positions.TERR_CTRL.salience")
+        == "seed article 01: Kyiv's red lines"
+    )
     assert "rank correlation" in data.drivers_note
     fig = plot_briefing(data)
     assert tuple(round(x, 2) for x in fig.get_size_inches()) == (11.69, 8.27)
