@@ -213,6 +213,14 @@ def write_run_dir(
         },
     }
     (p / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    summary = {"scenario": scenario_id, "runs": len(df), "seed": seed, "horizon_weeks": HORIZON}
+    # summary.json as the batch layer computes it (sim.batch.summary), so the fixture is a faithful run dir
+    from sim.batch.summary import SummaryAccumulator
+    from sim.model import OUTCOMES
+
+    acc = SummaryAccumulator(OUTCOMES, HORIZONS, HORIZON, ISSUES, n_draws)
+    acc.add(df)
+    summary = acc.finish(
+        scenario=scenario_id, runs=len(df), seed=seed, draws=n_draws, paths_per_draw=paths_per_draw
+    )
     (p / "summary.json").write_text(json.dumps(summary, indent=2))
     return p

@@ -89,6 +89,12 @@ def headline_sentence(outcome: str, horizon: int, p: float, lo: float, hi: float
     return f"{noun} {horizon_phrase(horizon, kind)} {_is_term(term)} ({band}): {nums}"
 
 
+def _signed(x: float) -> str:
+    """Signed percentage points, '0' rather than '-0' or '+0'."""
+    v = round(100.0 * x)
+    return "0" if v == 0 else f"{v:+d}"
+
+
 def change_sentence(outcome: str, horizon: int, diff: float, lo: float, hi: float, label_b: str = "B") -> str:
     """Describe a paired difference in one line.
 
@@ -97,7 +103,8 @@ def change_sentence(outcome: str, horizon: int, diff: float, lo: float, hi: floa
     An interval that straddles zero is reported as "no clear change".
     """
     noun, kind = _SENTENCE_NOUNS.get(outcome, (outcome.replace("_", " ").capitalize(), "within"))
-    nums = f"{100 * diff:+.0f} points [{100 * lo:+.0f}, {100 * hi:+.0f}]"
+    unit = "point" if abs(round(100.0 * diff)) == 1 else "points"
+    nums = f"{_signed(diff)} {unit} [{_signed(lo)}, {_signed(hi)}]"
     if lo > 0:
         verb = "becomes more likely"
     elif hi < 0:
