@@ -304,7 +304,7 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     p.h0 = _actor_col({a: (per.get(a) or {}).get("h0_per_year", 0.0) for a in p.actors}, p.actors, R, 0.0, "h0")
     gam = lambda key: np.array([float((per.get(a) or {}).get(key, 0.0)) for a in p.actors])  # noqa: E731
     p.g_guar, p.g_forces, p.g_dmz, p.g_shift = gam("gamma_guarantee"), gam("gamma_forces"), gam("gamma_dmz"), gam("gamma_shift")
-    p.vartheta = gam("vartheta")[None, :] * p.uscale
+    p.vartheta = np.broadcast_to(gam("vartheta"), (R, n)).copy()  # own utility units (per-actor block)
     # deal-induced power shift, shift_i(X) = c_i + l_i'X + w_i sp(X_T - L)  (memo P5)
     p.shift_lin = np.zeros((n, K))
     p.shift_const = np.zeros(n)

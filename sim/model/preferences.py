@@ -14,6 +14,9 @@ from scipy.special import expit
 from sim.engines.nash import softplus
 
 
+KINK_EPS = 0.01  # smoothing of the kink, in TERR units (a property of the issue scale, not of utility)
+
+
 def ref_sign(prm) -> np.ndarray:
     """+1 for the defender (pays for X_T > L), -1 for the advancer (pays for X_T < L), 0 for others."""
     s = np.zeros(prm.n)
@@ -47,7 +50,7 @@ def kink(prm, X: np.ndarray, L: np.ndarray, rows) -> tuple[np.ndarray, np.ndarra
     XT = _bc(X, prm.n)[..., prm.k_terr]
     sgn = ref_sign(prm)
     z = sgn * (XT - L[:, None])
-    eps = prm.eps[rows]
+    eps = KINK_EPS
     zeta = prm.zeta[rows]
     return zeta * softplus(z, eps), zeta * sgn * expit(z / eps)
 
