@@ -23,7 +23,7 @@ from sim.engines.bdm_scholz import eu_challenge, prob_success
 from sim.model.commitment import deal_value
 from sim.model.state import RELAPSE, WAR, State, in_status
 
-BISECTION_STEPS = 8
+BISECTION_STEPS = 6
 
 
 def levers_phase(state: State, prm, t: float) -> None:

@@ -8,7 +8,7 @@ declared positions, outside options with bias and noise (a biased mediator; Kydd
 for non-veto actors and a proximal term that makes the text path dependent (Nash 1950; Kalai 1977; the
 compromise model as a limit, Achen 2006). Kalai-Smorodinsky is the alternative ``text_solver``. The deal
 value V (with the commitment discount) is not quadratic; it is linearised around the current text and the
-quadratic solver of :mod:`sim.engines.nash` re-run (sequential quadratic programming, 3 passes).
+quadratic solver of :mod:`sim.engines.nash` re-run (sequential quadratic programming, 2 passes).
 Discrete issues are snapped to their options (TERR_CTRL also to the current line: "freeze where we stand").
 
 If the predicted chance that every veto player accepts is below ``ceasefire_threshold`` and the war is on,
@@ -35,8 +35,9 @@ from sim.model.state import (
     CEASEFIRE, DEAL, DEAL_PENDING, KIND_CEASEFIRE, KIND_COMPREHENSIVE, RELAPSE, WAR, State, in_status,
 )
 
-N_LINEARISE = 3
+N_LINEARISE = 2
 SOLVER_ITERS = 25
+KS_TEMPERATURE = 0.05  # smooth minimum of normalised gains (shares of each party's maximal gain)
 COERCION_WINDOW_WEEKS = 8.0
 
 
@@ -93,19 +94,19 @@ def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
     for _ in range(N_LINEARISE):
         V, dV, wq = deal_value(prm, X, L, W_m, rows, grad=True, ideal=ideal_m)
         d = X[:, None, :] - ideal_m
-        dq = -2.0 * np.einsum("rnkl,rnl->rnk", A, d)
-        lin = dV - wq[..., None] * dq
+        Ad = (A @ d[..., None])[..., 0]
+        lin = dV + 2.0 * wq[..., None] * Ad
         Aeff = wq[..., None, None] * A
-        quad = -np.einsum("rnk,rnkl,rnl->rn", d, Aeff, d)
-        const = V - quad - np.einsum("rnk,rk->rn", lin, X)
+        quad = -wq * np.sum(d * Ad, axis=-1)
+        const = V - quad - np.sum(lin * X[:, None, :], axis=-1)
         thr = thr_m - const
         new = np.empty_like(X)
-        for mask, solver in ((~ks, nash_solution), (ks, kalai_smorodinsky)):
+        for mask, solver, extra in ((~ks, nash_solution, {}), (ks, kalai_smorodinsky, {"temperature": KS_TEMPERATURE})):
             if mask.any():
                 new[mask] = solver(
                     Aeff[mask], ideal_m[mask], om[mask], thr[mask], veto=prm.veto_C,
                     nonveto_weight=prm.nonveto_weight, x_prev=X_prev[mask], prox=prm.prox, eps=eps[mask],
-                    iters=SOLVER_ITERS, linear=lin[mask], x0=X[mask])
+                    iters=SOLVER_ITERS, linear=lin[mask], x0=X[mask], **extra)
         best, best_phi = X, phi
         for step in (1.0, 0.5, 0.25):
             cand = X + step * (new - X)

@@ -38,7 +38,7 @@ def quad_utility(prm, X: np.ndarray, rows, ideal: np.ndarray | None = None) -> n
     ``ideal`` (R_sub, n, K) overrides the true ideal points (the mediator's model uses declared positions).
     """
     d = _bc(X, prm.n) - (prm.ideal[rows] if ideal is None else ideal)
-    return -np.einsum("rnk,rnkl,rnl->rn", d, prm.A[rows], d)
+    return -np.sum(d * (prm.A[rows] @ d[..., None])[..., 0], axis=-1)
 
 
 def kink(prm, X: np.ndarray, L: np.ndarray, rows) -> tuple[np.ndarray, np.ndarray]:
@@ -65,8 +65,8 @@ def utility_grad(
 ) -> tuple[np.ndarray, np.ndarray]:
     """U_i(X) and its gradient in X, shapes (R_sub, n) and (R_sub, n, K)."""
     d = _bc(X, prm.n) - (prm.ideal[rows] if ideal is None else ideal)
-    Ad = np.einsum("rnkl,rnl->rnk", prm.A[rows], d)
-    U = -np.einsum("rnk,rnk->rn", d, Ad)
+    Ad = (prm.A[rows] @ d[..., None])[..., 0]
+    U = -np.sum(d * Ad, axis=-1)
     g = -2.0 * Ad
     pen, dpen = kink(prm, X, L, rows)
     if prm.k_terr is not None:
