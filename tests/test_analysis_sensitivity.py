@@ -102,3 +102,18 @@ def test_outcome_matrix_is_per_draw_frequency():
     y = outcome_matrix(runs, 2, [52, 104])
     np.testing.assert_allclose(y[0], [0, 0.5, 0.5, 0, 1, 0, 0, 0])
     np.testing.assert_allclose(y[1], [0, 0.5, 0.5, 0, 0.5, 0, 0, 0.5])
+
+
+def test_noise_floor_is_what_a_parameter_without_effect_shows():
+    # outputs = frequencies of P Bernoulli(0.3) draws, independent of the inputs: every index is pure noise
+    rng = np.random.default_rng(17)
+    paths = 20
+
+    def noise(u):
+        return rng.binomial(paths, 0.3, size=(u.shape[0], 1)) / paths
+
+    m = morris_indices(noise, ["a", "b", "c"], ["p"], trajectories=300, seed=4, paths=paths)
+    np.testing.assert_allclose(m["mu_star"], m["noise_floor"], rtol=0.12)
+    s = sobol_indices(noise, ["a", "b", "c"], ["p"], samples=1024, seed=4, paths=paths)
+    np.testing.assert_allclose(s["ST"], s["noise_floor"], rtol=0.12)
+    assert s["noise_floor"].iloc[0] == pytest.approx(1.0, rel=0.1)  # all variance is noise

@@ -57,14 +57,23 @@ def morris_indices(
     trajectories: int = 10,
     levels: int = 4,
     seed: int | None = None,
+    paths: int | None = None,
 ) -> pd.DataFrame:
     """Morris screening of ``model`` over the unit cube.
+
+    Parameters
+    ----------
+    paths : int, optional
+        If the outputs are probabilities estimated from ``paths`` independent replicates per design
+        point, also report ``noise_floor``: the ``mu_star`` a parameter with no effect at all would show
+        from Monte Carlo noise alone (see :func:`noise_floor_morris`).
 
     Returns
     -------
     pandas.DataFrame
         One row per (parameter, output): ``mu_star``, ``mu_star_conf`` (95% bootstrap half-width),
-        ``mu``, ``sigma``. Elementary effects are per unit of the parameter's quantile (0-1) scale.
+        ``mu``, ``sigma`` (and ``noise_floor``). Elementary effects are per unit of the parameter's
+        quantile (0-1) scale.
     """
     from SALib.analyze import morris as morris_analyze
     from SALib.sample import morris as morris_sample
@@ -77,6 +86,7 @@ def morris_indices(
         with warnings.catch_warnings():  # one trajectory: sigma is undefined (NaN), not an error
             warnings.simplefilter("ignore", RuntimeWarning)
             res = morris_analyze.analyze(problem, X, Y[:, j], num_levels=levels, conf_level=0.95, seed=seed)
+        floor = noise_floor_morris(Y[:, j], paths, levels) if paths else None
         for i, name in enumerate(names):
             rows.append(
                 {
@@ -86,6 +96,7 @@ def morris_indices(
                     "mu_star_conf": float(res["mu_star_conf"][i]),
                     "mu": float(res["mu"][i]),
                     "sigma": float(res["sigma"][i]),
+                    **({"noise_floor": floor} if floor is not None else {}),
                 }
             )
     return pd.DataFrame(rows)
@@ -97,11 +108,14 @@ def sobol_indices(
     output_names: Sequence[str],
     samples: int = 256,
     seed: int | None = None,
+    paths: int | None = None,
 ) -> pd.DataFrame:
     """Sobol' first- and total-order indices of ``model`` over the unit cube.
 
     ``samples`` is the base sample size N (a power of two keeps the Sobol' sequence balanced); the model
-    is run at ``N (k + 2)`` points.
+    is run at ``N (k + 2)`` points. With ``paths`` (outputs are probabilities from ``paths`` replicates
+    per point) the table also gives ``noise_floor``, the ``ST`` of a parameter with no effect
+    (:func:`noise_floor_sobol`).
 
     Returns
     -------
@@ -121,6 +135,7 @@ def sobol_indices(
             res = {k: np.full(len(names), np.nan) for k in ("S1", "S1_conf", "ST", "ST_conf")}
         else:
             res = sobol_analyze.analyze(problem, Y[:, j], calc_second_order=False, conf_level=0.95, seed=seed)
+        floor = noise_floor_sobol(Y[:, j], paths) if paths else None
         for i, name in enumerate(names):
             rows.append(
                 {
@@ -130,9 +145,41 @@ def sobol_indices(
                     "S1_conf": float(res["S1_conf"][i]),
                     "ST": float(res["ST"][i]),
                     "ST_conf": float(res["ST_conf"][i]),
+                    **({"noise_floor": floor} if floor is not None else {}),
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _mc_variance(y: np.ndarray, paths: int) -> float:
+    """Average Monte Carlo variance of a frequency estimated from ``paths`` replicates.
+
+    ``E[p_hat (1 - p_hat)] = p (1 - p) (1 - 1/P)``, so ``mean(y (1 - y)) / (P - 1)`` is unbiased for the
+    average ``p (1 - p) / P``.
+    """
+    y = np.asarray(y, dtype=float)
+    return float(np.mean(y * (1.0 - y)) / max(paths - 1, 1))
+
+
+def noise_floor_morris(y: np.ndarray, paths: int, levels: int = 4) -> float:
+    """``mu_star`` that Monte Carlo noise alone gives a parameter with no effect.
+
+    An elementary effect of such a parameter is ``(e1 - e2) / Delta`` with independent errors of variance
+    ``s^2`` at the two points, so ``E|EE| = 2 s / (sqrt(pi) Delta)``, ``Delta = p / (2 (p - 1))`` for ``p``
+    levels (Morris 1991). Parameters whose ``mu_star`` is near this floor are indistinguishable from noise.
+    """
+    delta = levels / (2.0 * (levels - 1))
+    return float(2.0 * np.sqrt(_mc_variance(y, paths)) / (np.sqrt(np.pi) * delta))
+
+
+def noise_floor_sobol(y: np.ndarray, paths: int) -> float:
+    """``ST`` that Monte Carlo noise alone gives a parameter with no effect: ``s^2 / Var(Y)``.
+
+    The Jansen total-order estimator averages ``(f(A) - f(AB_i))^2 / 2`` over the design; with an
+    independent error of variance ``s^2`` at every point each term gains ``s^2`` (Saltelli et al. 2010).
+    """
+    var = float(np.var(np.asarray(y, dtype=float)))
+    return float(_mc_variance(y, paths) / var) if var > 0 else float("nan")
 
 
 def importance_column(table: pd.DataFrame) -> str:

@@ -71,6 +71,10 @@ def plot_tornado(data: TornadoChartData, ax: Axes | None = None, footer: Footer 
         if data.measure == "ST" and "S1" in rows:
             ax.plot(rows["S1"], y, "D", color=OKABE_ITO["orange"], ms=7, label="first order S1")
             ax.legend(loc="lower right")
+        if "noise_floor" in rows and np.isfinite(rows["noise_floor"]).any():
+            floor = float(np.nanmax(rows["noise_floor"]))
+            ax.axvline(floor, color=OKABE_ITO["vermillion"], ls="--", lw=1.5, label="Monte Carlo noise floor")
+            ax.legend(loc="lower right")
         ax.set_yticks(y, rows["parameter"])
         ax.set_xlim(left=0)
         ax.set_xlabel(

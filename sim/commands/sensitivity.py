@@ -83,10 +83,17 @@ def main(args: argparse.Namespace) -> int:
     t0 = time.time()
     if args.method == "morris":
         table = morris_indices(
-            model, model.names, model.output_names, trajectories=args.trajectories, seed=args.seed
+            model,
+            model.names,
+            model.output_names,
+            trajectories=args.trajectories,
+            seed=args.seed,
+            paths=args.paths,
         )
     else:
-        table = sobol_indices(model, model.names, model.output_names, samples=args.samples, seed=args.seed)
+        table = sobol_indices(
+            model, model.names, model.output_names, samples=args.samples, seed=args.seed, paths=args.paths
+        )
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out = Path(args.out) if args.out else Path("results") / f"sensitivity-{sc.id}-{args.method}-{stamp}"
     out.mkdir(parents=True, exist_ok=True)
@@ -114,8 +121,12 @@ def main(args: argparse.Namespace) -> int:
     )
     print(f"top parameters for P({key}):")
     col = "ST" if args.method == "sobol" else "mu_star"
-    for r in top_parameters(table, key, 5).itertuples():
-        print(f"  {r.parameter:<50} {col} = {getattr(r, col):.3f}")
+    top = top_parameters(table, key, 5)
+    floor = float(top["noise_floor"].iloc[0]) if "noise_floor" in top and len(top) else float("nan")
+    for r in top.itertuples():
+        flag = "  (within Monte Carlo noise)" if getattr(r, col) <= 1.5 * floor else ""
+        print(f"  {r.parameter:<50} {col} = {getattr(r, col):.3f}{flag}")
+    print(f"  noise floor ({args.paths} paths per point): {col} of a parameter with no effect ~ {floor:.3f}")
     print(f"written: {out / 'sensitivity.csv'}, {', '.join(str(p) for p in paths)}")
     print("copy sensitivity.csv into a run directory to rank its assumptions in `negsim report`")
     return 0
