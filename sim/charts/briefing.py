@@ -239,13 +239,18 @@ def plot_briefing(data: BriefingData) -> Figure:
     return fig
 
 
-def write_briefing(run: RunData, path: str | Path) -> Path:
-    """Write ``briefing.pdf`` (one page) for ``run`` and return its path."""
+def save_briefing(data: BriefingData, path: str | Path, subject: str = "") -> Path:
+    """Draw ``data`` and write it as a one-page PDF at ``path``."""
     p = Path(path)
-    fig = plot_briefing(briefing_data(run))
-    with (
-        mpl.rc_context(BRIEF_RC),
-        PdfPages(p, metadata={"Title": "negsim briefing", "Subject": run.run_id}) as pdf,
-    ):
+    fig = plot_briefing(data)
+    meta = {"Title": data.title, "Subject": subject, "Creator": "negsim report"}
+    with mpl.rc_context(BRIEF_RC), PdfPages(p, metadata=meta) as pdf:
         pdf.savefig(fig)
     return p
+
+
+def write_briefing(run: RunData, path: str | Path) -> BriefingData:
+    """Prepare and write ``briefing.pdf`` (one page) for ``run``; return what it says."""
+    data = briefing_data(run)
+    save_briefing(data, path, run.run_id)
+    return data

@@ -24,16 +24,15 @@ def main(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from sim.analysis.rundir import load_run
-    from sim.charts.briefing import briefing_data, plot_briefing
+    from sim.charts.briefing import write_briefing
     from sim.charts.chartset import write_chart_set
 
     run = load_run(args.run_dir)
     out = Path(args.out) if args.out else run.path / "report"
     out.mkdir(parents=True, exist_ok=True)
     written = write_chart_set(run, out)
-    data = briefing_data(run)
     pdf = out / "briefing.pdf"
-    _save_pdf(plot_briefing(data), pdf, run.run_id)
+    data = write_briefing(run, pdf)
     print(f"report for run {run.run_id} ({len(run.runs):,} replicates) in {out}/")
     for line in data.headlines:
         print(f"  {line}")
@@ -42,16 +41,3 @@ def main(args: argparse.Namespace) -> int:
         print(f"  {name}: {', '.join(p.name for p in paths)}")
     print(f"  briefing: {pdf.name}")
     return 0
-
-
-def _save_pdf(fig, path, run_id: str) -> None:
-    import matplotlib as mpl
-    from matplotlib.backends.backend_pdf import PdfPages
-
-    from sim.charts.briefing import BRIEF_RC
-
-    with (
-        mpl.rc_context(BRIEF_RC),
-        PdfPages(path, metadata={"Title": "negsim briefing", "Subject": run_id}) as pdf,
-    ):
-        pdf.savefig(fig)
