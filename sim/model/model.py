@@ -147,6 +147,6 @@ def _fixed_disagreement(prm, params: dict) -> None:
     actors = params.get("actors", {})
     W = -prm.uscale.copy()  # default: the worst outcome, in each actor's own units
     for i, a in enumerate(prm.actors):
-        if "disagreement_value" in actors[a]:
+        if actors[a].get("disagreement_value") is not None:
             W[:, i] = np.asarray(actors[a]["disagreement_value"], dtype=float)
     prm.W_fixed = W

@@ -36,7 +36,7 @@ EPS_UTIL = 0.01  # smoothing of the positive part, normalised utility units (mem
 def _get(d: dict, path: str, default=None):
     cur = d
     for part in path.split("."):
-        if not isinstance(cur, dict) or part not in cur:
+        if not isinstance(cur, dict) or cur.get(part) is None:
             return default
         cur = cur[part]
     return cur
@@ -146,8 +146,8 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     med_name = _get(params, "mediator.actor", med[0] if med else None)
     p.mediator = p.actors.index(med_name) if med_name in p.actors else None
     war = params.get("war", {}) or {}
-    adv = str(war.get("advancing", "RU"))
-    dfd = str(war.get("defending", "UA"))
+    adv = str(_get(war, "advancing", "RU"))
+    dfd = str(_get(war, "defending", "UA"))
     bells = [a for a in p.actors if "belligerent" in p.roles[a]]
     p.adv = p.actors.index(adv) if adv in bells else None
     p.dfd = p.actors.index(dfd) if dfd in bells else None
@@ -165,7 +165,7 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     for i, a in enumerate(p.actors):
         ad = actors_d[a]
         w = f"actors.{a}"
-        p.uscale[:, i] = _R(ad.get("utility_scale", 1.0), R, w + ".utility_scale")
+        p.uscale[:, i] = _R(_get(ad, "utility_scale", 1.0), R, w + ".utility_scale")
         p.cap[:, i] = _R(ad.get("capability", 1.0), R, w + ".capability")
         pos = ad.get("positions", {}) or {}
         for k, iss in enumerate(p.issues):
@@ -387,10 +387,10 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     p.esc_events = [e for e in p.events if any(f.kind == "status" and f.index == 6 for f in e.effects)]
 
     # ---- protocol-specific settings
-    p.first_proposer = struct.get("first_proposer")
-    p.round_interval = struct.get("round_interval_weeks")
-    p.private_cost_high = float(struct.get("private_cost_high", 0.0))
-    p.win_prob = _R(struct.get("win_prob", 0.5), R, "scenario.structure.win_prob")
+    p.first_proposer = _get(struct, "first_proposer")
+    p.round_interval = _get(struct, "round_interval_weeks")
+    p.private_cost_high = float(_get(struct, "private_cost_high", 0.0))
+    p.win_prob = _R(_get(struct, "win_prob", 0.5), R, "scenario.structure.win_prob")
     return p
 
 

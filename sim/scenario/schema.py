@@ -63,6 +63,11 @@ class Structure(Block):
     protocol: OneOf("mediated_text", "alternating_offers", "proposer", "attrition")
     text_solver: OneOf("nash", "kalai_smorodinsky")
     bdm_mode: OneOf("smooth", "classic")
+    # textbook protocols (memo 3, T3/T4): fixed round calendar, first proposer, private-cost range, p(win)
+    round_interval_weeks: Positive | None = None
+    first_proposer: ActorId | None = None
+    private_cost_high: NonNegative | None = None
+    win_prob: Probability | None = None
 
 
 class ScenarioInfo(Block):
@@ -165,6 +170,8 @@ class Actor(Block):
     exclusion_penalty: ExclusionPenalty | None = None
     force_capacity_max: Probability | None = None
     lifeline: Lifeline | None = None
+    utility_scale: Positive | None = None  # unit of this actor's utility-scale parameters (memo 4.2)
+    disagreement_value: Number | None = None  # fixed W when modules.outside_option is off (memo 3)
 
 
 # --- packages -------------------------------------------------------------------------------------
@@ -282,6 +289,8 @@ class War(Block):
     relapse_weeks: NonNegative
     horizon_years: Positive
     escalation_disutility: NonNegative
+    advancing: ActorId | None = None  # the belligerent whose gains raise L (default RU)
+    defending: ActorId | None = None  # the other belligerent (default UA)
 
 
 # --- beliefs --------------------------------------------------------------------------------------
