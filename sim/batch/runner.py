@@ -15,7 +15,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -139,7 +138,7 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
     done = {b for b in storage.done_blocks(run_dir) if b < plan.n_blocks}
     todo = [b for b in range(plan.n_blocks) if b not in done]
     failures: list[tuple[BlockTask, BaseException]] = []
-    n_done_reps = sum(np.subtract(*reversed(plan.block_range(b))) for b in done)
+    n_done_reps = sum(stop - start for start, stop in map(plan.block_range, done))
     bar = tqdm(total=plan.runs, initial=n_done_reps, unit="rep", unit_scale=True, disable=quiet,
                file=sys.stderr, desc=f"{scenario.id}: blocks {len(done)}/{plan.n_blocks}", dynamic_ncols=True)
     executor = None
