@@ -151,3 +151,26 @@ def test_sensitivity_cli_runs_the_model_at_design_points(tmp_path):
     meta = json.loads((out / "sensitivity.json").read_text())
     assert meta["seed"] == 3 and meta["paths"] == 2 and meta["design_points"] == 2
     assert (out / "tornado.png").exists() and (out / "tornado.svg").exists()
+
+
+def test_discover_options_reach_the_core(rundirs, tmp_path, capsys):
+    # in-process through the CLI entry point: threshold, per-replicate target, boxes, prune, alpha
+    from sim.cli import main
+
+    args = ["discover", str(rundirs[0]), "--outcome", "comprehensive_deal", "--out", str(tmp_path)]
+    assert main([*args, "--threshold", "0.6", "--boxes", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "target: P(comprehensive_deal, week 104) >= 0.6" in out and "box 2:" not in out
+    assert main([*args, "--per-replicate", "--boxes", "1", "--min-coverage", "0.3"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("PRIM on 2,000 replicates")
+    assert main([*args, "--prune", "0", "--alpha", "0.1", "--boxes", "1"]) == 0
+    raw = capsys.readouterr().out
+    assert main([*args, "--alpha", "0.1", "--boxes", "1"]) == 0
+    pruned = capsys.readouterr().out
+
+    def restrictions(out: str) -> list[str]:
+        section = out.split("box 1:")[1].split("written:")[0]
+        return [line for line in section.splitlines()[1:] if line.startswith("  ")]
+
+    assert len(restrictions(raw)) >= len(restrictions(pruned)) >= 1
