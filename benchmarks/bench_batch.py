@@ -68,16 +68,17 @@ def per_replicate_cost(n_reps: int, block_size: int) -> dict:
 
 
 def bench_vector(quick: bool) -> dict:
-    big = per_replicate_cost(2000 if quick else 8000, 2000 if quick else 4000)
-    one = per_replicate_cost(20 if quick else 100, 1)
+    """Per-replicate cost: default-size blocks (4,000) against one replicate per block."""
+    big = per_replicate_cost(1000 if quick else 8000, 1000 if quick else 4000)
+    one = per_replicate_cost(10 if quick else 60, 1)
     return {"vectorised": big, "one_per_block": one,
             "speedup": one["per_replicate_s"] / big["per_replicate_s"]}
 
 
 def bench_blocks(quick: bool) -> list[dict]:
-    sizes = [100, 500, 2000] if quick else [100, 500, 1000, 2000, 4000, 8000, 16000]
-    n = 4000 if quick else 16000
-    return [per_replicate_cost(n, b) for b in sizes]
+    """Per-replicate cost by block size (at least 1,000 replicates, or one block, per size)."""
+    sizes = [25, 250, 1000] if quick else [25, 100, 250, 1000, 2000, 4000, 8000]
+    return [per_replicate_cost(max(b, 200 if quick else 1000), b) for b in sizes]
 
 
 class TreeMemory:
@@ -182,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", default="vector,blocks,scale,profile")
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
-    ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--sizes", default="10000,30000,100000,1000000")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--keep", action="store_true", help="keep the run directories of the scale benchmark")
     args = ap.parse_args(argv)
