@@ -174,3 +174,39 @@ def test_discover_options_reach_the_core(rundirs, tmp_path, capsys):
         return [line for line in section.splitlines()[1:] if line.startswith("  ")]
 
     assert len(restrictions(raw)) >= len(restrictions(pruned)) >= 1
+
+
+def test_sensitivity_sobol_options_reach_the_core(tmp_path, capsys):
+    import pandas as pd
+
+    from sim.cli import main
+
+    out = tmp_path / "sobol"
+    code = main(
+        [
+            "sensitivity",
+            "scenarios/baseline.yaml",
+            "--method",
+            "sobol",
+            "--samples",
+            "2",
+            "--paths",
+            "2",
+            "--params",
+            "war.drift_per_year,commitment.guarantee_credibility",
+            "--horizons",
+            "104",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    assert "sobol: 2 parameters, 8 design points x 2 paths = 16 runs" in capsys.readouterr().out
+    table = pd.read_csv(out / "sensitivity.csv")
+    assert set(table["outcome"]) == {
+        f"{o}@104w" for o in ("comprehensive_deal", "ceasefire", "continued_war", "collapse_escalation")
+    }
+    assert {"S1", "ST", "S1_conf", "ST_conf", "noise_floor"} <= set(table.columns)
+    assert main(["sensitivity", "scenarios/baseline.yaml", "--params", "nothing.*", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == "no uncertain parameter matches ['nothing.*']"
