@@ -224,7 +224,8 @@ def negotiation_phase(
     V_m = deal_value(prm, X, L, W_m, rows, ideal=xm)
     S_m = V_m - thr_m
     sd = np.sqrt(prm.sigma_xi[rows] ** 2 + (1.8 * prm.nu[rows]) ** 2)
-    p_hat = np.prod(np.where(prm.veto_C, ndtr(S_m / sd), 1.0), axis=1)
+    p_each = np.where(sd > 0, ndtr(S_m / np.where(sd > 0, sd, 1.0)), (S_m >= 0).astype(float))
+    p_hat = np.prod(np.where(prm.veto_C, p_each, 1.0), axis=1)
     at_war = in_status(state.status[rows], (WAR, RELAPSE))
     propose_cf = at_war & (p_hat < prm.cf_threshold) & prm.veto_F.any()
     # ceasefire proposals: acceptance on the ceasefire value by the ceasefire veto players

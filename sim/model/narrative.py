@@ -61,7 +61,8 @@ def narrate(model: NegotiationModel, weeks: float | None = None, summary_every: 
                     if abs(X[k] - prev_text[k]) > 0.02:
                         moved.append(f"{iss} {prev_text[k]:.2f}->{X[k]:.2f}")
             prev_text = X.copy()
-            what = ("; moved: " + ", ".join(moved)) if moved else ("" if moved or prev_text is None else "; no issue moved")
+            lead = "; the draft comprehensive text moved: " if rnd["ceasefire"][0] else "; moved: "
+            what = (lead + ", ".join(moved)) if moved else ("" if prev_text is None else "; no issue moved")
             yield (f"{tag} round {int(st.n_rounds[0])}: the mediator tabled {kind} "
                    f"(predicted chance all accept {rnd['p_hat'][0]:.2f}){what}.")
             if not rnd["ceasefire"][0] and not moved:

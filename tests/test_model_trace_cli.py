@@ -1,0 +1,54 @@
+"""`negsim trace` through a subprocess: the narrative of one replicate (R = 1, the batch code path)."""
+
+import subprocess
+import sys
+
+import pytest
+
+ROOT = "/work/main"
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "sim", "trace", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def baseline_trace():
+    return run("scenarios/baseline.yaml", "--seed", "3")
+
+
+def test_trace_tells_the_baseline_week_by_week(baseline_trace):
+    res = baseline_trace
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert len(lines) >= 20
+    assert lines[0].startswith("negsim trace: scenario baseline")
+    text = res.stdout
+    assert "round 1: the mediator tabled" in text
+    assert "against its outside option" in text
+    assert "Outcome at week 26:" in text and "Outcome at week 104:" in text
+    assert "[summary]" in text
+
+
+def test_trace_is_reproducible_and_the_seed_reaches_the_model(baseline_trace):
+    again = run("scenarios/baseline.yaml", "--seed", "3", "--weeks", "104")
+    assert again.stdout == baseline_trace.stdout
+    other = run("scenarios/baseline.yaml", "--seed", "4", "--weeks", "104")
+    assert other.stdout != baseline_trace.stdout
+
+
+def test_trace_weeks_option_stops_early():
+    res = run("scenarios/baseline.yaml", "--seed", "3", "--weeks", "13")
+    assert res.returncode == 0, res.stderr
+    assert "Week 14:" not in res.stdout and "Week 13:" in res.stdout
+    assert "in 13 weeks" in res.stdout or "First agreement" in res.stdout
+
+
+def test_trace_user_errors_exit_2_without_traceback(tmp_path):
+    res = run(str(tmp_path / "missing.yaml"))
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr
+    res = run("scenarios/baseline.yaml", "--weeks", "-1")
+    assert res.returncode == 2
+    assert res.stderr.strip() == "negsim trace: --weeks must be positive"
