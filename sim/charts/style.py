@@ -146,6 +146,8 @@ def set_titles(fig: Figure, ax: Axes, title: str, subtitle: str = "", own_figure
         title = "\n".join(textwrap.wrap(title, width=int(fig.get_figwidth() * 7.4)))
         fig.suptitle(title, x=0.01, ha="left", fontsize=15, fontweight="bold")
         if subtitle:
+            # the axes may start well inside the figure (long tick labels): wrap to stay on the page
+            subtitle = "\n".join(textwrap.wrap(subtitle, width=int(fig.get_figwidth() * 8.5)))
             ax.set_title(subtitle, fontsize="small", fontweight="normal", color="#555555", loc="left")
     else:
         ax.set_title(title, fontsize="medium", fontweight="bold", loc="left")
