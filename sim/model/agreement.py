@@ -19,6 +19,9 @@ from sim.model.outside_option import outside_option
 from sim.model.state import AGREEMENT, DEAL, DEAL_PENDING, RELAPSE, State, in_status
 
 
+ENF_SMOOTHING = 0.1  # in units of the enforcement scale s_h
+
+
 def breakdown_hazard(state: State, prm, rows: np.ndarray) -> np.ndarray:
     """Annual breakdown hazard of the agreements in force in ``rows``, (R_sub,)."""
     X = state.X_agree[rows]
@@ -38,7 +41,9 @@ def breakdown_hazard(state: State, prm, rows: np.ndarray) -> np.ndarray:
     if prm.h_enf > 0 and prm.is_bell.any():
         W = outside_option(prm, state, rows)
         V = deal_value(prm, X, L, W, rows)
-        gap = softplus((W - V) / prm.enf_scale[rows], 1.0)
+        # smooth positive part of the shortfall in units of s_h: ~0 while the deal is self-enforcing (V > W),
+        # about (W - V)/s_h once a side's war option beats it (memo P10)
+        gap = softplus((W - V) / prm.enf_scale[rows], ENF_SMOOTHING)
         h = h + prm.h_enf * np.sum(np.where(prm.is_bell, gap, 0.0), axis=1)
     return h
 
