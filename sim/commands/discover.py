@@ -65,7 +65,7 @@ def main(args: argparse.Namespace) -> int:
 
     from sim.analysis.drivers import per_draw_table
     from sim.analysis.prim import prim
-    from sim.analysis.rundir import OUTCOMES, PARAM_PREFIX, load_run
+    from sim.analysis.rundir import OUTCOME_LABELS, OUTCOMES, PARAM_PREFIX, load_run
     from sim.charts.chartset import footer_for
     from sim.charts.prim import plot_prim, prim_chart_data
     from sim.charts.style import save_figure
@@ -99,7 +99,7 @@ def main(args: argparse.Namespace) -> int:
     target = (
         f"P({args.outcome}, week {h}) >= {args.threshold}"
         if args.threshold is not None
-        else f"{args.outcome} by week {h}"
+        else f"{OUTCOME_LABELS[args.outcome].capitalize()} by week {h}"
     )
     out = Path(args.out) if args.out else run.path / "discover"
     out.mkdir(parents=True, exist_ok=True)
