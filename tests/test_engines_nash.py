@@ -39,7 +39,7 @@ def test_t1_nash_limit_approaches_compromise():
 
 
 def test_t1b_bdm_median_differs_from_mean():
-    w = (C1[:, None] * S1)  # votes 0.45, 0.15, 0.16: the actor at 0 holds more than half
+    w = C1[:, None] * S1  # votes 0.45, 0.15, 0.16: the actor at 0 holds more than half
     assert_allclose(weighted_median(X1, w), [0.0])
     assert_allclose(condorcet_median(X1[:, 0], C1, S1[:, 0]), 0.0)
 
@@ -64,9 +64,10 @@ def test_t2_fearon_nash_quadratic(w, expected):
     # the same answer from scipy on the exact (unsmoothed) Nash product
     from scipy.optimize import minimize_scalar
 
-    f = lambda z: -(w[0] * np.log(-(1 - z) ** 2 - WA) + w[1] * np.log(-(z**2) - WB))  # noqa: E731
-    ref = minimize_scalar(f, bounds=(1 - np.sqrt(0.5) + 1e-9, np.sqrt(0.8) - 1e-9), method="bounded",
-                          options={"xatol": 1e-12}).x
+    f = lambda z: -(w[0] * np.log(-((1 - z) ** 2) - WA) + w[1] * np.log(-(z**2) - WB))  # noqa: E731
+    ref = minimize_scalar(
+        f, bounds=(1 - np.sqrt(0.5) + 1e-9, np.sqrt(0.8) - 1e-9), method="bounded", options={"xatol": 1e-12}
+    ).x
     assert_allclose(x[0], ref, atol=1e-7)
 
 
@@ -87,8 +88,17 @@ def test_t2_kalai_smorodinsky_coincides_with_nash_on_symmetric_linear_problem():
     A0 = np.zeros((2, 1, 1))
     lin = np.array([[1.0], [-1.0]])
     # utopia on the box: A gets 1 at x=1 -> but B's threshold caps at 0.8; KS equalises shares of the range
-    x = kalai_smorodinsky(A0, np.zeros((2, 1)), [0.5, 0.5], [0.5, -0.8], linear=lin, eps=1e-9,
-                          upper=[0.8], lower=[0.5], temperature=1e-5)
+    x = kalai_smorodinsky(
+        A0,
+        np.zeros((2, 1)),
+        [0.5, 0.5],
+        [0.5, -0.8],
+        linear=lin,
+        eps=1e-9,
+        upper=[0.8],
+        lower=[0.5],
+        temperature=1e-5,
+    )
     assert_allclose(x, [0.65], atol=1e-4)
 
 
@@ -136,8 +146,14 @@ def test_t9_linkage_monotone_and_matches_lbfgs():
         A = np.array([[[1.0, -kappa / 2], [-kappa / 2, 0.4]], [[0.6, -kappa / 2], [-kappa / 2, 0.8]]])
         ideal = np.array([[1.0, 0.3], [0.4, 0.85]])
         thr = quadratic_utility(np.zeros(2), A, ideal)
-        f = lambda z: -np.sum(np.log(quadratic_utility(z, A, ideal) - thr))  # noqa: E731
-        ref = minimize(f, x0=[0.6, 0.6], method="L-BFGS-B", bounds=[(0, 1), (0, 1)], options={"ftol": 1e-15, "gtol": 1e-12}).x
+        f = lambda z, A=A, ideal=ideal, thr=thr: -np.sum(np.log(quadratic_utility(z, A, ideal) - thr))  # noqa: E731
+        ref = minimize(
+            f,
+            x0=[0.6, 0.6],
+            method="L-BFGS-B",
+            bounds=[(0, 1), (0, 1)],
+            options={"ftol": 1e-15, "gtol": 1e-12},
+        ).x
         assert_allclose(x, ref, atol=1e-4)
 
 
@@ -153,7 +169,9 @@ def test_nash_box_constraint_with_linkage_is_exact():
     phi = 0.6 * np.log(U[:, 0] + 2) + 0.4 * np.log(U[:, 1] + 2)
     best = G[np.argmax(phi)]
     assert_allclose(x, best, atol=3e-3)
-    phi_x = 0.6 * np.log(quadratic_utility(x, A, ideal)[0] + 2) + 0.4 * np.log(quadratic_utility(x, A, ideal)[1] + 2)
+    phi_x = 0.6 * np.log(quadratic_utility(x, A, ideal)[0] + 2) + 0.4 * np.log(
+        quadratic_utility(x, A, ideal)[1] + 2
+    )
     assert phi_x >= phi.max() - 1e-9
 
 

@@ -53,8 +53,17 @@ def test_records_follow_the_contract(sc):
     R = 6
     rec = simulate(short(sampled(sc, R)), R, np.random.SeedSequence(3))
     issues = list(sc.data["issues"])
-    expected = {"outcome_w13", "outcome_w26", "weeks_to_agreement", "weeks_to_comprehensive", "agreement_type",
-                "binding_veto", "n_rounds", "levers_fired", "events_fired"} | {f"settle_{i}" for i in issues}
+    expected = {
+        "outcome_w13",
+        "outcome_w26",
+        "weeks_to_agreement",
+        "weeks_to_comprehensive",
+        "agreement_type",
+        "binding_veto",
+        "n_rounds",
+        "levers_fired",
+        "events_fired",
+    } | {f"settle_{i}" for i in issues}
     assert set(rec) == expected
     for k, v in rec.items():
         assert v.shape == (R,), k
@@ -149,14 +158,19 @@ def test_rescaling_only_salience_changes_nothing_but_rescaling_costs_alone_does(
         pos["salience"] = 3.0 * pos["salience"]
     m1 = NegotiationModel(q, 1, np.random.SeedSequence(1))
     terms = central["packages"]["plan_28_point"]["terms"]
-    assert_allclose(package_surpluses(m0, terms)["surplus"], package_surpluses(m1, terms)["surplus"], atol=1e-12)
+    assert_allclose(
+        package_surpluses(m0, terms)["surplus"], package_surpluses(m1, terms)["surplus"], atol=1e-12
+    )
     q2 = copy.deepcopy(central)
     q2["actors"]["RU"]["cost0_per_year"] = 10 * q2["actors"]["RU"]["cost0_per_year"]
     m2 = NegotiationModel(q2, 1, np.random.SeedSequence(1))
-    assert package_surpluses(m2, terms)["W"][0, m2.prm.actors.index("RU")] < package_surpluses(m0, terms)["W"][0, 2]
+    assert (
+        package_surpluses(m2, terms)["W"][0, m2.prm.actors.index("RU")]
+        < package_surpluses(m0, terms)["W"][0, 2]
+    )
 
 
-# ---------------------------------------------------------------------------------------------- stylised facts
+# ------------------------------------------------------------------------------------------ stylised facts
 def test_t0_stylised_facts_28_point_and_20_point(central):
     """Memo §5.1: at central values with no noise, 28-pt acceptable to RU not UA; 20-pt the reverse."""
     m = NegotiationModel(central, 1, np.random.SeedSequence(0))
@@ -178,7 +192,9 @@ def test_t0_outside_options_match_the_memo_prototype(central):
 
 # ---------------------------------------------------------------------------------------------- expressions
 def test_expression_language_is_whitelisted():
-    f = compile_expression("exp(1.5 * strain_RU) * (status == WAR) + max(L, 0.2)", ["strain_RU", "status", "WAR", "L"])
+    f = compile_expression(
+        "exp(1.5 * strain_RU) * (status == WAR) + max(L, 0.2)", ["strain_RU", "status", "WAR", "L"]
+    )
     env = {"strain_RU": np.array([0.0, 1.0]), "status": np.array([0, 1]), "WAR": 0, "L": np.array([0.1, 0.5])}
     assert_allclose(f(env), [1.0 + 0.2, 0.5])
     with pytest.raises(UserError, match="unknown name 'os'"):

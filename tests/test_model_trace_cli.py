@@ -9,8 +9,9 @@ ROOT = "/work/main"
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "sim", "trace", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "sim", "trace", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.fixture(scope="module")

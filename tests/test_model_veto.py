@@ -54,15 +54,21 @@ def depth(p, veto=("EU", "RU", "UA", "US")):
     idx = [prm.actors.index(a) for a in veto]
     out = np.empty(R)
     for r in range(R):
+
         def surplus(x, r=r):
             return utility(prm, x[None, :-1], st.L[r : r + 1], np.array([r]))[0, idx] - thr[r, idx]
 
         best = -np.inf
         for x0 in (np.full(prm.K, 0.5), prm.ideal[r, prm.actors.index("US")]):
             z0 = np.append(x0, surplus(np.append(x0, 0)).min())
-            res = minimize(lambda z: -z[-1], z0, method="SLSQP",
-                           constraints=[{"type": "ineq", "fun": lambda z: surplus(z) - z[-1]}],
-                           bounds=[(0, 1)] * prm.K + [(None, None)], options={"ftol": 1e-12, "maxiter": 500})
+            res = minimize(
+                lambda z: -z[-1],
+                z0,
+                method="SLSQP",
+                constraints=[{"type": "ineq", "fun": lambda z: surplus(z) - z[-1]}],
+                bounds=[(0, 1)] * prm.K + [(None, None)],
+                options={"ftol": 1e-12, "maxiter": 500},
+            )
             best = max(best, -res.fun)
         out[r] = best
     return out

@@ -192,7 +192,9 @@ def test_t7_bdm_challenge_arithmetic_and_pressure_direction(base):
     Pi = pressure_weights(prm, xd, np.arange(1))
     assert np.all(Pi[0, :, ua, ru] > 0.5)  # pressure of RU on UA
     assert np.all(Pi[0, :, ru, ua] < 0.5)  # UA's pressure on RU is weaker
-    assert_allclose(Pi[0, :, ua, ru] + Pi[0, :, ru, ua], 1.0)  # sigma(z) + sigma(-z), both challenges positive
+    assert_allclose(
+        Pi[0, :, ua, ru] + Pi[0, :, ru, ua], 1.0
+    )  # sigma(z) + sigma(-z), both challenges positive
 
 
 # ---------------------------------------------------------------------------------------------- T11
@@ -223,7 +225,9 @@ def test_t11_commitment_metamorphic(base):
     from sim.model.preferences import utility
 
     ua = m.prm.actors.index("UA")
-    assert_allclose(v, utility(m.prm, X, m.state.L, np.arange(1))[0, ua] + m.prm.deal_bonus[0, ua], atol=1e-12)
+    assert_allclose(
+        v, utility(m.prm, X, m.state.L, np.arange(1))[0, ua] + m.prm.deal_bonus[0, ua], atol=1e-12
+    )
 
 
 def test_t11_powell_power_shift_inequality():

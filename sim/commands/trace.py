@@ -16,7 +16,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
     p.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
-    p.add_argument("--weeks", type=float, default=None, help="stop after N weeks (default: the scenario horizon)")
+    p.add_argument(
+        "--weeks", type=float, default=None, help="stop after N weeks (default: the scenario horizon)"
+    )
     p.set_defaults(handler=main)
 
 

@@ -68,7 +68,7 @@ def quadratic_utility(X: ArrayLike, A: ArrayLike, ideal: ArrayLike, linear: Arra
 
 
 def _log_sp_derivs(S: Array, eps: Array) -> tuple[Array, Array, Array]:
-    """log sp_eps(S) and its first and second derivatives, numerically stable for large |S|/eps."""
+    """Log sp_eps(S) and its first and second derivatives, numerically stable for large |S|/eps."""
     z = S / eps
     lae = np.logaddexp(0.0, z)  # log(1 + e^z) > 0
     g = np.log(eps) + np.log(lae)
@@ -261,7 +261,8 @@ def nash_solution(
         The maximiser of Phi on the box.
     """
     lead, A, ideal, weight, threshold, veto, lin, eps, lo, hi, xp, K = _prepare(
-        A, ideal, weight, threshold, veto, linear, eps, lower, upper, x_prev)
+        A, ideal, weight, threshold, veto, linear, eps, lower, upper, x_prev
+    )
     wv = np.where(veto, weight, 0.0)
     wn = np.where(veto, 0.0, weight) * float(nonveto_weight)
     rho = float(prox) if xp is not None else 0.0
@@ -340,7 +341,8 @@ def kalai_smorodinsky(
     ndarray, shape (..., K)
     """
     lead, A, ideal, weight, threshold, veto, lin, eps, lo, hi, xp, K = _prepare(
-        A, ideal, weight, threshold, veto, linear, eps, lower, upper, x_prev)
+        A, ideal, weight, threshold, veto, linear, eps, lower, upper, x_prev
+    )
     Umax = utopia(A, ideal, lin, lo, hi)
     span = np.maximum(Umax - threshold, np.maximum(eps, 1e-9))
     wn = np.where(veto, 0.0, weight) * float(nonveto_weight)

@@ -27,27 +27,38 @@ class ActorAgent(mesa.Agent):
         self.roles = roles
 
     def accept(self, surplus: np.ndarray, u: np.ndarray, nu: np.ndarray) -> np.ndarray:
-        """Accept a text with probability sigma(surplus / nu) (McKelvey & Palfrey 1995), for every replicate."""
+        """Accept a text with probability sigma(surplus / nu) (McKelvey & Palfrey 1995), per replicate."""
         return u < accept_prob(surplus, nu)
 
 
 class BelligerentAgent(ActorAgent):
     """A party at war (Russia, Ukraine): a veto player whose ripeness gates its engagement."""
 
-    meta = {"name": "belligerent", "models": "war party; ripeness, acceptance", "source": "Zartman 2000; memo P6, P9"}
+    meta = {
+        "name": "belligerent",
+        "models": "war party; ripeness, acceptance",
+        "source": "Zartman 2000; memo P6, P9",
+    }
 
 
 class MediatorAgent(ActorAgent):
     """The mediator (the US): holds rounds, drafts the single negotiating text, applies levers."""
 
-    meta = {"name": "mediator", "models": "single negotiating text, coercive levers",
-            "source": "Raiffa 1982; Kydd 2003; Beardsley 2011; memo P7b, P8"}
+    meta = {
+        "name": "mediator",
+        "models": "single negotiating text, coercive levers",
+        "source": "Raiffa 1982; Kydd 2003; Beardsley 2011; memo P7b, P8",
+    }
 
 
 class GuarantorAgent(ActorAgent):
     """A guarantor (Europe): consents to guarantee and force terms it can actually field."""
 
-    meta = {"name": "guarantor", "models": "guarantee consent, force capacity", "source": "Walter 2002; memo P9"}
+    meta = {
+        "name": "guarantor",
+        "models": "guarantee consent, force capacity",
+        "source": "Walter 2002; memo P9",
+    }
 
 
 class PatronAgent(ActorAgent):

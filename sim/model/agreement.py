@@ -18,7 +18,6 @@ from sim.model.events import step_probability
 from sim.model.outside_option import outside_option
 from sim.model.state import AGREEMENT, DEAL, DEAL_PENDING, RELAPSE, State, in_status
 
-
 ENF_SMOOTHING = 0.1  # in units of the enforcement scale s_h
 
 
@@ -65,4 +64,3 @@ def breakdown_phase(state: State, prm, u: np.ndarray, t: float) -> None:
     state.status[broke] = RELAPSE
     state.relapsed[broke] = True
     state.relapse_until[broke] = t + prm.dt + prm.relapse_weeks
-

@@ -7,7 +7,8 @@ L <- clip(L + mu I Delta_y + sigma sqrt(I Delta_y) eps + J). Jumps are compound 
 probabilities: a Ukrainian operational collapse at rate lambda_col exp(k strain_UA), a counter-offensive at
 rate lambda_cnt (cf. Wagner 2000; Slantchev 2003 on the war as an information-generating process). Strain
 accumulates with intensity and support and recovers under a ceasefire. A jump of at least
-``collapse_jump_threshold`` or a line beyond ``collapse_line_threshold`` is a military collapse (COLLAPSE_MIL).
+``collapse_jump_threshold`` or a line beyond ``collapse_line_threshold`` is a military collapse
+(COLLAPSE_MIL).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sim.model.state import AGREEMENT, COLLAPSE_MIL, RELAPSE, WAR, State, in_sta
 
 
 def intensity_phase(state: State, prm, t: float) -> None:
-    """Set intensity from status: 1 at war, the relapse level for a while after a breakdown, low under a truce."""
+    """Set intensity from status: 1 at war, the relapse level after a breakdown, low under a truce."""
     ended = (state.status == RELAPSE) & (t >= state.relapse_until)
     state.status[ended] = WAR
     state.I[:] = 1.0
@@ -66,7 +67,9 @@ def battlefield_phase(state: State, prm, u: np.ndarray, t: float) -> tuple[np.nd
     newL = np.clip(state.L + np.where(live, move + J, 0.0), prm.L_min, 1.0)
     dL = newL - state.L
     state.L[:] = newL
-    collapsed = fighting & ((col & (J >= prm.collapse_jump_threshold)) | (newL >= prm.collapse_line_threshold))
+    collapsed = fighting & (
+        (col & (J >= prm.collapse_jump_threshold)) | (newL >= prm.collapse_line_threshold)
+    )
     state.status[collapsed] = COLLAPSE_MIL
     # strain (memo P2): grows with intensity, falls with support / rises with sanctions, recovers in a truce
     S = prm.w_US_sanctions * state.S_US + (1.0 - prm.w_US_sanctions) * state.S_EU
@@ -74,7 +77,11 @@ def battlefield_phase(state: State, prm, u: np.ndarray, t: float) -> tuple[np.nd
         g = prm.strain_a[:, prm.dfd] * I - prm.strain_b_support * A
         state.strain[:, prm.dfd] = np.where(fighting, np.maximum(sU + dy * g, 0.0), sU)
     if prm.adv is not None:
-        g = prm.strain_a[:, prm.adv] * I + prm.strain_b_sanctions * S - prm.strain_b_lifeline * state.lifeline_CN
+        g = (
+            prm.strain_a[:, prm.adv] * I
+            + prm.strain_b_sanctions * S
+            - prm.strain_b_lifeline * state.lifeline_CN
+        )
         state.strain[:, prm.adv] = np.where(fighting, np.maximum(sR + dy * g, 0.0), sR)
     calm = in_status(state.status, AGREEMENT)
     state.strain[calm] *= np.exp(-prm.strain_recovery * dy)

@@ -17,7 +17,7 @@ import numpy as np
 
 from sim.errors import UserError
 from sim.model.expressions import compile_expression
-from sim.model.state import STATUS_NAMES, State, in_status, AGREEMENT
+from sim.model.state import AGREEMENT, STATUS_NAMES, State, in_status
 
 WEEKS_PER_YEAR = 52.18
 
@@ -85,15 +85,34 @@ def step_probability(rate: np.ndarray, dt_weeks: float) -> np.ndarray:
 
 def expression_names(actors: list[str], belligerents: list[str]) -> list[str]:
     """Names the event expressions may use."""
-    base = ["L", "I", "A_US", "A_EU", "S_US", "S_EU", "lifeline_CN", "F", "status", "ceasefire_weeks", "t_weeks"]
+    base = [
+        "L",
+        "I",
+        "A_US",
+        "A_EU",
+        "S_US",
+        "S_EU",
+        "lifeline_CN",
+        "F",
+        "status",
+        "ceasefire_weeks",
+        "t_weeks",
+    ]
     return base + [f"strain_{b}" for b in belligerents] + list(STATUS_NAMES)
 
 
 def state_env(state: State, bell_index: dict[str, int]) -> dict[str, object]:
-    """The environment an expression sees: current state arrays and status constants."""
+    """Return the environment an expression sees: current state arrays and status constants."""
     env: dict[str, object] = {
-        "L": state.L, "I": state.I, "A_US": state.A_US, "A_EU": state.A_EU, "S_US": state.S_US,
-        "S_EU": state.S_EU, "lifeline_CN": state.lifeline_CN, "F": state.F, "status": state.status,
+        "L": state.L,
+        "I": state.I,
+        "A_US": state.A_US,
+        "A_EU": state.A_EU,
+        "S_US": state.S_US,
+        "S_EU": state.S_EU,
+        "lifeline_CN": state.lifeline_CN,
+        "F": state.F,
+        "status": state.status,
         "t_weeks": state.t_weeks,
         "ceasefire_weeks": np.where(in_status(state.status, AGREEMENT), state.t_weeks - state.t_signed, 0.0),
     }
@@ -132,7 +151,9 @@ def compile_events(
             if ev.get("when"):
                 spec.when = compile_expression(ev["when"], names, where + ".when")
             if ev.get("state_multiplier"):
-                spec.multiplier = compile_expression(str(ev["state_multiplier"]), names, where + ".state_multiplier")
+                spec.multiplier = compile_expression(
+                    str(ev["state_multiplier"]), names, where + ".state_multiplier"
+                )
             spec.slot, slot = slot, slot + 1
         elif kind == "scheduled":
             dates = ev.get("dates") or ([ev["date"]] if "date" in ev else [])
@@ -141,20 +162,30 @@ def compile_events(
                 key = f"{eid}.{b['label']}"
                 branch_keys.append(key)
                 spec.branches.append(
-                    Branch(b["label"], _as_R(b.get("p", 1.0), R, f"{where}.{b['label']}.p"), [], slot, len(branch_keys) - 1)
+                    Branch(
+                        b["label"],
+                        _as_R(b.get("p", 1.0), R, f"{where}.{b['label']}.p"),
+                        [],
+                        slot,
+                        len(branch_keys) - 1,
+                    )
                 )
                 slot += 1
         elif kind == "endogenous":
             spec.trigger = compile_expression(ev["trigger"], names, where + ".trigger")
         else:
-            raise UserError(f"{where}.type: unknown event type {kind!r} (expected poisson, scheduled, endogenous)")
+            raise UserError(
+                f"{where}.type: unknown event type {kind!r} (expected poisson, scheduled, endogenous)"
+            )
         specs.append(spec)
     # effects are compiled after all branch keys are known (effects may target another event's branch)
     for spec, (eid, ev) in zip(specs, (events or {}).items(), strict=True):
         where = f"events.{eid}"
         if spec.type == "scheduled":
             for br, b in zip(spec.branches, ev.get("branches", []), strict=True):
-                br.effects = _effects(b.get("effect", {}), actors, branch_keys, R, f"{where}.{br.label}", uscale)
+                br.effects = _effects(
+                    b.get("effect", {}), actors, branch_keys, R, f"{where}.{br.label}", uscale
+                )
         else:
             spec.effects = _effects(ev.get("effect", {}), actors, branch_keys, R, where, uscale)
     return specs, branch_keys, slot
@@ -168,17 +199,21 @@ def _to_date(d: object) -> _dt.date:
     return _dt.date.fromisoformat(str(d))
 
 
-def _effects(eff: dict, actors: list[str], branch_keys: list[str], R: int, where: str, uscale) -> list[Effect]:
+def _effects(
+    eff: dict, actors: list[str], branch_keys: list[str], R: int, where: str, uscale
+) -> list[Effect]:
     out = []
     for target, opspec in (eff or {}).items():
         if not isinstance(opspec, dict) or len(opspec) != 1:
             raise UserError(f"{where}.effect.{target}: expected one of {{set: x}}, {{add: x}}, {{mul: x}}")
-        (op, val), = opspec.items()
+        ((op, val),) = opspec.items()
         if op not in ("set", "add", "mul"):
             raise UserError(f"{where}.effect.{target}: unknown operation {op!r} (expected set, add, mul)")
         if target == "status":
             if val not in STATUS_NAMES:
-                raise UserError(f"{where}.effect.status: unknown status {val!r} (expected one of {STATUS_NAMES})")
+                raise UserError(
+                    f"{where}.effect.status: unknown status {val!r} (expected one of {STATUS_NAMES})"
+                )
             out.append(Effect("status", STATUS_NAMES.index(val), "set", np.zeros(R)))
             continue
         v = _as_R(val, R, f"{where}.effect.{target}")

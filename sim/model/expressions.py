@@ -55,20 +55,26 @@ def compile_expression(text: str, names: Iterable[str], where: str = "expression
         raise UserError(f"{where}: cannot parse {text!r}: {err.msg}") from None
 
     def bad(node: ast.AST, what: str) -> UserError:
-        return UserError(f"{where}: {what} is not allowed in {text!r} (allowed: numbers, state names, "
-                         "+ - * / **, comparisons, and/or/not, exp, min, max)")
+        return UserError(
+            f"{where}: {what} is not allowed in {text!r} (allowed: numbers, state names, "
+            "+ - * / **, comparisons, and/or/not, exp, min, max)"
+        )
 
     def build(node: ast.AST) -> Compiled:
         if isinstance(node, ast.Expression):
             return build(node.body)
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(
-            node.value, bool
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, (int, float))
+            and not isinstance(node.value, bool)
         ):
             v = float(node.value)
             return lambda env: v
         if isinstance(node, ast.Name):
             if node.id not in allowed:
-                raise UserError(f"{where}: unknown name {node.id!r} in {text!r} (known: {', '.join(sorted(allowed))})")
+                raise UserError(
+                    f"{where}: unknown name {node.id!r} in {text!r} (known: {', '.join(sorted(allowed))})"
+                )
             key = node.id
             return lambda env: env[key]
         if isinstance(node, ast.BinOp) and type(node.op) in _BIN:

@@ -42,13 +42,18 @@ def levers_phase(state: State, prm, t: float) -> None:
             state.S_EU[fighting] = np.minimum(state.S_EU[fighting] + n_pk * prm.eu_increment, 1.5)
     if prm.cn is not None and prm.k["US_RU_NORM"] is not None:
         lf = prm.lifeline
-        target = np.clip(lf["l0"] + lf["alpha_norm"] * (state.X_text[:, prm.k["US_RU_NORM"]] - 0.5)
-                         - lf["alpha_sanctions"] * state.S_US, 0.0, 1.0)
+        target = np.clip(
+            lf["l0"]
+            + lf["alpha_norm"] * (state.X_text[:, prm.k["US_RU_NORM"]] - 0.5)
+            - lf["alpha_sanctions"] * state.S_US,
+            0.0,
+            1.0,
+        )
         state.lifeline_CN[:] = target + (state.lifeline_CN - target) * np.exp(-lf["kappa_l"] * prm.dy)
 
 
 def pressure_weights(prm, x: np.ndarray, rows) -> np.ndarray:
-    """Pi[r, k, i, j]: BDM pressure of j on i on issue k (memo P7a), from declared positions x (R_sub, n, K)."""
+    """Return Pi[r, k, i, j], the BDM pressure of j on i on issue k (memo P7a); x is (R_sub, n, K)."""
     xk = np.swapaxes(x, 1, 2)  # (R_sub, K, n)
     s = np.swapaxes(prm.sal[rows], 1, 2)
     c = prm.cap[rows][:, None, :]
@@ -76,7 +81,9 @@ def influence_phase(state: State, prm, rows: np.ndarray, t: float, mhs: np.ndarr
     pull = np.einsum("rkij,rkj->rki", Pi, xk) - Pi.sum(-1) * xk  # sum_j Pi_ij (x_j - x_i)
     drive = a[:, :, None] * (X[:, None, :] - x) + prm.eta_p * np.swapaxes(pull, 1, 2)
     rate = a[:, :, None] + prm.eta_p * np.swapaxes(Pi.sum(-1), 1, 2)
-    frac = np.where(rate > 1e-12, -np.expm1(-rate * tau_y[:, None, None]) / np.maximum(rate, 1e-12), tau_y[:, None, None])
+    frac = np.where(
+        rate > 1e-12, -np.expm1(-rate * tau_y[:, None, None]) / np.maximum(rate, 1e-12), tau_y[:, None, None]
+    )
     new = np.clip(x + frac * drive, 0.0, 1.0)
     # projection along the move: never declare below one's own reservation value
     L = state.L[rows]

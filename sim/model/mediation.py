@@ -32,7 +32,15 @@ from sim.model.influence import influence_phase
 from sim.model.outside_option import outside_option, war_cost
 from sim.model.preferences import utility
 from sim.model.state import (
-    CEASEFIRE, DEAL, DEAL_PENDING, KIND_CEASEFIRE, KIND_COMPREHENSIVE, RELAPSE, WAR, State, in_status,
+    CEASEFIRE,
+    DEAL,
+    DEAL_PENDING,
+    KIND_CEASEFIRE,
+    KIND_COMPREHENSIVE,
+    RELAPSE,
+    WAR,
+    State,
+    in_status,
 )
 
 N_LINEARISE = 2
@@ -67,7 +75,7 @@ def snap(prm, X: np.ndarray, L: np.ndarray) -> np.ndarray:
 
 
 def text_objective(prm, X, L, rows, ideal_m, W_m, thr_m, X_prev, om) -> np.ndarray:
-    """The mediator's objective Phi(X) with the full (non-quadratic) deal values, (R_sub,) (memo P8)."""
+    """Return the mediator's objective Phi(X) with the full (non-quadratic) deal values (memo P8)."""
     V = deal_value(prm, X, L, W_m, rows, ideal=ideal_m)
     eps = prm.eps[rows]
     logsp = np.log(softplus(V - thr_m, eps))
@@ -77,7 +85,7 @@ def text_objective(prm, X, L, rows, ideal_m, W_m, thr_m, X_prev, om) -> np.ndarr
 
 
 def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
-    """The mediator's text for ``rows``: weighted Nash (or KS) on linearised deal values (memo P8).
+    """Return the mediator's text for ``rows``: weighted Nash (or KS) on linearised deal values (memo P8).
 
     Sequential quadratic programming: the deal value of each party is linearised around the current text
     and the quadratic engine solved; each pass is accepted only as far as it raises the mediator's true
@@ -101,12 +109,26 @@ def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
         const = V - quad - np.sum(lin * X[:, None, :], axis=-1)
         thr = thr_m - const
         new = np.empty_like(X)
-        for mask, solver, extra in ((~ks, nash_solution, {}), (ks, kalai_smorodinsky, {"temperature": KS_TEMPERATURE})):
+        for mask, solver, extra in (
+            (~ks, nash_solution, {}),
+            (ks, kalai_smorodinsky, {"temperature": KS_TEMPERATURE}),
+        ):
             if mask.any():
                 new[mask] = solver(
-                    Aeff[mask], ideal_m[mask], om[mask], thr[mask], veto=prm.veto_C,
-                    nonveto_weight=prm.nonveto_weight, x_prev=X_prev[mask], prox=prm.prox, eps=eps[mask],
-                    iters=SOLVER_ITERS, linear=lin[mask], x0=X[mask], **extra)
+                    Aeff[mask],
+                    ideal_m[mask],
+                    om[mask],
+                    thr[mask],
+                    veto=prm.veto_C,
+                    nonveto_weight=prm.nonveto_weight,
+                    x_prev=X_prev[mask],
+                    prox=prm.prox,
+                    eps=eps[mask],
+                    iters=SOLVER_ITERS,
+                    linear=lin[mask],
+                    x0=X[mask],
+                    **extra,
+                )
         best, best_phi = X, phi
         for step in (1.0, 0.5, 0.25):
             cand = X + step * (new - X)
@@ -160,7 +182,9 @@ def _set_A_US(state: State, mask: np.ndarray, value, t: float, until) -> None:
     temp = mask & np.isfinite(until)
     fresh = temp & ~np.isfinite(state.lever_until)
     state.A_US_hold[fresh] = state.A_US[fresh]
-    state.lever_until[temp] = np.maximum(np.where(np.isfinite(state.lever_until[temp]), state.lever_until[temp], 0), until[temp])
+    state.lever_until[temp] = np.maximum(
+        np.where(np.isfinite(state.lever_until[temp]), state.lever_until[temp], 0), until[temp]
+    )
     perm = mask & ~np.isfinite(until)
     state.A_US_hold[perm] = value[perm]
     state.A_US[mask] = value[mask]
@@ -190,8 +214,15 @@ def ceasefire_value(prm, state: State, rows, W, V_text) -> np.ndarray:
 
 
 def negotiation_phase(
-    state: State, prm, rows: np.ndarray, t: float, mhs: np.ndarray, z_med: np.ndarray, u_acc: np.ndarray,
-    u_lev: np.ndarray, decide=None,
+    state: State,
+    prm,
+    rows: np.ndarray,
+    t: float,
+    mhs: np.ndarray,
+    z_med: np.ndarray,
+    u_acc: np.ndarray,
+    u_lev: np.ndarray,
+    decide=None,
 ) -> None:
     """One mediated round for the replicates ``rows`` (P4, P5, P7a, P8, P9 acceptance).
 
@@ -297,15 +328,27 @@ def negotiation_phase(
             state.n_levers[rows[lever]] += 1
             state.t_last_lever[rows[lever]] = t
     state.log["round"] = {
-        "rows": rows, "X": X, "S": S_use, "accepted": acc, "veto": veto, "ceasefire": propose_cf,
-        "signed": signed, "blamed": blamed, "lever": lever, "p_hat": p_hat, "W": W, "V": V,
+        "rows": rows,
+        "X": X,
+        "S": S_use,
+        "accepted": acc,
+        "veto": veto,
+        "ceasefire": propose_cf,
+        "signed": signed,
+        "blamed": blamed,
+        "lever": lever,
+        "p_hat": p_hat,
+        "W": W,
+        "V": V,
     }
 
 
 def _apply_lever(state: State, lv, mask: np.ndarray, t: float) -> None:
     """Apply one mediator lever to the replicates in ``mask``."""
     if lv.target == "A_US":
-        val = lv.value if lv.op == "set" else state.A_US + lv.value if lv.op == "add" else state.A_US * lv.value
+        val = (
+            lv.value if lv.op == "set" else state.A_US + lv.value if lv.op == "add" else state.A_US * lv.value
+        )
         _set_A_US(state, mask, np.clip(val, 0.0, 1.5), t, t + lv.duration)
         return
     if lv.target == "omega":
@@ -318,4 +361,3 @@ def _apply_lever(state: State, lv, mask: np.ndarray, t: float) -> None:
     else:
         arr[mask] *= lv.value[mask]
     np.clip(arr, -0.5, 1.5, out=arr)
-

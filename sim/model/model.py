@@ -41,23 +41,53 @@ from sim.model.streams import Streams
 
 
 def init_state(prm, streams: Streams) -> State:
-    """The state at t = 0 (December 2025 in the baseline)."""
+    """Return the state at t = 0 (December 2025 in the baseline)."""
     R, n, K = prm.R, prm.n, prm.K
     f = lambda v: np.full(R, float(v))  # noqa: E731
     xi0 = prm.sigma_xi * streams.normal("init", -1, n)
     X0 = compromise(prm.decl0, prm.cap, prm.sal)
     st = State(
-        L=f(prm.L0), I=f(1.0), strain=np.zeros((R, n)), A_US=f(prm.A_US0), A_EU=f(prm.A_EU0),
-        S_US=f(prm.S_US0), S_EU=f(prm.S_EU0), lifeline_CN=prm.lifeline["l0"].copy(),
-        m=prm.m0.copy(), P=prm.P0.copy(), xi=xi0, engaged=np.ones((R, n), bool), way_out=np.ones((R, n), bool),
-        x_decl=prm.decl0.copy(), omega=prm.omega0.copy(), F=f(0.0), pause_until=f(-np.inf),
-        lever_until=f(np.inf), A_US_hold=f(prm.A_US0), X_text=X0, t_last_influence=f(0.0),
-        status=np.full(R, WAR, dtype=np.int8), X_agree=np.full((R, K), np.nan), t_first=f(np.nan),
-        t_comp=f(np.nan), first_kind=np.full(R, NO_AGREEMENT, dtype=np.int8), t_signed=f(np.nan),
-        t_last_lever=f(-np.inf), coerced=np.zeros(R, bool), relapsed=np.zeros(R, bool), relapse_until=f(-np.inf),
-        pending_until=f(np.inf), cf_since=f(np.nan), cost_mult=np.ones((R, n)), tau_add=np.zeros((R, n)),
-        force_cap=prm.force_cap0.copy(), congress_add=f(0.0), branch_mult=np.ones((R, max(len(prm.branch_keys), 1))),
-        n_rounds=np.zeros(R, np.int64), n_levers=np.zeros(R, np.int64), binding=np.full(R, -1, np.int64),
+        L=f(prm.L0),
+        I=f(1.0),
+        strain=np.zeros((R, n)),
+        A_US=f(prm.A_US0),
+        A_EU=f(prm.A_EU0),
+        S_US=f(prm.S_US0),
+        S_EU=f(prm.S_EU0),
+        lifeline_CN=prm.lifeline["l0"].copy(),
+        m=prm.m0.copy(),
+        P=prm.P0.copy(),
+        xi=xi0,
+        engaged=np.ones((R, n), bool),
+        way_out=np.ones((R, n), bool),
+        x_decl=prm.decl0.copy(),
+        omega=prm.omega0.copy(),
+        F=f(0.0),
+        pause_until=f(-np.inf),
+        lever_until=f(np.inf),
+        A_US_hold=f(prm.A_US0),
+        X_text=X0,
+        t_last_influence=f(0.0),
+        status=np.full(R, WAR, dtype=np.int8),
+        X_agree=np.full((R, K), np.nan),
+        t_first=f(np.nan),
+        t_comp=f(np.nan),
+        first_kind=np.full(R, NO_AGREEMENT, dtype=np.int8),
+        t_signed=f(np.nan),
+        t_last_lever=f(-np.inf),
+        coerced=np.zeros(R, bool),
+        relapsed=np.zeros(R, bool),
+        relapse_until=f(-np.inf),
+        pending_until=f(np.inf),
+        cf_since=f(np.nan),
+        cost_mult=np.ones((R, n)),
+        tau_add=np.zeros((R, n)),
+        force_cap=prm.force_cap0.copy(),
+        congress_add=f(0.0),
+        branch_mult=np.ones((R, max(len(prm.branch_keys), 1))),
+        n_rounds=np.zeros(R, np.int64),
+        n_levers=np.zeros(R, np.int64),
+        binding=np.full(R, -1, np.int64),
         fired=np.zeros((R, len(prm.events)), bool),
     )
     st.private_u = streams.uniform("protocol", -1, 1)[:, 0]
@@ -80,31 +110,44 @@ class NegotiationModel(mesa.Model):
         Run the DataCollector every step (per-step aggregates over replicates).
     """
 
-    def __init__(self, params: dict, n_replicates: int, seed_seq: np.random.SeedSequence, collect: bool = True):
+    def __init__(
+        self, params: dict, n_replicates: int, seed_seq: np.random.SeedSequence, collect: bool = True
+    ):
         super().__init__(rng=int(seed_seq.generate_state(1)[0]))
         self.prm = prm = build_params(params, int(n_replicates))
         _fixed_disagreement(prm, params)
         self.streams = Streams(seed_seq, prm.R)
         self.state = init_state(prm, self.streams)
-        self.actor_agents = [agent_class(prm.roles[a])(self, a, i, prm.roles[a]) for i, a in enumerate(prm.actors)]
+        self.actor_agents = [
+            agent_class(prm.roles[a])(self, a, i, prm.roles[a]) for i, a in enumerate(prm.actors)
+        ]
         self.t = 0.0
         self.step_index = 0
         self.outcome_at: dict[float, np.ndarray] = {}
         self.collect = collect
-        self.datacollector = mesa.DataCollector(model_reporters={
-            **{f"share_{name}": (lambda m, c=c: float(np.mean(m.state.status == c))) for c, name in enumerate(STATUS_NAMES)},
-            "mean_L": lambda m: float(m.state.L.mean()),
-            **{f"mean_strain_{a}": (lambda m, i=i: float(m.state.strain[:, i].mean()))
-               for a, i in prm.bell_index.items()},
-            "mean_frustration": lambda m: float(m.state.F.mean()),
-            "share_engaged_all": lambda m: float(np.mean(m.state.engaged.all(axis=1))),
-        })
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                **{
+                    f"share_{name}": (lambda m, c=c: float(np.mean(m.state.status == c)))
+                    for c, name in enumerate(STATUS_NAMES)
+                },
+                "mean_L": lambda m: float(m.state.L.mean()),
+                **{
+                    f"mean_strain_{a}": (lambda m, i=i: float(m.state.strain[:, i].mean()))
+                    for a, i in prm.bell_index.items()
+                },
+                "mean_frustration": lambda m: float(m.state.F.mean()),
+                "share_engaged_all": lambda m: float(np.mean(m.state.engaged.all(axis=1))),
+            }
+        )
 
     # -- the agents own the acceptance decision: each acts on its column of every replicate
     def decide(self, rows: np.ndarray, surplus: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """Acceptance of every actor for the replicates ``rows`` (columns in canonical actor order)."""
+        """Decide acceptance of every actor for the replicates ``rows`` (columns in canonical actor order)."""
         nu = self.prm.nu[rows]
-        return np.stack([ag.accept(surplus[:, ag.i], u[:, ag.i], nu[:, ag.i]) for ag in self.actor_agents], axis=1)
+        return np.stack(
+            [ag.accept(surplus[:, ag.i], u[:, ag.i], nu[:, ag.i]) for ag in self.actor_agents], axis=1
+        )
 
     def step(self) -> None:
         """Advance every replicate by one step, phases in the documented order."""
@@ -122,8 +165,17 @@ class NegotiationModel(mesa.Model):
         mhs = ripeness_phase(st, prm, S.uniform("engagement", s, prm.n))
         if prm.protocol == "mediated_text":
             rows = round_calendar(st, prm, S.uniform("rounds", s, 3), t)
-            negotiation_phase(st, prm, rows, t, mhs, S.normal("mediator", s, prm.n),
-                              S.uniform("acceptance", s, prm.n), S.uniform("levers", s, 1), decide=self.decide)
+            negotiation_phase(
+                st,
+                prm,
+                rows,
+                t,
+                mhs,
+                S.normal("mediator", s, prm.n),
+                S.uniform("acceptance", s, prm.n),
+                S.uniform("levers", s, 1),
+                decide=self.decide,
+            )
         else:
             protocol_phase(st, prm, S, s, t)
         ratification_phase(st, prm, S.uniform("ratification", s, 3), t)
@@ -143,7 +195,7 @@ class NegotiationModel(mesa.Model):
 
 
 def _fixed_disagreement(prm, params: dict) -> None:
-    """Fixed disagreement values (``actors.<id>.disagreement_value``, default -1) for outside_option off."""
+    """Set the fixed disagreement values (``actors.<id>.disagreement_value``, default -1)."""
     actors = params.get("actors", {})
     W = -prm.uscale.copy()  # default: the worst outcome, in each actor's own units
     for i, a in enumerate(prm.actors):

@@ -17,9 +17,13 @@ from sim.model.outcomes import OUTCOMES
 from sim.model.state import STATUS_NAMES
 
 STATUS_WORDS = {
-    "WAR": "war", "CEASEFIRE": "ceasefire", "DEAL_PENDING": "deal signed, awaiting ratification",
-    "DEAL": "comprehensive deal in force", "COLLAPSE_MIL": "Ukrainian military collapse (imposed settlement)",
-    "RELAPSE": "agreement broke down: fighting resumed", "ESCALATION": "escalation (NATO-Russia clash or nuclear use)",
+    "WAR": "war",
+    "CEASEFIRE": "ceasefire",
+    "DEAL_PENDING": "deal signed, awaiting ratification",
+    "DEAL": "comprehensive deal in force",
+    "COLLAPSE_MIL": "Ukrainian military collapse (imposed settlement)",
+    "RELAPSE": "agreement broke down: fighting resumed",
+    "ESCALATION": "escalation (NATO-Russia clash or nuclear use)",
 }
 
 
@@ -31,9 +35,11 @@ def narrate(model: NegotiationModel, weeks: float | None = None, summary_every: 
     weeks = prm.horizon if weeks is None else min(float(weeks), prm.horizon)
     n_steps = int(round(weeks / prm.dt))
     actors = prm.actors
-    yield (f"Start ({prm.start_date}): front line {st.L[0]:.3f} on the TERR scale, text solver "
-           f"{'Kalai-Smorodinsky' if prm.is_ks[0] else 'Nash'}, round rate {prm.nu0[0]:.2f}/week, "
-           f"veto players {', '.join(a for a, v in zip(actors, prm.veto_C, strict=True) if v)}.")
+    yield (
+        f"Start ({prm.start_date}): front line {st.L[0]:.3f} on the TERR scale, text solver "
+        f"{'Kalai-Smorodinsky' if prm.is_ks[0] else 'Nash'}, round rate {prm.nu0[0]:.2f}/week, "
+        f"veto players {', '.join(a for a, v in zip(actors, prm.veto_C, strict=True) if v)}."
+    )
     prev_text = None
     fired_before = st.fired[0].copy()
     status_before = STATUS_NAMES[st.status[0]]
@@ -54,7 +60,11 @@ def narrate(model: NegotiationModel, weeks: float | None = None, summary_every: 
         rnd = st.log.get("round")
         if rnd is not None and len(rnd["rows"]):
             X = rnd["X"][0]
-            kind = "a ceasefire (freeze at the line, monitors)" if rnd["ceasefire"][0] else "a comprehensive text"
+            kind = (
+                "a ceasefire (freeze at the line, monitors)"
+                if rnd["ceasefire"][0]
+                else "a comprehensive text"
+            )
             moved = []
             if prev_text is not None:
                 for k, iss in enumerate(prm.issues):
@@ -63,8 +73,10 @@ def narrate(model: NegotiationModel, weeks: float | None = None, summary_every: 
             prev_text = X.copy()
             lead = "; the draft comprehensive text moved: " if rnd["ceasefire"][0] else "; moved: "
             what = (lead + ", ".join(moved)) if moved else ("" if prev_text is None else "; no issue moved")
-            yield (f"{tag} round {int(st.n_rounds[0])}: the mediator tabled {kind} "
-                   f"(predicted chance all accept {rnd['p_hat'][0]:.2f}){what}.")
+            yield (
+                f"{tag} round {int(st.n_rounds[0])}: the mediator tabled {kind} "
+                f"(predicted chance all accept {rnd['p_hat'][0]:.2f}){what}."
+            )
             if not rnd["ceasefire"][0] and not moved:
                 yield "    text: " + ", ".join(f"{iss} {X[k]:.2f}" for k, iss in enumerate(prm.issues))
             parts = []
@@ -95,15 +107,22 @@ def narrate(model: NegotiationModel, weeks: float | None = None, summary_every: 
             status_before = status
         if summary_every and int(round(week / prm.dt)) % max(int(round(summary_every / prm.dt)), 1) == 0:
             bits = ", ".join(f"strain {a} {st.strain[0, i]:.2f}" for a, i in prm.bell_index.items())
-            eng = ", ".join(f"{a} {'engaged' if st.engaged[0, i] else 'not engaged'}" for a, i in prm.bell_index.items())
-            yield (f"{tag} [summary] {STATUS_WORDS[status]}; line {st.L[0]:.3f}; {bits}; US support "
-                   f"{st.A_US[0]:.2f}, US sanctions {st.S_US[0]:.2f}, China lifeline {st.lifeline_CN[0]:.2f}; "
-                   f"{eng}; mediator frustration {st.F[0]:.1f}.")
+            eng = ", ".join(
+                f"{a} {'engaged' if st.engaged[0, i] else 'not engaged'}" for a, i in prm.bell_index.items()
+            )
+            yield (
+                f"{tag} [summary] {STATUS_WORDS[status]}; line {st.L[0]:.3f}; {bits}; US support "
+                f"{st.A_US[0]:.2f}, US sanctions {st.S_US[0]:.2f}, China lifeline {st.lifeline_CN[0]:.2f}; "
+                f"{eng}; mediator frustration {st.F[0]:.1f}."
+            )
     for h in prm.horizons:
         if h in model.outcome_at:
             yield f"Outcome at week {h:g}: {OUTCOMES[model.outcome_at[h][0]]}."
     if np.isnan(st.t_first[0]):
-        yield f"No agreement was signed in {weeks:g} weeks ({int(st.n_rounds[0])} rounds, {int(st.n_levers[0])} levers)."
+        rounds, levers = int(st.n_rounds[0]), int(st.n_levers[0])
+        yield f"No agreement was signed in {weeks:g} weeks ({rounds} rounds, {levers} levers)."
     else:
-        yield (f"First agreement signed in week {st.t_first[0]:g}; {int(st.n_rounds[0])} rounds, "
-               f"{int(st.n_levers[0])} levers.")
+        yield (
+            f"First agreement signed in week {st.t_first[0]:g}; {int(st.n_rounds[0])} rounds, "
+            f"{int(st.n_levers[0])} levers."
+        )

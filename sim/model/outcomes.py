@@ -12,7 +12,14 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model.state import (
-    CEASEFIRE, COLLAPSE_MIL, DEAL, DEAL_PENDING, ESCALATION, RELAPSE, WAR, State,
+    CEASEFIRE,
+    COLLAPSE_MIL,
+    DEAL,
+    DEAL_PENDING,
+    ESCALATION,
+    RELAPSE,
+    WAR,
+    State,
 )
 
 OUTCOMES = ("comprehensive_deal", "ceasefire", "continued_war", "collapse_escalation")

@@ -23,7 +23,7 @@ from sim.model.preferences import utility
 
 
 def war_cost(prm, state, rows, intensity: np.ndarray) -> np.ndarray:
-    """Expected cost flow of war per year for every actor, shape (R_sub, n) (memo §1.5 P2).
+    """Return the expected cost flow of war per year for every actor, shape (R_sub, n) (memo §1.5 P2).
 
     Belligerents: c0 I (1 + eta strain) (strain projected half a horizon ahead); the US:
     c0 (A_US + pivot) I; the EU: c0 A_EU I; others c0 I. Event multipliers (``ACTOR_cost_multiplier``) apply.

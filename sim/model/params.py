@@ -26,8 +26,17 @@ from sim.model.events import annual_rate, compile_events
 
 ROLES = ("mediator", "guarantor", "veto_comprehensive", "veto_ceasefire", "belligerent", "patron")
 MODULES = (
-    "events", "battlefield", "learning", "outside_option", "commitment", "ripeness", "influence", "levers",
-    "ratification", "breakdown", "reference_point",
+    "events",
+    "battlefield",
+    "learning",
+    "outside_option",
+    "commitment",
+    "ripeness",
+    "influence",
+    "levers",
+    "ratification",
+    "breakdown",
+    "reference_point",
 )
 PROTOCOLS = ("mediated_text", "alternating_offers", "proposer", "attrition")
 EPS_UTIL = 0.01  # smoothing of the positive part, normalised utility units (memo §1.1)
@@ -105,7 +114,9 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     struct = sc.get("structure", {}) or {}
     p.protocol = str(struct.get("protocol", "mediated_text"))
     if p.protocol not in PROTOCOLS:
-        raise UserError(f"scenario.structure.protocol: unknown protocol {p.protocol!r} (expected {PROTOCOLS})")
+        raise UserError(
+            f"scenario.structure.protocol: unknown protocol {p.protocol!r} (expected {PROTOCOLS})"
+        )
     solver = struct.get("text_solver", "nash")
     p.is_ks = np.broadcast_to(np.asarray(solver) == "kalai_smorodinsky", (R,)).copy()
     p.bdm_mode = str(struct.get("bdm_mode", "smooth"))
@@ -124,9 +135,21 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     def idx(name):
         return p.issues.index(name) if name in p.issues else None
 
-    p.k = {name: idx(name) for name in (
-        "TERR_CTRL", "TERR_RECOG", "NATO", "SEC_GUAR", "FORCES", "ARMY_CAP", "SANCTIONS", "ASSETS",
-        "MINERALS", "US_RU_NORM")}
+    p.k = {
+        name: idx(name)
+        for name in (
+            "TERR_CTRL",
+            "TERR_RECOG",
+            "NATO",
+            "SEC_GUAR",
+            "FORCES",
+            "ARMY_CAP",
+            "SANCTIONS",
+            "ASSETS",
+            "MINERALS",
+            "US_RU_NORM",
+        )
+    }
     if p.k_terr is None and p.k["TERR_CTRL"] is not None:
         p.k_terr = p.k["TERR_CTRL"]
 
@@ -178,7 +201,9 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
         for ln in ad.get("linkage", []) or []:
             if ln["a"] not in p.issues or ln["b"] not in p.issues:
                 raise UserError(f"{w}.linkage: unknown issue in {ln['a']}-{ln['b']}")
-            links.append((i, p.issues.index(ln["a"]), p.issues.index(ln["b"]), _R(ln["kappa"], R, w + ".linkage")))
+            links.append(
+                (i, p.issues.index(ln["a"]), p.issues.index(ln["b"]), _R(ln["kappa"], R, w + ".linkage"))
+            )
     tot = sal.sum(-1, keepdims=True)
     if np.any(tot <= 0):
         raise UserError("actors: every actor needs a positive salience on some issue")
@@ -204,15 +229,25 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     p.deal_bonus = actor_num("deal_bonus", 0.0)
     p.zeta = actor_num("reference_penalty", 0.0)
     p.psi = actor_num("ceasefire_penalty", 0.0)
-    p.tau = np.stack([_R(_get(actors_d[a], "accept.tau", 0.0), R, f"actors.{a}.accept.tau") for a in p.actors], 1)
-    p.nu = np.stack([_R(_get(actors_d[a], "accept.nu", 0.003), R, f"actors.{a}.accept.nu") for a in p.actors], 1)
-    p.excl_tau = np.stack([_R(_get(actors_d[a], "exclusion_penalty.tau_add", 0.0), R, a) for a in p.actors], 1)
-    p.excl_min = np.stack([_R(_get(actors_d[a], "exclusion_penalty.omega_min", 0.0), R, a) for a in p.actors], 1)
+    p.tau = np.stack(
+        [_R(_get(actors_d[a], "accept.tau", 0.0), R, f"actors.{a}.accept.tau") for a in p.actors], 1
+    )
+    p.nu = np.stack(
+        [_R(_get(actors_d[a], "accept.nu", 0.003), R, f"actors.{a}.accept.nu") for a in p.actors], 1
+    )
+    p.excl_tau = np.stack(
+        [_R(_get(actors_d[a], "exclusion_penalty.tau_add", 0.0), R, a) for a in p.actors], 1
+    )
+    p.excl_min = np.stack(
+        [_R(_get(actors_d[a], "exclusion_penalty.omega_min", 0.0), R, a) for a in p.actors], 1
+    )
     fc = [actors_d[a]["force_capacity_max"] for a in p.actors if "force_capacity_max" in actors_d[a]]
     p.force_cap0 = _R(fc[0], R, "force_capacity_max") if fc else np.ones(R)
     lif = actors_d[p.actors[p.cn]].get("lifeline", {}) if p.cn is not None else {}
-    p.lifeline = {k: _R(lif.get(k, dv), R, f"lifeline.{k}") for k, dv in
-                  (("l0", 0.8), ("kappa_l", 2.0), ("alpha_norm", 0.6), ("alpha_sanctions", 0.4))}
+    p.lifeline = {
+        k: _R(lif.get(k, dv), R, f"lifeline.{k}")
+        for k, dv in (("l0", 0.8), ("kappa_l", 2.0), ("alpha_norm", 0.6), ("alpha_sanctions", 0.4))
+    }
     p.eps = EPS_UTIL * p.uscale
 
     # ---- mediator
@@ -240,10 +275,15 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
         tgt = spec.get("target")
         op = "set" if "set" in spec else "add" if "add" in spec else "mul" if "mul" in spec else None
         if tgt not in ("A_US", "S_US", "A_EU", "S_EU", "omega") or op is None:
-            raise UserError(f"mediator.levers.{key}: expected target A_US|S_US|A_EU|S_EU|omega and set/add/mul")
+            raise UserError(
+                f"mediator.levers.{key}: expected target A_US|S_US|A_EU|S_EU|omega and set/add/mul"
+            )
         p.levers[p.actors.index(a)] = SimpleNamespace(
-            target=tgt, op=op, value=_R(spec[op], R, f"mediator.levers.{key}.{op}"),
-            duration=_R(spec.get("duration_weeks", np.inf), R, f"mediator.levers.{key}.duration_weeks"))
+            target=tgt,
+            op=op,
+            value=_R(spec[op], R, f"mediator.levers.{key}.{op}"),
+            duration=_R(spec.get("duration_weeks", np.inf), R, f"mediator.levers.{key}.duration_weeks"),
+        )
     p.walk_rate = float(md.get("walkaway_hazard_per_year_per_F", 0.0))
     p.walk_pause = float(_get(md, "walkaway.pause_weeks", 12))
     p.walk_A_US = float(_get(md, "walkaway.A_US_set", 0.25))
@@ -265,7 +305,9 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     ss = war.get("strain_sensitivity", {}) or {}
     p.beta_strain = _actor_col(ss, p.actors, R, 0.0, "war.strain_sensitivity")
     sg = war.get("strain_growth_per_year", {}) or {}
-    p.strain_a = _actor_col({a: (sg.get(a) or {}).get("a", 0.0) for a in p.actors}, p.actors, R, 0.0, "strain.a")
+    p.strain_a = _actor_col(
+        {a: (sg.get(a) or {}).get("a", 0.0) for a in p.actors}, p.actors, R, 0.0, "strain.a"
+    )
     p.strain_b_support = float(_get(sg, f"{dfd}.b_support", 0.0))
     p.strain_b_sanctions = float(_get(sg, f"{adv}.b_sanctions", 0.0))
     p.strain_b_lifeline = float(_get(sg, f"{adv}.b_lifeline", 0.0))
@@ -301,9 +343,16 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     p.H_c = float(cm.get("horizon_years", 3.0))
     p.theta = _R(cm.get("guarantee_credibility", 0.7), R, "commitment.guarantee_credibility")
     per = cm.get("perceived", {}) or {}
-    p.h0 = _actor_col({a: (per.get(a) or {}).get("h0_per_year", 0.0) for a in p.actors}, p.actors, R, 0.0, "h0")
+    p.h0 = _actor_col(
+        {a: (per.get(a) or {}).get("h0_per_year", 0.0) for a in p.actors}, p.actors, R, 0.0, "h0"
+    )
     gam = lambda key: np.array([float((per.get(a) or {}).get(key, 0.0)) for a in p.actors])  # noqa: E731
-    p.g_guar, p.g_forces, p.g_dmz, p.g_shift = gam("gamma_guarantee"), gam("gamma_forces"), gam("gamma_dmz"), gam("gamma_shift")
+    p.g_guar, p.g_forces, p.g_dmz, p.g_shift = (
+        gam("gamma_guarantee"),
+        gam("gamma_forces"),
+        gam("gamma_dmz"),
+        gam("gamma_shift"),
+    )
     p.vartheta = np.broadcast_to(gam("vartheta"), (R, n)).copy()  # own utility units (per-actor block)
     # deal-induced power shift, shift_i(X) = c_i + l_i'X + w_i sp(X_T - L)  (memo P5)
     p.shift_lin = np.zeros((n, K))
@@ -328,12 +377,22 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
             elif key == "army_uncapped" and kk["ARMY_CAP"] is not None:
                 p.shift_const[i] += wgt
                 p.shift_lin[i, kk["ARMY_CAP"]] -= wgt
-            elif key not in ("army_cap", "withdrawal", "sanctions_relief", "nato_open", "forces", "army_uncapped"):
+            elif key not in (
+                "army_cap",
+                "withdrawal",
+                "sanctions_relief",
+                "nato_open",
+                "forces",
+                "army_uncapped",
+            ):
                 raise UserError(f"commitment.perceived.{a}.shift: unknown term {key!r}")
     tb = cm.get("true_breakdown", {}) or {}
     p.hb0 = _R(tb.get("h0_per_year", 0.2), R, "commitment.true_breakdown.h0_per_year")
     g = tb.get("gamma", {}) or {}
-    p.gb = {key: float(g.get(key, 0.0)) for key in ("guarantee", "forces", "dmz", "comprehensive", "joint_commission")}
+    p.gb = {
+        key: float(g.get(key, 0.0))
+        for key in ("guarantee", "forces", "dmz", "comprehensive", "joint_commission")
+    }
     p.coerced_mult = float(tb.get("coerced_multiplier", 0.0))
     p.h_enf = float(_get(tb, "enforcement.h_enf", 0.0))
     p.enf_scale = float(_get(tb, "enforcement.scale", 0.02)) * p.uscale
@@ -344,7 +403,10 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     p.victory = _actor_col(rp.get("victory_threshold"), p.actors, 1, 0.0, "ripeness.victory_threshold")[0]
     p.kappa_c, p.kappa_p = float(rp.get("kappa_c", 4.0)), float(rp.get("kappa_p", 8.0))
     p.p_bar = float(rp.get("p_bar", 0.3))
-    p.eng_rate, p.dis_rate = float(rp.get("engage_rate_per_year", 6.0)), float(rp.get("disengage_rate_per_year", 2.0))
+    p.eng_rate, p.dis_rate = (
+        float(rp.get("engage_rate_per_year", 6.0)),
+        float(rp.get("disengage_rate_per_year", 2.0)),
+    )
     p.tau_ne = float(rp.get("not_engaged_tau", 0.02)) * p.uscale
 
     # ---- influence
@@ -382,7 +444,8 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
 
     # ---- events
     p.events, p.branch_keys, p.n_event_slots = compile_events(
-        params.get("events", {}) or {}, p.actors, list(p.bell_index), R, p.start_date, p.uscale)
+        params.get("events", {}) or {}, p.actors, list(p.bell_index), R, p.start_date, p.uscale
+    )
     p.event_ids = [e.id for e in p.events]
     p.esc_events = [e for e in p.events if any(f.kind == "status" and f.index == 6 for f in e.effects)]
 
@@ -414,9 +477,14 @@ def _make_pd(A: np.ndarray, actors: list[str], floor: float = 0.05) -> np.ndarra
     A = A.copy()
     where = np.argwhere(off_any)[bad]
     names = sorted({actors[j] for j in where[:, 1]})
-    warnings.warn(f"linkage makes the utility matrix of {', '.join(names)} not positive definite in "
-                  f"{len(where)} draw(s); linkage shrunk to keep the smallest eigenvalue at {floor}", stacklevel=3)
-    alpha = (1.0 - floor) / (1.0 - lam[bad])  # the off-diagonal eigen-part of the normalised matrix is lam - 1
+    warnings.warn(
+        f"linkage makes the utility matrix of {', '.join(names)} not positive definite in "
+        f"{len(where)} draw(s); linkage shrunk to keep the smallest eigenvalue at {floor}",
+        stacklevel=3,
+    )
+    alpha = (1.0 - floor) / (
+        1.0 - lam[bad]
+    )  # the off-diagonal eigen-part of the normalised matrix is lam - 1
     sub = A[where[:, 0], where[:, 1]]
     diag = np.einsum("...kk->...k", sub)[..., None] * np.eye(A.shape[-1])
     A[where[:, 0], where[:, 1]] = diag + alpha[:, None, None] * (sub - diag)

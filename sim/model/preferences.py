@@ -13,7 +13,6 @@ from scipy.special import expit
 
 from sim.engines.nash import softplus
 
-
 KINK_EPS = 0.01  # smoothing of the kink, in TERR units (a property of the issue scale, not of utility)
 
 
@@ -42,7 +41,7 @@ def quad_utility(prm, X: np.ndarray, rows, ideal: np.ndarray | None = None) -> n
 
 
 def kink(prm, X: np.ndarray, L: np.ndarray, rows) -> tuple[np.ndarray, np.ndarray]:
-    """Reference penalty zeta_i sp_eps(s_i (X_T - L)) and its derivative in X_T, each (R_sub, n)."""
+    """Return the reference penalty zeta_i sp(s_i (X_T - L)) and its derivative in X_T, (R_sub, n) each."""
     R = L.shape[0]
     if prm.k_terr is None or not prm.modules["reference_point"]:
         z = np.zeros((R, prm.n))

@@ -55,10 +55,12 @@ def attrition(state: State, prm, u: np.ndarray, t: float) -> None:
     a, b = _pair(prm)
     fighting = in_status(state.status, (WAR, RELAPSE))
     ideal = prm.ideal
+
     # prize for j: its utility at its own ideal minus at the other's ideal (quadratic, A_j)
     def prize(j, k):
         d = ideal[:, k, :] - ideal[:, j, :]
         return np.einsum("rk,rkl,rl->r", d, prm.A[:, j], d)
+
     c = prm.c0 * state.cost_mult
     h_a = c[:, b] / np.maximum(prize(b, a), 1e-300)  # a concedes at the rate that makes b indifferent
     h_b = c[:, a] / np.maximum(prize(a, b), 1e-300)
@@ -74,7 +76,7 @@ def attrition(state: State, prm, u: np.ndarray, t: float) -> None:
 
 
 def rubinstein_share(delta_p: np.ndarray, delta_r: np.ndarray) -> np.ndarray:
-    """Proposer's stationary SPE share of a unit pie: (1 - delta_r) / (1 - delta_p delta_r) (Rubinstein 1982)."""
+    """Return the proposer's stationary SPE share, (1 - d_r) / (1 - d_p d_r) (Rubinstein 1982)."""
     return (1.0 - delta_r) / (1.0 - delta_p * delta_r)
 
 

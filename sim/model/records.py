@@ -19,7 +19,7 @@ def _horizon_key(h: float) -> str:
 
 
 def _joined(flags: np.ndarray, names: list[str]) -> np.ndarray:
-    """';'-joined names of the set flags of every row, (R,) str, vectorised through unique bit codes."""
+    """Join the names of each row's set flags with ';' (R,), vectorised through unique bit codes."""
     R = flags.shape[0]
     if not names:
         return np.full(R, "", dtype="<U1")

@@ -15,8 +15,18 @@ import numpy as np
 from scipy.special import ndtri
 
 PHASES = (
-    "init", "events", "battlefield", "ou", "engagement", "rounds", "mediator", "acceptance", "levers",
-    "ratification", "breakdown", "protocol",
+    "init",
+    "events",
+    "battlefield",
+    "ou",
+    "engagement",
+    "rounds",
+    "mediator",
+    "acceptance",
+    "levers",
+    "ratification",
+    "breakdown",
+    "protocol",
 )
 
 
@@ -38,5 +48,5 @@ class Streams:
         return np.clip(u, 1e-16, 1.0 - 1e-16)
 
     def normal(self, phase: str, step: int, m: int) -> np.ndarray:
-        """Standard normals of shape (R, m) (inverse CDF of this phase's uniforms)."""
+        """Return standard normals of shape (R, m) (inverse CDF of this phase's uniforms)."""
         return ndtri(self.uniform(phase, step, m))
