@@ -194,3 +194,14 @@ def test_nash_without_zone_of_agreement_still_returns_a_text():
     x = nash_solution(A, [[1.0], [0.0]], [0.5, 0.5], [0.05, 0.05], eps=0.01)
     assert 0.0 < x[0] < 1.0
     assert_allclose(x, [0.5], atol=1e-6)  # symmetric problem: the max-min point
+
+
+def test_t10_zeuthen_concession_converges_to_nash():
+    from sim.engines.nash import zeuthen_concession
+
+    # opening demands: each side's best point inside the bargaining range [0.5, 0.8]
+    x = zeuthen_concession(lambda z: z, lambda z: 1.0 - z, (0.5, 0.2), x_a=0.8, x_b=0.5)
+    assert abs(x - 0.65) < 2e-3
+    ua, ub = (lambda z: -((1 - z) ** 2)), (lambda z: -(z**2))
+    xq = zeuthen_concession(ua, ub, (-0.5, -0.8), x_a=np.sqrt(0.8), x_b=1 - np.sqrt(0.5))
+    assert abs(xq - 0.583992) < 2e-3

@@ -377,3 +377,65 @@ def kalai_smorodinsky(
 
     X = projected_newton(objective, _start(x0, xp, weight, ideal, lead, K), lo, hi, iters=iters)
     return X.reshape(lead + (K,))
+
+
+def zeuthen_concession(
+    u_a: Callable[[Array], Array],
+    u_b: Callable[[Array], Array],
+    w: tuple[float, float],
+    x_a: float = 1.0,
+    x_b: float = 0.0,
+    step: float = 1e-4,
+    max_rounds: int = 100_000,
+) -> float:
+    """Zeuthen-Harsanyi concession on a one-dimensional bargaining segment (memo §3, T10).
+
+    A proposes ``x_a``, B proposes ``x_b``. Each round the player with the smaller risk limit
+    r_i = (u_i(own) - u_i(other's)) / (u_i(own) - w_i) concedes just enough to reverse the inequality
+    (Zeuthen 1930). By Harsanyi (1956) r_A < r_B exactly when the Nash product (u_A - w_A)(u_B - w_B) is
+    smaller at A's proposal than at B's, so the conceder moves to the point nearest its own proposal whose
+    Nash product exceeds the other's by the factor (1 + step); the proposals converge to the Nash solution.
+
+    Parameters
+    ----------
+    u_a, u_b : callable
+        Utilities of A and B on the segment (vectorised over arrays of points).
+    w : (float, float)
+        Disagreement values.
+    x_a, x_b : float
+        Opening proposals, inside the bargaining range (each side's best point the other still prefers
+        to disagreement).
+    step : float
+        Relative size of the reversing concession.
+    max_rounds : int
+        Safety bound.
+
+    Returns
+    -------
+    float
+        The agreed point (where the proposals meet).
+    """
+
+    def nash(x: Array) -> Array:
+        x = np.asarray(x, dtype=float)
+        return np.maximum(u_a(x) - w[0], 0.0) * np.maximum(u_b(x) - w[1], 0.0)
+
+    def risk(own: float, other: float, u: Callable, wi: float) -> float:
+        gain = float(u(np.asarray(own)) - wi)
+        return 1.0 if gain <= 0 else float(u(np.asarray(own)) - u(np.asarray(other))) / gain
+
+    for _ in range(max_rounds):
+        if abs(x_a - x_b) < 1e-9:
+            break
+        r_a, r_b = risk(x_a, x_b, u_a, w[0]), risk(x_b, x_a, u_b, w[1])
+        a_concedes = r_a <= r_b
+        own, other = (x_a, x_b) if a_concedes else (x_b, x_a)
+        target = max(float(nash(other)), 1e-12) * (1.0 + step)
+        grid = np.linspace(own, other, 2001)  # the point nearest one's own proposal that beats the other
+        ok = nash(grid) >= target
+        new = float(grid[np.argmax(ok)]) if ok.any() else other
+        if a_concedes:
+            x_a = new
+        else:
+            x_b = new
+    return 0.5 * (x_a + x_b)

@@ -323,7 +323,7 @@ def negotiation_phase(
                 idx = rows[hit]
                 mask = np.zeros(state.R, dtype=bool)
                 mask[idx] = True
-                _apply_lever(state, lv, mask, t)
+                _apply_lever(state, lv, mask, t, a)
             lever &= np.isin(blamed, list(prm.levers))
             state.n_levers[rows[lever]] += 1
             state.t_last_lever[rows[lever]] = t
@@ -343,15 +343,18 @@ def negotiation_phase(
     }
 
 
-def _apply_lever(state: State, lv, mask: np.ndarray, t: float) -> None:
-    """Apply one mediator lever to the replicates in ``mask``."""
+def _apply_lever(state: State, lv, mask: np.ndarray, t: float, actor: int) -> None:
+    """Apply one mediator lever to the replicates in ``mask`` (``omega``: the blamed actor's text weight)."""
     if lv.target == "A_US":
         val = (
             lv.value if lv.op == "set" else state.A_US + lv.value if lv.op == "add" else state.A_US * lv.value
         )
         _set_A_US(state, mask, np.clip(val, 0.0, 1.5), t, t + lv.duration)
         return
-    if lv.target == "omega":
+    if lv.target == "omega":  # cut the blamed party out of the pen (memo P7b, lever on the EU)
+        col = state.omega[:, actor]
+        new = lv.value if lv.op == "set" else col + lv.value if lv.op == "add" else col * lv.value
+        state.omega[mask, actor] = np.clip(new, 0.0, 1.0)[mask]
         return
     arr = getattr(state, lv.target)
     if lv.op == "set":
