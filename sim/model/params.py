@@ -51,6 +51,15 @@ def _get(d: dict, path: str, default=None):
     return cur
 
 
+def _fixed_choice(v, where: str) -> str:
+    """A structural choice that must be the same for every replicate of a block (e.g. the protocol)."""
+    vals = np.unique(np.asarray(v, dtype=object).ravel().astype(str))
+    if vals.size != 1:
+        raise UserError(f"{where}: must be one value within a run (got {', '.join(vals)}); "
+                        "run one scenario per value instead of drawing it")
+    return str(vals[0])
+
+
 def _R(v, R: int, where: str = "") -> np.ndarray:
     """Broadcast a number or an (R,) array to a fresh float array of shape (R,)."""
     if isinstance(v, (str, dict, list)) or v is None:
@@ -112,14 +121,14 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     p.collapse_jump_threshold = float(rules.get("collapse_jump_threshold", 0.25))
     p.collapse_line_threshold = float(rules.get("collapse_line_threshold", 0.95))
     struct = sc.get("structure", {}) or {}
-    p.protocol = str(struct.get("protocol", "mediated_text"))
+    p.protocol = _fixed_choice(struct.get("protocol", "mediated_text"), "scenario.structure.protocol")
     if p.protocol not in PROTOCOLS:
         raise UserError(
             f"scenario.structure.protocol: unknown protocol {p.protocol!r} (expected {PROTOCOLS})"
         )
     solver = struct.get("text_solver", "nash")
     p.is_ks = np.broadcast_to(np.asarray(solver) == "kalai_smorodinsky", (R,)).copy()
-    p.bdm_mode = str(struct.get("bdm_mode", "smooth"))
+    p.bdm_mode = _fixed_choice(struct.get("bdm_mode", "smooth"), "scenario.structure.bdm_mode")
     p.struct = struct
     mods = params.get("modules", {}) or {}
     p.modules = {m: bool(mods.get(m, True)) for m in MODULES}
