@@ -75,6 +75,10 @@ def failing_block(task):
     return toy_block(task)
 
 
+def user_error_block(task):
+    raise UserError("structure.protocol: must be one value within a run")
+
+
 def slow_block(task):
     time.sleep(0.4)
     return toy_block(task)
@@ -209,6 +213,14 @@ def test_failing_block_reported_with_index_and_seed_others_kept(tmp_path):
     run_toy(tmp_path / "f", runs=1000, workers=1, resume=True)
     clean = run_toy(tmp_path / "clean", runs=1000, workers=1)
     assert _bytes(tmp_path / "f") == _bytes(clean)
+
+
+def test_user_error_in_a_block_stops_the_run_with_its_message(tmp_path):
+    with pytest.raises(UserError) as err:
+        run_toy(tmp_path / "u", runs=1000, workers=2, block_fn=user_error_block)
+    assert err.value.exit_code == 2
+    assert str(err.value).startswith("structure.protocol: must be one value within a run (raised in block ")
+    assert json.loads((tmp_path / "u" / "manifest.json").read_text())["status"] == "failed"
 
 
 def test_simulate_draws_matches_the_batch(reference):

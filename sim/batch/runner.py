@@ -147,6 +147,12 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
             executor = make_executor(workers, scheduler, len(todo))
             manifest["executor"] = executor.name
             for task, result in executor.run(make_tasks(plan, scenario, draws, todo), block_fn):
+                if isinstance(result, UserError):
+                    # the scenario cannot run (every block would say the same): stop, exit 2
+                    executor.close(cancel=True)
+                    executor = None
+                    _finish_manifest(run_dir, manifest, "failed", len(done))
+                    raise UserError(f"{result.message} (raised in {task.describe()})") from None
                 if isinstance(result, BaseException):
                     failures.append((task, result))
                 else:
