@@ -45,6 +45,7 @@ from sim.model.state import (
 
 N_LINEARISE = 2
 SOLVER_ITERS = 25
+SETTLED = 1e-4  # a text that moved less than this in a pass is not re-linearised
 KS_TEMPERATURE = 0.05  # smooth minimum of normalised gains (shares of each party's maximal gain)
 COERCION_WINDOW_WEEKS = 8.0
 
@@ -99,44 +100,51 @@ def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
     ks = prm.is_ks[rows]
     eps = prm.eps[rows]
     phi = text_objective(prm, X, L, rows, ideal_m, W_m, thr_m, X_prev, om)
+    act = np.arange(len(L))  # positions (within rows) still moving; later passes skip settled texts
     for _ in range(N_LINEARISE):
-        V, dV, wq = deal_value(prm, X, L, W_m, rows, grad=True, ideal=ideal_m)
-        d = X[:, None, :] - ideal_m
-        Ad = (A @ d[..., None])[..., 0]
+        if act.size == 0:
+            break
+        r, x, xm, wm, tm = rows[act], X[act], ideal_m[act], W_m[act], thr_m[act]
+        V, dV, wq = deal_value(prm, x, L[act], wm, r, grad=True, ideal=xm)
+        d = x[:, None, :] - xm
+        Ad = (A[act] @ d[..., None])[..., 0]
         lin = dV + 2.0 * wq[..., None] * Ad
-        Aeff = wq[..., None, None] * A
+        Aeff = wq[..., None, None] * A[act]
         quad = -wq * np.sum(d * Ad, axis=-1)
-        const = V - quad - np.sum(lin * X[:, None, :], axis=-1)
-        thr = thr_m - const
-        new = np.empty_like(X)
+        const = V - quad - np.sum(lin * x[:, None, :], axis=-1)
+        thr = tm - const
+        new = np.empty_like(x)
+        k_act = ks[act]
         for mask, solver, extra in (
-            (~ks, nash_solution, {}),
-            (ks, kalai_smorodinsky, {"temperature": KS_TEMPERATURE}),
+            (~k_act, nash_solution, {}),
+            (k_act, kalai_smorodinsky, {"temperature": KS_TEMPERATURE}),
         ):
             if mask.any():
                 new[mask] = solver(
                     Aeff[mask],
-                    ideal_m[mask],
-                    om[mask],
+                    xm[mask],
+                    om[act][mask],
                     thr[mask],
                     veto=prm.veto_C,
                     nonveto_weight=prm.nonveto_weight,
-                    x_prev=X_prev[mask],
+                    x_prev=X_prev[act][mask],
                     prox=prm.prox,
-                    eps=eps[mask],
+                    eps=eps[act][mask],
                     iters=SOLVER_ITERS,
                     linear=lin[mask],
-                    x0=X[mask],
+                    x0=x[mask],
                     **extra,
                 )
-        best, best_phi = X, phi
+        best, best_phi = x, phi[act]
         for step in (1.0, 0.5, 0.25):
-            cand = X + step * (new - X)
-            pc = text_objective(prm, cand, L, rows, ideal_m, W_m, thr_m, X_prev, om)
+            cand = x + step * (new - x)
+            pc = text_objective(prm, cand, L[act], r, xm, wm, tm, X_prev[act], om[act])
             better = pc > best_phi
             best = np.where(better[:, None], cand, best)
             best_phi = np.where(better, pc, best_phi)
-        X, phi = best, best_phi
+        moved = np.max(np.abs(best - x), axis=1)
+        X[act], phi[act] = best, best_phi
+        act = act[moved > SETTLED]
     return X
 
 
