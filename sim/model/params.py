@@ -52,7 +52,7 @@ def _get(d: dict, path: str, default=None):
 
 
 def _fixed_choice(v, where: str) -> str:
-    """A structural choice that must be the same for every replicate of a block (e.g. the protocol)."""
+    """Return a structural choice that must be the same for every replicate of a block (e.g. the protocol)."""
     vals = np.unique(np.asarray(v, dtype=object).ravel().astype(str))
     if vals.size != 1:
         raise UserError(f"{where}: must be one value within a run (got {', '.join(vals)}); "
