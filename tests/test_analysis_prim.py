@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from sim.analysis.prim import Box, prim
+from sim.analysis.prim import Box, preselect, prim
 
 
 def planted(n=3000, seed=1, noise=0.1):
@@ -86,3 +86,22 @@ def test_quasi_p_value_pruning_removes_chance_restrictions():
         pruned = prim(X, y, prune=0.05).boxes[0]
         assert len(raw.restrictions_keys(X)) > 4
         assert sorted(pruned.restrictions_keys(X)) == ["x0", "x1"]
+
+
+def test_preselect_keeps_the_informative_columns():
+    rng = np.random.default_rng(21)
+    n = 400
+    X = pd.DataFrame(rng.uniform(size=(n, 30)), columns=[f"x{i}" for i in range(30)])
+    X["solver"] = np.where(rng.random(n) < 0.5, "nash", "ks")
+    y = 0.2 * X["x7"] + 0.2 * (X["solver"] == "nash") + 0.6 * (X["x3"] > 0.5) + 0.05 * rng.random(n)
+    keep = preselect(X, y.to_numpy(), 3)
+    assert set(keep) == {"x3", "x7", "solver"}
+
+
+def test_no_box_below_the_base_density():
+    rng = np.random.default_rng(2)
+    X = pd.DataFrame(rng.uniform(size=(500, 4)), columns=list("abcd"))
+    y = (rng.random(500) < 0.2).astype(float)  # no structure at all
+    res = prim(X, y, n_boxes=3)
+    assert all(b.density > res.base_density for b in res.boxes)
+    assert len(res.boxes) <= 1

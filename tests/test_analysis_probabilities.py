@@ -96,6 +96,11 @@ def test_headline_sentence_matches_the_briefing_format():
     assert s == "Fighting still going on after two years has a roughly even chance (45–55%): 50% [40, 60]"
 
 
+def test_headline_term_follows_the_rounded_number():
+    assert "very unlikely (5–20%): 5%" in headline_sentence("comprehensive_deal", 52, 0.0496, 0.0, 0.13)
+    assert "almost no chance (1–5%): 4%" in headline_sentence("comprehensive_deal", 52, 0.0449, 0.0, 0.13)
+
+
 def test_change_sentence_direction():
     up = change_sentence("comprehensive_deal", 52, 0.09, 0.05, 0.13, "variant")
     assert up == "A comprehensive deal within a year becomes more likely under variant: +9 points [+5, +13]"

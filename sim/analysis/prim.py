@@ -18,6 +18,7 @@ interactive ``mplcursors``; this module implements the algorithm in about 200 li
 
 References
 ----------
+Kwakkel, J. H. (2017). The Exploratory Modeling Workbench. Environ. Model. Softw. 96, 239-250.
 Friedman, J. H. & Fisher, N. I. (1999). Bump hunting in high-dimensional data. Stat. Comput. 9, 123-143.
 Bryant, B. P. & Lempert, R. J. (2010). Thinking inside the box: a participatory, computer-assisted approach
 to scenario discovery. Technol. Forecast. Soc. Change 77, 34-49.
@@ -249,27 +250,59 @@ def _paste(
 
 
 def quasi_p_value(X: pd.DataFrame, y: np.ndarray, box: Box, name: str, active: np.ndarray) -> float:
-    """One-sided binomial test that restricting ``name`` raises the density (Bryant & Lempert 2010).
+    """One-sided test that the restriction on ``name`` raises the density (Bryant & Lempert 2010).
 
-    Under H0 the box's points are cases of interest at the rate of the box with the restriction lifted;
-    the quasi-p-value is ``P(K >= k)`` for ``K ~ Binomial(n, p0)`` with ``n`` points and ``k`` cases in
-    the box (``k`` = rounded sum of the target for a frequency target). "Quasi" because the box was
-    chosen with the same data.
+    For a 0/1 target, the binomial test of the EMA Workbench: under H0 the box's points are cases at the
+    rate of the box with the restriction lifted, ``P(K >= k)`` for ``K ~ Binomial(n, p0)``. For a frequency
+    target (per-draw probabilities), the one-sided Mann-Whitney test of the box's values against those of
+    the strip the restriction cuts off. "Quasi" because the box was chosen with the same data.
     """
     from scipy import stats
 
     m = box.contains(X) & active
     wider = box.without(name, X).contains(X) & active
     n = int(m.sum())
-    if n == 0 or not wider.any():
+    strip = wider & ~m
+    if n == 0 or not strip.any():
         return 1.0
-    p0 = float(y[wider].mean())
-    k = int(round(float(y[m].sum())))
-    return float(stats.binom.sf(k - 1, n, p0))
+    if np.all((y == 0) | (y == 1)):
+        p0 = float(y[wider].mean())
+        k = int(y[m].sum())
+        return float(stats.binom.sf(k - 1, n, p0))
+    # rank test: robust to the many ties at 0 of a rare outcome (a t-test degenerates there)
+    res = stats.mannwhitneyu(y[m], y[strip], alternative="greater")
+    return float(res.pvalue) if np.isfinite(res.pvalue) else 1.0
+
+
+def preselect(X: pd.DataFrame, y: np.ndarray, k: int) -> list[str]:
+    """Return the ``k`` columns most associated with the target, to run PRIM in few dimensions.
+
+    PRIM in many dimensions with few points finds boxes by chance; scenario-discovery practice screens the
+    inputs first (Kwakkel 2017, EMA Workbench feature scoring). Numeric columns are scored by |Spearman
+    rho| with the target, categorical ones by the Kruskal-Wallis statistic turned into a p-value rank.
+    """
+    from scipy import stats
+
+    y = np.asarray(y, dtype=float)
+    scores = {}
+    for c in X.columns:
+        col = X[c]
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            if col.nunique() < 2:
+                continue
+            r = stats.spearmanr(col.to_numpy(dtype=float), y).statistic
+            scores[c] = abs(float(r)) if np.isfinite(r) else 0.0
+        else:
+            groups = [y[(col == v).to_numpy()] for v in pd.unique(col)]
+            if len(groups) < 2:
+                continue
+            pv = stats.kruskal(*groups).pvalue if np.ptp(y) > 0 else 1.0
+            scores[c] = 1.0 - float(pv)  # on the same 0-1 "stronger is larger" footing
+    return sorted(scores, key=scores.get, reverse=True)[:k]
 
 
 def _prune(X: pd.DataFrame, y: np.ndarray, box: Box, active: np.ndarray, level: float) -> Box:
-    """Lift restrictions whose quasi-p-value exceeds ``level``, the least significant first.
+    """Lift restrictions whose quasi-p-value exceeds ``level`` (Bonferroni), the least significant first.
 
     Bryant & Lempert (2010) ask for boxes an analyst can read; peeling in many dimensions picks up
     restrictions that only exclude a few unlucky points. Those fail the test and are lifted.
@@ -280,7 +313,9 @@ def _prune(X: pd.DataFrame, y: np.ndarray, box: Box, active: np.ndarray, level: 
         if not qps:
             return current
         worst = max(qps, key=qps.get)
-        if qps[worst] <= level:
+        # Bonferroni over the restrictions still in the box: each was picked because it cut off low
+        # values, so the tests are optimistic and many are run at once
+        if qps[worst] <= level / len(qps):
             return current
         current = current.without(worst, X)
 
@@ -351,6 +386,8 @@ def prim(
         pasted.mass = pasted.n / n_total
         pasted.density = float(y[m].mean()) if pasted.n else 0.0
         pasted.coverage = float(y[m].sum() / total_y) if total_y > 0 else 0.0
+        if pasted.density <= float(y.mean()):
+            break  # a box no denser than the whole sample is not a finding
         boxes.append(pasted)
         active &= ~m
     trajectory = pd.DataFrame(

@@ -83,7 +83,8 @@ def headline_sentence(outcome: str, horizon: int, p: float, lo: float, hi: float
 
     Example: ``"A comprehensive deal within a year is unlikely (20–45%): 27% [19, 36]"``.
     """
-    term, band = icd203_term(p)
+    # the term follows the number the reader sees (27.4% -> "27%"), so "5%" is never "almost no chance"
+    term, band = icd203_term(min(max(round(p, 2), 0.0), 1.0))
     noun, kind = _SENTENCE_NOUNS.get(outcome, (outcome.replace("_", " ").capitalize(), "within"))
     nums = f"{pct(p)}% [{pct(lo)}, {pct(hi)}]"
     return f"{noun} {horizon_phrase(horizon, kind)} {_is_term(term)} ({band}): {nums}"

@@ -47,11 +47,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--alpha", type=float, default=0.05, help="peeling fraction (default 0.05)")
     p.add_argument("--boxes", type=int, default=2, metavar="K", help="covering rounds (default 2)")
     p.add_argument(
+        "--max-params",
+        type=int,
+        default=12,
+        metavar="M",
+        help="run PRIM on the M parameters most associated with the outcome (default 12; 0 = all)",
+    )
+    p.add_argument(
         "--prune",
         type=float,
         default=0.05,
         metavar="Q",
-        help="lift restrictions whose quasi-p-value exceeds Q (default 0.05; 0 keeps all)",
+        help="lift restrictions whose quasi-p-value exceeds Q/(restrictions) (default 0.05; 0 keeps all)",
     )
     p.add_argument("--out", default=None, metavar="OUTDIR", help="where to write (default: DIR/discover/)")
     p.set_defaults(handler=main)
@@ -64,7 +71,7 @@ def main(args: argparse.Namespace) -> int:
     import numpy as np
 
     from sim.analysis.drivers import per_draw_table
-    from sim.analysis.prim import prim
+    from sim.analysis.prim import preselect, prim
     from sim.analysis.rundir import OUTCOME_LABELS, OUTCOMES, PARAM_PREFIX, load_run
     from sim.charts.chartset import footer_for
     from sim.charts.prim import plot_prim, prim_chart_data
@@ -95,6 +102,11 @@ def main(args: argparse.Namespace) -> int:
     X = X.loc[:, [c for c in X.columns if X[c].nunique() > 1]]
     if X.empty or not np.any(y > 0):
         raise UserError(f"nothing to discover: no {args.outcome} at week {h} or no varying parameter")
+    note = ""
+    if args.max_params and X.shape[1] > args.max_params:
+        n_all = X.shape[1]
+        X = X[preselect(X, y, args.max_params)]
+        note = f"  screened: PRIM on the {X.shape[1]} of {n_all} parameters most associated with the target"
     res = prim(X, y, alpha=args.alpha, min_coverage=args.min_coverage, n_boxes=args.boxes, prune=args.prune)
     target = (
         f"P({args.outcome}, week {h}) >= {args.threshold}"
@@ -108,14 +120,18 @@ def main(args: argparse.Namespace) -> int:
         plot_prim(prim_chart_data(res, X, target), footer=footer_for(run)), out / f"prim_{args.outcome}_w{h}"
     )
     print(f"PRIM on {len(X):,} {unit}, target: {target}; overall density {res.base_density:.1%}")
+    if note:
+        print(note)
     if len(X) < max(200, 2 * X.shape[1]):
         print(
             f"  caution: {len(X)} {unit} for {X.shape[1]} parameters; boxes found in so few points are "
             "fragile: check them on a larger run"
         )
     if not res.boxes:
-        print("  no box: no range of the assumptions concentrates this outcome significantly "
-              f"(quasi-p-value <= {args.prune})")
+        print(
+            "  no box: no range of the assumptions concentrates this outcome significantly "
+            f"(quasi-p-value <= {args.prune})"
+        )
     for i, box in enumerate(res.boxes, start=1):
         print(
             f"box {i}: density {box.density:.1%} (vs {res.base_density:.1%} overall), coverage "
