@@ -106,6 +106,11 @@ def test_change_sentence_direction():
     assert up == "A comprehensive deal within a year becomes more likely under variant: +9 points [+5, +13]"
     assert "no clear change" in change_sentence("ceasefire", 104, 0.01, -0.02, 0.04)
     assert "less likely" in change_sentence("ceasefire", 104, -0.05, -0.08, -0.02)
+    small = change_sentence("continued_war", 104, -0.012, -0.019, -0.004, "v")
+    assert (
+        small
+        == "Fighting still going on after two years becomes less likely under v: -1.2 points [-1.9, -0.4]"
+    )
 
 
 def test_icd203_rejects_non_probabilities():

@@ -90,10 +90,12 @@ def headline_sentence(outcome: str, horizon: int, p: float, lo: float, hi: float
     return f"{noun} {horizon_phrase(horizon, kind)} {_is_term(term)} ({band}): {nums}"
 
 
-def _signed(x: float) -> str:
+def _signed(x: float, decimals: int = 0) -> str:
     """Signed percentage points, '0' rather than '-0' or '+0'."""
-    v = round(100.0 * x)
-    return "0" if v == 0 else f"{v:+d}"
+    v = round(100.0 * x, decimals)
+    if v == 0:
+        return "0"
+    return f"{v:+.{decimals}f}"
 
 
 def change_sentence(outcome: str, horizon: int, diff: float, lo: float, hi: float, label_b: str = "B") -> str:
@@ -104,8 +106,10 @@ def change_sentence(outcome: str, horizon: int, diff: float, lo: float, hi: floa
     An interval that straddles zero is reported as "no clear change".
     """
     noun, kind = _SENTENCE_NOUNS.get(outcome, (outcome.replace("_", " ").capitalize(), "within"))
-    unit = "point" if abs(round(100.0 * diff)) == 1 else "points"
-    nums = f"{_signed(diff)} {unit} [{_signed(lo)}, {_signed(hi)}]"
+    # small effects (all within 5 points) get one decimal, so "[-1, 0]" does not hide a clear change
+    d = 1 if max(abs(diff), abs(lo), abs(hi)) < 0.05 else 0
+    unit = "point" if abs(round(100.0 * diff, d)) == 1 else "points"
+    nums = f"{_signed(diff, d)} {unit} [{_signed(lo, d)}, {_signed(hi, d)}]"
     if lo > 0:
         verb = "becomes more likely"
     elif hi < 0:
