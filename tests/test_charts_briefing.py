@@ -55,6 +55,7 @@ def test_sensitivity_csv_in_the_run_directory_takes_precedence(run):
             "mu_star_conf": 0.01,
             "mu": [0.02, -0.2, 0.1],
             "sigma": 0.0,
+            "noise_floor": 0.05,
         }
     )
     path = run.path / "sensitivity.csv"
@@ -64,7 +65,9 @@ def test_sensitivity_csv_in_the_run_directory_takes_precedence(run):
     finally:
         path.unlink()
     assert [a.parameter for a in data.assumptions] == ["war.drift_per_year", "c", "a.b"]
-    assert data.assumptions[0].effect == "moving it across its range lowers the probability by ~20 points"
+    assert data.assumptions[0].effect == "−20 points over its range"
+    assert data.assumptions[1].effect == "+10 points over its range"
+    assert data.assumptions[2].effect == "+2 points over its range (within noise)"
     assert data.assumptions[2].source == "no source recorded"
     assert "sensitivity.csv (Morris)" in data.drivers_note
 

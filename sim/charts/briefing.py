@@ -60,13 +60,16 @@ class BriefingData:
 
 
 def _effect_text(row: pd.Series, measure: str) -> str:
+    """Short effect description (fits the table column): what moving the assumption does."""
+    floor = row.get("noise_floor", float("nan"))
+    noisy = " (within noise)" if pd.notna(floor) and row[measure] <= 1.5 * floor else ""
     if measure == "ST":
-        return f"explains {100 * row['ST']:.0f}% of the variance (with interactions)"
+        return f"{100 * row['ST']:.0f}% of the variance{noisy}"
     if measure == "mu_star":
-        direction = "raises" if row.get("mu", 0.0) > 0 else "lowers"
-        return f"moving it across its range {direction} the probability by ~{100 * row['mu_star']:.0f} points"
-    direction = "higher value, more likely" if row["rho"] > 0 else "higher value, less likely"
-    return f"rank correlation {row['rho']:+.2f} ({direction})"
+        sign = "+" if row.get("mu", 0.0) > 0 else "−"
+        return f"{sign}{100 * row['mu_star']:.0f} points over its range{noisy}"
+    word = "more" if row["rho"] > 0 else "less"
+    return f"rank corr. {row['rho']:+.2f}: higher, {word} likely"
 
 
 def _outcome_phrase(output: str) -> str:
