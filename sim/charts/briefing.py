@@ -216,15 +216,15 @@ def plot_briefing(data: BriefingData) -> Figure:
         if data.assumptions:
             fig.text(0.045, y, "Assumption (scenario path)", fontsize=8, color="#666666", va="top")
             fig.text(0.33, y, "Effect", fontsize=8, color="#666666", va="top")
-            fig.text(0.60, y, "Source", fontsize=8, color="#666666", va="top")
+            fig.text(0.53, y, "Source", fontsize=8, color="#666666", va="top")
             y -= 0.02
         for i, a in enumerate(data.assumptions, start=1):
             fig.text(0.045, y, f"{i}. {a.parameter}", fontsize=8.5, color=ink, va="top", fontweight="bold")
             fig.text(
-                0.33, y, textwrap.shorten(a.effect, 62, placeholder="…"), fontsize=8.5, color=ink, va="top"
+                0.33, y, textwrap.shorten(a.effect, 40, placeholder="…"), fontsize=8.5, color=ink, va="top"
             )
             fig.text(
-                0.60, y, textwrap.shorten(a.source, 64, placeholder="…"), fontsize=8.5, color=ink, va="top"
+                0.53, y, textwrap.shorten(a.source, 76, placeholder="…"), fontsize=8.5, color=ink, va="top"
             )
             y -= 0.021
         if data.why:
