@@ -180,6 +180,13 @@ def _prepare(A, ideal, weight, threshold, veto, linear, eps, lower, upper, x_pre
     return lead, A, ideal, weight, threshold, veto, lin, eps, lo, hi, xp, K
 
 
+def _taker(idx: Array, full: bool):
+    """Index the batch axis by ``idx``, without a copy when ``idx`` is the whole (sorted) batch."""
+    if full:
+        return lambda a: a
+    return lambda a: a[idx]
+
+
 def _utility_grad(X, A, ideal, lin):
     """U_i and dU_i/dX for a flat batch: X (B, K), A (B, n, K, K), ideal and lin (B, n, K)."""
     d = X[:, None, :] - ideal
@@ -269,18 +276,20 @@ def nash_solution(
     eye = np.eye(K)
 
     def objective(X: Array, idx: Array, value_only: bool):
-        Ai, li = A[idx], lin[idx]
-        U, dU = _utility_grad(X, Ai, ideal[idx], li)
-        g, g1, g2 = _log_sp_derivs(U - threshold[idx], eps[idx])
-        phi = np.sum(wv[idx] * g, axis=-1) + np.sum(wn[idx] * U, axis=-1)
+        t = _taker(idx, X.shape[0] == A.shape[0])
+        Ai, li = t(A), t(lin)
+        U, dU = _utility_grad(X, Ai, t(ideal), li)
+        g, g1, g2 = _log_sp_derivs(U - t(threshold), t(eps))
+        wvi, wni = t(wv), t(wn)
+        phi = np.sum(wvi * g, axis=-1) + np.sum(wni * U, axis=-1)
         if rho > 0:
-            dx = X - xp[idx]
+            dx = X - t(xp)
             phi = phi - 0.5 * rho * np.sum(dx * dx, axis=-1)
         if value_only:
             return phi
-        lam = wv[idx] * g1 + wn[idx]
+        lam = wvi * g1 + wni
         grad = np.sum(lam[..., None] * dU, axis=1)
-        negH = 2.0 * _weighted_A(lam, Ai) - _outer(wv[idx] * g2, dU)
+        negH = 2.0 * _weighted_A(lam, Ai) - _outer(wvi * g2, dU)
         if rho > 0:
             grad = grad - rho * dx
             negH = negH + rho * eye
@@ -351,16 +360,17 @@ def kalai_smorodinsky(
     eye = np.eye(K)
 
     def objective(X: Array, idx: Array, value_only: bool):
-        Ai = A[idx]
-        U, dU = _utility_grad(X, Ai, ideal[idx], lin[idx])
-        vt, sp_, wni = veto[idx], span[idx], wn[idx]
-        r = np.where(vt, (U - threshold[idx]) / sp_, np.inf)
+        t = _taker(idx, X.shape[0] == A.shape[0])
+        Ai = t(A)
+        U, dU = _utility_grad(X, Ai, t(ideal), t(lin))
+        vt, sp_, wni = t(veto), t(span), t(wn)
+        r = np.where(vt, (U - t(threshold)) / sp_, np.inf)
         rmin = np.min(r, axis=-1, keepdims=True)
         e = np.where(vt, np.exp(-(r - rmin) / T), 0.0)
         Z = e.sum(-1, keepdims=True)
         phi = rmin[..., 0] - T * np.log(Z[..., 0]) + np.sum(wni * U, -1)
         if rho > 0:
-            dx = X - xp[idx]
+            dx = X - t(xp)
             phi = phi - 0.5 * rho * np.sum(dx * dx, axis=-1)
         if value_only:
             return phi

@@ -30,7 +30,7 @@ from sim.model.commitment import deal_value, reneging_prob
 from sim.model.events import step_probability
 from sim.model.influence import influence_phase
 from sim.model.outside_option import outside_option, war_cost
-from sim.model.preferences import utility
+from sim.model.preferences import take, utility
 from sim.model.state import (
     CEASEFIRE,
     DEAL,
@@ -46,7 +46,8 @@ from sim.model.state import (
 N_LINEARISE = 2
 SOLVER_ITERS = 25
 SETTLED = 1e-4  # a text that moved less than this in a pass is not re-linearised
-KS_TEMPERATURE = 0.05  # smooth minimum of normalised gains (shares of each party's maximal gain)
+KS_TEMPERATURE = 0.05
+KS_ITERS = 12  # warm-started from the previous text; the smooth minimum converges slowly near its kinks  # smooth minimum of normalised gains (shares of each party's maximal gain)
 COERCION_WINDOW_WEEKS = 8.0
 
 
@@ -93,7 +94,7 @@ def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
     objective (a backtracking merit-function step), so passes cannot cycle between local optima.
     """
     L = state.L[rows]
-    A = prm.A[rows]
+    A = take(prm, "A", rows)
     X_prev = state.X_text[rows]
     X = X_prev.copy()
     om = state.omega[rows]
@@ -117,7 +118,7 @@ def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
         k_act = ks[act]
         for mask, solver, extra in (
             (~k_act, nash_solution, {}),
-            (k_act, kalai_smorodinsky, {"temperature": KS_TEMPERATURE}),
+            (k_act, kalai_smorodinsky, {"temperature": KS_TEMPERATURE, "iters": KS_ITERS}),
         ):
             if mask.any():
                 new[mask] = solver(
@@ -130,10 +131,9 @@ def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
                     x_prev=X_prev[act][mask],
                     prox=prm.prox,
                     eps=eps[act][mask],
-                    iters=SOLVER_ITERS,
                     linear=lin[mask],
                     x0=x[mask],
-                    **extra,
+                    **{"iters": SOLVER_ITERS, **extra},
                 )
         best, best_phi = x, phi[act]
         for step in (1.0, 0.5, 0.25):

@@ -55,8 +55,10 @@ def _fixed_choice(v, where: str) -> str:
     """Return a structural choice that must be the same for every replicate of a block (e.g. the protocol)."""
     vals = np.unique(np.asarray(v, dtype=object).ravel().astype(str))
     if vals.size != 1:
-        raise UserError(f"{where}: must be one value within a run (got {', '.join(vals)}); "
-                        "run one scenario per value instead of drawing it")
+        raise UserError(
+            f"{where}: must be one value within a run (got {', '.join(vals)}); "
+            "run one scenario per value instead of drawing it"
+        )
     return str(vals[0])
 
 

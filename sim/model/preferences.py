@@ -16,6 +16,26 @@ from sim.engines.nash import softplus
 KINK_EPS = 0.01  # smoothing of the kink, in TERR units (a property of the issue scale, not of utility)
 
 
+def take(prm, name: str, rows) -> np.ndarray:
+    """``getattr(prm, name)[rows]`` with a one-entry cache per array (rounds evaluate the same rows often).
+
+    Gathering the (R_sub, n, K, K) utility matrices dominates a round's cost if repeated; the cache is keyed
+    by the row indices' bytes, and slices are views anyway.
+    """
+    arr = getattr(prm, name)
+    if isinstance(rows, slice):
+        return arr[rows]
+    rows = np.asarray(rows)
+    key = (rows.dtype.str, rows.shape, rows.tobytes())
+    cache = prm.__dict__.setdefault("_take_cache", {})
+    hit = cache.get(name)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    out = arr[rows]
+    cache[name] = (key, out)
+    return out
+
+
 def ref_sign(prm) -> np.ndarray:
     """+1 for the defender (pays for X_T > L), -1 for the advancer (pays for X_T < L), 0 for others."""
     s = np.zeros(prm.n)
@@ -36,8 +56,8 @@ def quad_utility(prm, X: np.ndarray, rows, ideal: np.ndarray | None = None) -> n
 
     ``ideal`` (R_sub, n, K) overrides the true ideal points (the mediator's model uses declared positions).
     """
-    d = _bc(X, prm.n) - (prm.ideal[rows] if ideal is None else ideal)
-    return -np.sum(d * (prm.A[rows] @ d[..., None])[..., 0], axis=-1)
+    d = _bc(X, prm.n) - (take(prm, "ideal", rows) if ideal is None else ideal)
+    return -np.sum(d * (take(prm, "A", rows) @ d[..., None])[..., 0], axis=-1)
 
 
 def kink(prm, X: np.ndarray, L: np.ndarray, rows) -> tuple[np.ndarray, np.ndarray]:
@@ -63,8 +83,8 @@ def utility_grad(
     prm, X: np.ndarray, L: np.ndarray, rows, ideal: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """U_i(X) and its gradient in X, shapes (R_sub, n) and (R_sub, n, K)."""
-    d = _bc(X, prm.n) - (prm.ideal[rows] if ideal is None else ideal)
-    Ad = (prm.A[rows] @ d[..., None])[..., 0]
+    d = _bc(X, prm.n) - (take(prm, "ideal", rows) if ideal is None else ideal)
+    Ad = (take(prm, "A", rows) @ d[..., None])[..., 0]
     U = -np.sum(d * Ad, axis=-1)
     g = -2.0 * Ad
     pen, dpen = kink(prm, X, L, rows)
