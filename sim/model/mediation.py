@@ -46,8 +46,8 @@ from sim.model.state import (
 N_LINEARISE = 2
 SOLVER_ITERS = 25
 SETTLED = 1e-4  # a text that moved less than this in a pass is not re-linearised
-KS_TEMPERATURE = 0.05
-KS_ITERS = 12  # warm-started from the previous text; the smooth minimum converges slowly near its kinks  # smooth minimum of normalised gains (shares of each party's maximal gain)
+KS_TEMPERATURE = 0.05  # smooth minimum of normalised gains (shares of each party's maximal gain)
+KS_ITERS = 12  # warm-started from the previous text; the smooth minimum converges slowly near its kinks
 COERCION_WINDOW_WEEKS = 8.0
 
 
