@@ -210,3 +210,48 @@ def test_sensitivity_sobol_options_reach_the_core(tmp_path, capsys):
     assert {"S1", "ST", "S1_conf", "ST_conf", "noise_floor"} <= set(table.columns)
     assert main(["sensitivity", "scenarios/baseline.yaml", "--params", "nothing.*", "--out", str(out)]) == 2
     assert capsys.readouterr().err.strip() == "no uncertain parameter matches ['nothing.*']"
+
+
+def test_sensitivity_top_from_an_earlier_table(tmp_path, capsys):
+    import pandas as pd
+
+    from sim.cli import main
+
+    earlier = tmp_path / "morris.csv"
+    pd.DataFrame(
+        {
+            "parameter": ["war.drift_per_year", "mediator.text_weights0.UA", "war.vol_per_sqrt_year"],
+            "outcome": "comprehensive_deal@104w",
+            "mu_star": [0.3, 0.2, 0.01],
+        }
+    ).to_csv(earlier, index=False)
+    out = tmp_path / "top"
+    code = main(
+        [
+            "sensitivity",
+            "scenarios/baseline.yaml",
+            "--method",
+            "morris",
+            "--trajectories",
+            "1",
+            "--paths",
+            "1",
+            "--top-from",
+            str(earlier),
+            "--top",
+            "2",
+            "--horizons",
+            "104",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    assert "morris: 2 parameters, 3 design points x 1 paths = 3 runs" in capsys.readouterr().out
+    assert set(pd.read_csv(out / "sensitivity.csv")["parameter"]) == {
+        "war.drift_per_year",
+        "mediator.text_weights0.UA",
+    }
+    assert main(["sensitivity", "scenarios/baseline.yaml", "--top-from", str(tmp_path / "nope.csv")]) == 2
+    assert capsys.readouterr().err.strip() == f"--top-from {tmp_path / 'nope.csv'}: no such file"

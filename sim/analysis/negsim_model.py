@@ -37,7 +37,8 @@ class NegsimModel:
     seed : int
         Root seed passed to the batch engine.
     include : sequence of str, optional
-        Glob patterns of parameter paths to vary (default: all uncertain parameters).
+        Glob patterns of parameter paths (or dirichlet component names ``path.KEY``) to vary (default:
+        all uncertain parameters).
     horizons : sequence of int
         Horizons (weeks) of the outputs.
     chunk : int
@@ -67,16 +68,17 @@ class NegsimModel:
         self.marginals = [Marginal(path, spec) for path, spec in sc.uncertain.items()]
         self.names: list[str] = []
         self._slots: list[tuple[int, int]] = []  # (marginal index, component) per design coordinate
+
+        def wanted(name: str, path: str) -> bool:
+            # a pattern may name the parameter path or (dirichlet) one of its components
+            return not include or any(fnmatch.fnmatchcase(n, pat) for pat in include for n in (name, path))
+
         for i, m in enumerate(self.marginals):
-            if include and not any(fnmatch.fnmatchcase(m.path, pat) for pat in include):
-                continue
-            if m.keys:
-                for j, key in enumerate(m.keys):
-                    self.names.append(f"{m.path}.{key}")
+            coords = [(f"{m.path}.{key}", j) for j, key in enumerate(m.keys)] if m.keys else [(m.path, 0)]
+            for name, j in coords:
+                if wanted(name, m.path):
+                    self.names.append(name)
                     self._slots.append((i, j))
-            else:
-                self.names.append(m.path)
-                self._slots.append((i, 0))
         if not self.names:
             from sim.errors import UserError
 

@@ -37,6 +37,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="GLOBS",
         help="comma-separated glob patterns of parameter paths to vary (default: all uncertain)",
     )
+    p.add_argument(
+        "--top-from",
+        default=None,
+        metavar="CSV",
+        help="vary only the --top most influential parameters of an earlier sensitivity.csv (Morris, then "
+        "Sobol' on the top ones: memo 4.2)",
+    )
+    p.add_argument("--top", type=int, default=20, metavar="K", help="with --top-from: how many (default 20)")
     p.add_argument("--horizons", default="52,104", metavar="W,W", help="outcome horizons in weeks")
     p.add_argument("--seed", type=int, default=1, metavar="S", help="seed of the design and of the runs")
     p.add_argument(
@@ -71,6 +79,8 @@ def main(args: argparse.Namespace) -> int:
         raise UserError(f"--horizons {args.horizons}: expected weeks separated by commas") from err
     sc = load_scenario(args.scenario)
     include = [g.strip() for g in args.params.split(",")] if args.params else None
+    if args.top_from:
+        include = (include or []) + _top_from(args.top_from, args.top, max(horizons))
     model = NegsimModel(
         sc, paths=args.paths, seed=args.seed, include=include, horizons=horizons, progress=not args.quiet
     )
@@ -130,3 +140,24 @@ def main(args: argparse.Namespace) -> int:
     print(f"written: {out / 'sensitivity.csv'}, {', '.join(str(p) for p in paths)}")
     print("copy sensitivity.csv into a run directory to rank its assumptions in `negsim report`")
     return 0
+
+
+def _top_from(path: str, k: int, horizon: int) -> list[str]:
+    """Names of the ``k`` most influential parameters for a comprehensive deal in an earlier table."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from sim.analysis.sensitivity import top_parameters
+    from sim.errors import UserError
+
+    if not Path(path).is_file():
+        raise UserError(f"--top-from {path}: no such file")
+    try:
+        table = pd.read_csv(path)
+        key = f"comprehensive_deal@{horizon}w"
+        if key not in set(table["outcome"]):
+            key = str(table["outcome"].iloc[0])
+        return list(top_parameters(table, key, k)["parameter"])
+    except (KeyError, ValueError, pd.errors.ParserError) as err:
+        raise UserError(f"--top-from {path}: not a sensitivity.csv ({err})") from err
