@@ -236,3 +236,25 @@ def test_lever_on_the_blamed_party_cuts_its_text_weight(central):
     _apply_lever(m.state, m.prm.levers[eu], mask, 0.0, eu)
     assert_allclose(m.state.omega[mask, eu], 0.5 * before[mask, eu])
     assert_allclose(m.state.omega[~mask], before[~mask])
+
+
+def test_outside_option_off_uses_fixed_disagreement_values(central):
+    p = copy.deepcopy(central)
+    p["modules"]["outside_option"] = False
+    p["actors"]["RU"]["disagreement_value"] = -0.3
+    m = NegotiationModel(p, 2, np.random.SeedSequence(0))
+    W = package_surpluses(m, central["packages"]["plan_28_point"]["terms"])["W"]
+    ru, ua = m.prm.actors.index("RU"), m.prm.actors.index("UA")
+    assert_allclose(W[:, ru], -0.3)
+    assert_allclose(W[:, ua], -1.0)  # default: the worst outcome on the normalised scale
+
+
+def test_classic_bdm_mode_uses_the_hard_challenge_rule(central):
+    from sim.model.influence import pressure_weights
+
+    p = copy.deepcopy(central)
+    p["scenario"]["structure"]["bdm_mode"] = "classic"
+    m = NegotiationModel(p, 1, np.random.SeedSequence(0))
+    Pi = pressure_weights(m.prm, m.prm.decl0, np.arange(1))
+    assert set(np.unique(Pi)) <= {0.0, 1.0}
+    assert Pi.sum() > 0
