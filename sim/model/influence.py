@@ -5,9 +5,9 @@ eta_c e_i MHS_i and toward challengers at rate eta_p Pi_ji, where the pressure w
 Pi_ji = sigma(beta (EU_{j->i} - EU_{i->j})) 1{EU_{j->i} > 0} uses the expected utility of a challenge of
 Bueno de Mesquita (1994) as formalised by Scholz, Calbert & Smith (2011) (``sim.engines.bdm_scholz``; the
 probability of success in its printed form, risk-neutral exponents); ``bdm_mode: classic`` replaces the
-logistic weight by the hard rule (the larger expected utility of challenge prevails). Moves are integrated exactly over the
-time since the actor's last update, on the negotiation calendar (positions move when talks happen), and
-are projected back along the move so that an actor never declares a position it would itself refuse
+logistic weight by the hard rule (the larger expected utility of challenge prevails). Moves are integrated
+exactly over the time since the actor's last update, on the negotiation calendar (positions move when
+talks happen), and are projected back along the move so that an actor never declares a position it would itself refuse
 (V_i(x^_i) >= W_i + tau_i): actors may bluff, never concede past their reservation (memo §1.5 P7a).
 
 (b) Real leverage (coercive mediation; Beardsley 2011): levers the mediator applies after failed rounds
