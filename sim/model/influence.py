@@ -8,7 +8,8 @@ probability of success in its printed form, risk-neutral exponents); ``bdm_mode:
 logistic weight by the hard rule (the larger expected utility of challenge prevails). Moves are integrated
 exactly over the time since the actor's last update, on the negotiation calendar (positions move when
 talks happen), and are projected back along the move so that an actor never declares a position it
-would itself refuse (V_i(x^_i) >= W_i + tau_i): actors may bluff, never concede past their reservation (memo §1.5 P7a).
+would itself refuse (V_i(x^_i) >= W_i + tau_i): actors may bluff, never concede past their reservation
+(memo §1.5 P7a).
 
 (b) Real leverage (coercive mediation; Beardsley 2011): levers the mediator applies after failed rounds
 (see :mod:`sim.model.mediation`), temporary levers that lapse, EU sanctions packages on a calendar, and
