@@ -76,7 +76,7 @@ def plot_settlements(
         ax.set_xlim(-0.02, 1.02)
         ax.set_xlabel("Settlement on the issue's anchored 0-1 scale")
         ax.grid(axis="y", visible=False)
-        ax.legend(loc="lower right")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
         set_titles(fig, ax, data.title, data.subtitle, own)
         if own:
             add_footer(fig, footer)
@@ -101,7 +101,7 @@ def joint_chart_data(table: pd.DataFrame, n: int) -> JointChartData:
         i, j = np.unravel_index(np.argmax(table.to_numpy()), table.shape)
         title = (
             f"Most common package: {a} {table.index[i]:.2f} with {b} {table.columns[j]:.2f} "
-            f"({100 * table.to_numpy()[i, j]:.0f}% of deals)"
+            f"({100 * table.to_numpy()[i, j]:.0f}% of agreements)"
         )
     else:
         title = f"No agreement settled both {a} and {b}"
