@@ -188,13 +188,9 @@ def load_run(path: str | Path) -> RunData:
         raise UserError(f"{p}: not a run directory (no such directory)")
     runs_file = p / "runs.parquet"
     if not runs_file.exists():
-        # Block-wise storage: accept a directory of parquet parts too.
-        parts = sorted((p / "blocks").glob("*.parquet")) if (p / "blocks").is_dir() else []
-        if not parts:
-            raise UserError(f"{p}: not a run directory (runs.parquet missing; did the run finish?)")
-        runs = pd.concat([pd.read_parquet(f) for f in parts], ignore_index=True)
-    else:
-        runs = pd.read_parquet(runs_file)
+        # an interrupted run has block parts but no runs.parquet: analysing a part would mislead
+        raise UserError(f"{p}: not a run directory (runs.parquet missing; did the run finish?)")
+    runs = pd.read_parquet(runs_file)
     if not horizons_of(runs):
         raise UserError(f"{runs_file}: no outcome_w<weeks> columns; not a negsim runs table")
     manifest = _read_json(p / "manifest.json")
