@@ -93,20 +93,22 @@ def influence_phase(state: State, prm, rows: np.ndarray, t: float, mhs: np.ndarr
     L = state.L[rows]
     thr = W + prm.tau[rows] + state.tau_add[rows]
 
-    def ok(z: np.ndarray) -> np.ndarray:
-        return deal_value(prm, z, L, W, rows) >= thr  # V_i evaluated at i's own declared position
+    def ok(z: np.ndarray, sub: np.ndarray) -> np.ndarray:
+        # V_i evaluated at i's own declared position, for the replicates ``sub`` (positions within rows)
+        return deal_value(prm, z, L[sub], W[sub], rows[sub]) >= thr[sub]
 
-    good_new = ok(new)
-    if not good_new.all():
-        good_old = ok(x)
-        lo = np.zeros(good_new.shape)
-        hi = np.ones(good_new.shape)
+    good_new = ok(new, np.arange(len(rows)))
+    bad = np.flatnonzero(~good_new.all(axis=1))  # bisect only where some actor would over-concede
+    if bad.size:
+        xb, nb = x[bad], new[bad]
+        good_old = ok(xb, bad)
+        lo = np.zeros(good_old.shape)
+        hi = np.ones(good_old.shape)
         for _ in range(BISECTION_STEPS):
             mid = 0.5 * (lo + hi)
-            zm = x + mid[..., None] * (new - x)
-            fine = ok(zm)
+            fine = ok(xb + mid[..., None] * (nb - xb), bad)
             lo = np.where(fine, mid, lo)
             hi = np.where(fine, hi, mid)
-        step = np.where(good_new, 1.0, np.where(good_old, lo, 0.0))
-        new = x + step[..., None] * (new - x)
+        step = np.where(good_new[bad], 1.0, np.where(good_old, lo, 0.0))
+        new[bad] = xb + step[..., None] * (nb - xb)
     state.x_decl[rows] = new
