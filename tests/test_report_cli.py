@@ -255,3 +255,41 @@ def test_sensitivity_top_from_an_earlier_table(tmp_path, capsys):
     }
     assert main(["sensitivity", "scenarios/baseline.yaml", "--top-from", str(tmp_path / "nope.csv")]) == 2
     assert capsys.readouterr().err.strip() == f"--top-from {tmp_path / 'nope.csv'}: no such file"
+
+
+def test_sensitivity_crn_gives_identical_points_identical_outputs(tmp_path, capsys):
+    # --crn reaches NegsimModel: two identical design points see the same random numbers
+    import numpy as np
+
+    from sim.analysis.negsim_model import NegsimModel
+    from sim.cli import main
+    from sim.scenario import load_scenario
+
+    sc = load_scenario("scenarios/baseline.yaml")
+    model = NegsimModel(
+        sc, paths=12, seed=2, include=["war.drift_per_year"], horizons=[104], progress=False, crn=True
+    )
+    y = model(np.array([[0.3], [0.3], [0.9]]))
+    np.testing.assert_array_equal(y[0], y[1])
+    assert (
+        main(
+            [
+                "sensitivity",
+                "scenarios/baseline.yaml",
+                "--trajectories",
+                "1",
+                "--paths",
+                "1",
+                "--params",
+                "war.drift_per_year",
+                "--horizons",
+                "104",
+                "--crn",
+                "--out",
+                str(tmp_path),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert "common random numbers" in capsys.readouterr().out
