@@ -205,3 +205,25 @@ def test_t10_zeuthen_concession_converges_to_nash():
     ua, ub = (lambda z: -((1 - z) ** 2)), (lambda z: -(z**2))
     xq = zeuthen_concession(ua, ub, (-0.5, -0.8), x_a=np.sqrt(0.8), x_b=1 - np.sqrt(0.5))
     assert abs(xq - 0.583992) < 2e-3
+
+
+@pytest.mark.parametrize(
+    ("delta", "shares"), [(0.9, (0.369004, 0.332103, 0.298893)), (0.99, (0.336689, 0.333322, 0.329989))]
+)
+def test_t8_krishna_serrano_rotating_proposer_shares(delta, shares):
+    from sim.engines.nash import rotating_proposer_shares
+
+    v = rotating_proposer_shares([delta] * 3)
+    # proposer 0, then the next proposer (1), then the last (2): x, delta x, delta^2 x
+    assert_allclose(v[0], shares, atol=5e-7)
+    assert_allclose(v.sum(axis=1), 1.0)
+    assert_allclose(v[1], np.roll(shares, 1), atol=5e-7)  # stationarity: the same split, rotated
+
+
+def test_t8_two_players_reduce_to_rubinstein():
+    from sim.engines.nash import rotating_proposer_shares
+
+    dA, dB = np.exp(-0.1), np.exp(-0.3)
+    v = rotating_proposer_shares([dA, dB])
+    assert_allclose(v[0, 0], (1 - dB) / (1 - dA * dB), atol=1e-12)
+    assert_allclose(v[0, 0], 0.786162, atol=5e-7)

@@ -449,3 +449,37 @@ def zeuthen_concession(
         else:
             x_b = new
     return 0.5 * (x_a + x_b)
+
+
+def rotating_proposer_shares(delta: ArrayLike, tol: float = 1e-14, max_iter: int = 100_000) -> Array:
+    """Stationary subgame-perfect shares of unanimity bargaining with a rotating proposer (memo §3, T8).
+
+    n players split a unit pie; proposers rotate in index order; every responder must agree (Krishna &
+    Serrano 1996; Rubinstein 1982 for n = 2). In the stationary equilibrium the proposer p offers each
+    responder j exactly delta_j times j's share when the next player proposes, and keeps the rest:
+    v_j(p) = delta_j v_j(p + 1) for j != p, v_p(p) = 1 - sum_{j != p} v_j(p). The fixed point is found by
+    iteration (a contraction for delta < 1).
+
+    Parameters
+    ----------
+    delta : array_like, shape (n,)
+        Per-round discount factors.
+
+    Returns
+    -------
+    ndarray, shape (n, n)
+        ``v[p, j]``: player j's share when p proposes (rows sum to 1). With a common delta and n = 3 the
+        proposer gets 1 / (1 + delta + delta^2) and the next two delta and delta^2 times that.
+    """
+    d = np.asarray(delta, dtype=float)
+    n = d.size
+    v = np.full((n, n), 1.0 / n)
+    eye = np.eye(n, dtype=bool)
+    for _ in range(max_iter):
+        nxt = np.roll(v, -1, axis=0)  # row p holds the shares when p + 1 proposes
+        offer = np.where(eye, 0.0, d[None, :] * nxt)
+        new = np.where(eye, 1.0 - offer.sum(axis=1, keepdims=True), offer)
+        if np.max(np.abs(new - v)) < tol:
+            return new
+        v = new
+    return v
