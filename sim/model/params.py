@@ -51,6 +51,23 @@ def _get(d: dict, path: str, default=None):
     return cur
 
 
+def _num(v, where: str) -> float:
+    """Read a parameter the model uses as one number per run.
+
+    A distribution on it (an (R,) array) is accepted when every replicate has the same value; otherwise a
+    UserError names the parameter (these parameters are structural in this version of the model).
+    """
+    if isinstance(v, (str, dict, list)) or v is None:
+        raise UserError(f"{where}: expected a number, got {v!r}")
+    a = np.asarray(v, dtype=float).ravel()
+    if a.size > 1 and np.ptp(a) > 0:
+        raise UserError(
+            f"{where}: this parameter must be fixed (the same in every draw); "
+            "make it a number instead of a distribution"
+        )
+    return float(a[0])
+
+
 def _fixed_choice(v, where: str) -> str:
     """Return a structural choice that must be the same for every replicate of a block (e.g. the protocol)."""
     vals = np.unique(np.asarray(v, dtype=object).ravel().astype(str))
@@ -85,7 +102,7 @@ def _issue_vec(d: dict | None, issues: list[str], default: float) -> np.ndarray:
     out = np.full(len(issues), float(default))
     for k, name in enumerate(issues):
         if d is not None and name in d and d[name] is not None:
-            out[k] = float(d[name])
+            out[k] = _num(d[name], name)
     return out
 
 
@@ -108,11 +125,11 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     p.R = R
     sc = params.get("scenario", {})
     p.raw = params
-    p.dt = float(sc.get("dt_weeks", 1.0))
+    p.dt = _num(sc.get("dt_weeks", 1.0), "dt_weeks")
     if p.dt <= 0:
         raise UserError("scenario.dt_weeks: must be positive")
     p.dy = p.dt / 52.18
-    p.horizon = float(sc.get("horizon_weeks", 104))
+    p.horizon = _num(sc.get("horizon_weeks", 104), "horizon_weeks")
     p.n_steps = int(round(p.horizon / p.dt))
     p.horizons = [float(h) for h in sc.get("reporting_horizons_weeks", [p.horizon])]
     p.start_date = sc.get("start_date", "2026-01-05")
@@ -120,8 +137,8 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     p.relapse_counts_as = rules.get("relapse_counts_as", "collapse_escalation")
     if p.relapse_counts_as == "collapse":
         p.relapse_counts_as = "collapse_escalation"
-    p.collapse_jump_threshold = float(rules.get("collapse_jump_threshold", 0.25))
-    p.collapse_line_threshold = float(rules.get("collapse_line_threshold", 0.95))
+    p.collapse_jump_threshold = _num(rules.get("collapse_jump_threshold", 0.25), "collapse_jump_threshold")
+    p.collapse_line_threshold = _num(rules.get("collapse_line_threshold", 0.95), "collapse_line_threshold")
     struct = sc.get("structure", {}) or {}
     p.protocol = _fixed_choice(struct.get("protocol", "mediated_text"), "scenario.structure.protocol")
     if p.protocol not in PROTOCOLS:
@@ -268,15 +285,15 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     if om.sum(1).min() <= 0:
         om = p.cap.copy()
     p.omega0 = om / om.sum(1, keepdims=True)
-    p.nonveto_weight = float(md.get("nonveto_weight", 0.0))
+    p.nonveto_weight = _num(md.get("nonveto_weight", 0.0), "nonveto_weight")
     p.nu0 = _R(md.get("round_rate_per_week", 0.35), R, "mediator.round_rate_per_week")
-    p.nu_F = float(md.get("frustration_round_multiplier", 0.0))
-    p.phi_F = float(md.get("frustration_decay_per_year", 1.0))
-    p.prox = float(md.get("prox_weight", 0.05))
-    p.sigma_med = float(md.get("misperception_sd", 0.0)) * p.uscale
+    p.nu_F = _num(md.get("frustration_round_multiplier", 0.0), "frustration_round_multiplier")
+    p.phi_F = _num(md.get("frustration_decay_per_year", 1.0), "frustration_decay_per_year")
+    p.prox = _num(md.get("prox_weight", 0.05), "prox_weight")
+    p.sigma_med = _num(md.get("misperception_sd", 0.0), "misperception_sd") * p.uscale
     p.med_bias = _actor_col(md.get("bias"), p.actors, R, 0.0, "mediator.bias")
     p.blame_bias = _actor_col(md.get("blame_bias"), p.actors, 1, 0.0, "mediator.blame_bias")[0]
-    p.lev_rate = float(md.get("leverage_rate", 0.0))
+    p.lev_rate = _num(md.get("leverage_rate", 0.0), "leverage_rate")
     lev = md.get("levers", {}) or {}
     p.levers = {}
     for key, spec in lev.items():
@@ -295,50 +312,56 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
             value=_R(spec[op], R, f"mediator.levers.{key}.{op}"),
             duration=_R(spec.get("duration_weeks", np.inf), R, f"mediator.levers.{key}.duration_weeks"),
         )
-    p.walk_rate = float(md.get("walkaway_hazard_per_year_per_F", 0.0))
-    p.walk_pause = float(_get(md, "walkaway.pause_weeks", 12))
-    p.walk_A_US = float(_get(md, "walkaway.A_US_set", 0.25))
-    p.deadline_rate = float(_get(md, "deadlines.rate_per_week", 0.0))
-    p.deadline_add = float(_get(md, "deadlines.frustration_add", 1.0))
-    p.cf_threshold = float(md.get("ceasefire_threshold", 0.1))
-    p.cf_forces = float(md.get("ceasefire_monitoring_forces", 0.33))
+    p.walk_rate = _num(md.get("walkaway_hazard_per_year_per_F", 0.0), "walkaway_hazard_per_year_per_F")
+    p.walk_pause = _num(_get(md, "walkaway.pause_weeks", 12), "walkaway.pause_weeks")
+    p.walk_A_US = _num(_get(md, "walkaway.A_US_set", 0.25), "walkaway.A_US_set")
+    p.deadline_rate = _num(_get(md, "deadlines.rate_per_week", 0.0), "deadlines.rate_per_week")
+    p.deadline_add = _num(_get(md, "deadlines.frustration_add", 1.0), "deadlines.frustration_add")
+    p.cf_threshold = _num(md.get("ceasefire_threshold", 0.1), "ceasefire_threshold")
+    p.cf_forces = _num(md.get("ceasefire_monitoring_forces", 0.33), "ceasefire_monitoring_forces")
     p.cf_settle = _R(md.get("ceasefire_settlement_prob", 0.5), R, "mediator.ceasefire_settlement_prob")
 
     # ---- war
-    p.L0 = float(war.get("L0", 0.5))
-    p.L_min = float(war.get("L_min", 0.0))
+    p.L0 = _num(war.get("L0", 0.5), "L0")
+    p.L_min = _num(war.get("L_min", 0.0), "L_min")
     p.mu0 = _R(war.get("drift_per_year", 0.1), R, "war.drift_per_year")
     p.sigma_L = _R(war.get("vol_per_sqrt_year", 0.05), R, "war.vol_per_sqrt_year")
     p.beta_A = _R(war.get("aid_sensitivity", 0.0), R, "war.aid_sensitivity")
-    p.A0 = float(war.get("A0", 0.8))
-    p.w_US_support = float(war.get("w_US_in_support", 0.4))
-    p.w_US_sanctions = float(war.get("w_US_in_sanctions", 0.5))
+    p.A0 = _num(war.get("A0", 0.8), "A0")
+    p.w_US_support = _num(war.get("w_US_in_support", 0.4), "w_US_in_support")
+    p.w_US_sanctions = _num(war.get("w_US_in_sanctions", 0.5), "w_US_in_sanctions")
     ss = war.get("strain_sensitivity", {}) or {}
     p.beta_strain = _actor_col(ss, p.actors, R, 0.0, "war.strain_sensitivity")
     sg = war.get("strain_growth_per_year", {}) or {}
     p.strain_a = _actor_col(
         {a: (sg.get(a) or {}).get("a", 0.0) for a in p.actors}, p.actors, R, 0.0, "strain.a"
     )
-    p.strain_b_support = float(_get(sg, f"{dfd}.b_support", 0.0))
-    p.strain_b_sanctions = float(_get(sg, f"{adv}.b_sanctions", 0.0))
-    p.strain_b_lifeline = float(_get(sg, f"{adv}.b_lifeline", 0.0))
-    p.strain_recovery = float(war.get("strain_recovery_per_year", 0.3))
+    p.strain_b_support = _num(_get(sg, f"{dfd}.b_support", 0.0), f"{dfd}.b_support")
+    p.strain_b_sanctions = _num(_get(sg, f"{adv}.b_sanctions", 0.0), f"{adv}.b_sanctions")
+    p.strain_b_lifeline = _num(_get(sg, f"{adv}.b_lifeline", 0.0), f"{adv}.b_lifeline")
+    p.strain_recovery = _num(war.get("strain_recovery_per_year", 0.3), "strain_recovery_per_year")
     cj = war.get("collapse_jump", {}) or {}
     p.col_rate = annual_rate(_R(cj.get("annual_prob", 0.0), R, "war.collapse_jump.annual_prob"))
-    p.col_k = float(cj.get("k_strain", 0.0))
-    p.col_lo, p.col_hi = float(cj.get("size_low", 0.1)), float(cj.get("size_high", 0.3))
+    p.col_k = _num(cj.get("k_strain", 0.0), "k_strain")
+    p.col_lo, p.col_hi = (
+        _num(cj.get("size_low", 0.1), "size_low"),
+        _num(cj.get("size_high", 0.3), "size_high"),
+    )
     cn = war.get("counteroffensive_jump", {}) or {}
     p.cnt_rate = annual_rate(_R(cn.get("annual_prob", 0.0), R, "war.counteroffensive_jump.annual_prob"))
-    p.cnt_lo, p.cnt_hi = float(cn.get("size_low", 0.02)), float(cn.get("size_high", 0.08))
+    p.cnt_lo, p.cnt_hi = (
+        _num(cn.get("size_low", 0.02), "size_low"),
+        _num(cn.get("size_high", 0.08), "size_high"),
+    )
     we = war.get("war_end_terms", {}) or {}
     p.x_ua_max = _issue_vec(we.get("UA_max"), p.issues, 0.0)
     p.x_ru_max = _issue_vec(we.get("RU_max"), p.issues, 1.0)
-    p.L_lo, p.L_hi = float(we.get("L_lo", 0.25)), float(we.get("L_hi", 1.0))
+    p.L_lo, p.L_hi = _num(we.get("L_lo", 0.25), "L_lo"), _num(we.get("L_hi", 1.0), "L_hi")
     p.x_sq = _issue_vec(war.get("status_quo_during_war"), p.issues, 0.0)
-    p.I_cf = float(war.get("ceasefire_intensity", 0.05))
-    p.I_relapse = float(war.get("relapse_intensity", 1.3))
-    p.relapse_weeks = float(war.get("relapse_weeks", 8))
-    p.H = float(war.get("horizon_years", 1.0))
+    p.I_cf = _num(war.get("ceasefire_intensity", 0.05), "ceasefire_intensity")
+    p.I_relapse = _num(war.get("relapse_intensity", 1.3), "relapse_intensity")
+    p.relapse_weeks = _num(war.get("relapse_weeks", 8), "relapse_weeks")
+    p.H = _num(war.get("horizon_years", 1.0), "horizon_years")
     p.D = _R(war.get("escalation_disutility", 1.0), R, "war.escalation_disutility")[:, None] * p.uscale
 
     # ---- beliefs
@@ -346,18 +369,23 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     p.m0 = _actor_col(bl.get("drift_prior_mean"), p.actors, R, 0.0, "beliefs.drift_prior_mean")
     sd0 = _R(bl.get("drift_prior_sd", 0.05), R, "beliefs.drift_prior_sd")
     p.P0 = np.repeat((1.0 / sd0**2)[:, None], n, 1)
-    p.forget = float(bl.get("forgetting_per_year", 0.0))
+    p.forget = _num(bl.get("forgetting_per_year", 0.0), "forgetting_per_year")
     p.col_belief = _actor_col(bl.get("collapse_hazard_belief_per_year"), p.actors, R, 0.0, "beliefs.collapse")
 
     # ---- commitment
     cm = params.get("commitment", {}) or {}
-    p.H_c = float(cm.get("horizon_years", 3.0))
+    p.H_c = _num(cm.get("horizon_years", 3.0), "horizon_years")
     p.theta = _R(cm.get("guarantee_credibility", 0.7), R, "commitment.guarantee_credibility")
     per = cm.get("perceived", {}) or {}
     p.h0 = _actor_col(
         {a: (per.get(a) or {}).get("h0_per_year", 0.0) for a in p.actors}, p.actors, R, 0.0, "h0"
     )
-    gam = lambda key: np.array([float((per.get(a) or {}).get(key, 0.0)) for a in p.actors])  # noqa: E731
+
+    def gam(key: str) -> np.ndarray:
+        return np.array(
+            [_num((per.get(a) or {}).get(key, 0.0), f"commitment.perceived.{a}.{key}") for a in p.actors]
+        )
+
     p.g_guar, p.g_forces, p.g_dmz, p.g_shift = (
         gam("gamma_guarantee"),
         gam("gamma_forces"),
@@ -373,7 +401,7 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     for i, a in enumerate(p.actors):
         sh = (per.get(a) or {}).get("shift", {}) or {}
         for key, wgt in sh.items():
-            wgt = float(wgt)
+            wgt = _num(wgt, f"commitment.perceived.{a}.shift.{key}")
             if key == "army_cap" and kk["ARMY_CAP"] is not None:
                 p.shift_lin[i, kk["ARMY_CAP"]] += wgt
             elif key == "withdrawal":
@@ -401,31 +429,31 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     p.hb0 = _R(tb.get("h0_per_year", 0.2), R, "commitment.true_breakdown.h0_per_year")
     g = tb.get("gamma", {}) or {}
     p.gb = {
-        key: float(g.get(key, 0.0))
+        key: _num(g.get(key, 0.0), f"commitment.true_breakdown.gamma.{key}")
         for key in ("guarantee", "forces", "dmz", "comprehensive", "joint_commission")
     }
-    p.coerced_mult = float(tb.get("coerced_multiplier", 0.0))
-    p.h_enf = float(_get(tb, "enforcement.h_enf", 0.0))
-    p.enf_scale = float(_get(tb, "enforcement.scale", 0.02)) * p.uscale
+    p.coerced_mult = _num(tb.get("coerced_multiplier", 0.0), "coerced_multiplier")
+    p.h_enf = _num(_get(tb, "enforcement.h_enf", 0.0), "enforcement.h_enf")
+    p.enf_scale = _num(_get(tb, "enforcement.scale", 0.02), "enforcement.scale") * p.uscale
 
     # ---- ripeness
     rp = params.get("ripeness", {}) or {}
     p.cost_rel = _actor_col(rp.get("cost_threshold_rel"), p.actors, 1, 1.0, "ripeness.cost_threshold_rel")[0]
     p.victory = _actor_col(rp.get("victory_threshold"), p.actors, 1, 0.0, "ripeness.victory_threshold")[0]
-    p.kappa_c, p.kappa_p = float(rp.get("kappa_c", 4.0)), float(rp.get("kappa_p", 8.0))
-    p.p_bar = float(rp.get("p_bar", 0.3))
+    p.kappa_c, p.kappa_p = _num(rp.get("kappa_c", 4.0), "kappa_c"), _num(rp.get("kappa_p", 8.0), "kappa_p")
+    p.p_bar = _num(rp.get("p_bar", 0.3), "p_bar")
     p.eng_rate, p.dis_rate = (
-        float(rp.get("engage_rate_per_year", 6.0)),
-        float(rp.get("disengage_rate_per_year", 2.0)),
+        _num(rp.get("engage_rate_per_year", 6.0), "engage_rate_per_year"),
+        _num(rp.get("disengage_rate_per_year", 2.0), "disengage_rate_per_year"),
     )
-    p.tau_ne = float(rp.get("not_engaged_tau", 0.02)) * p.uscale
+    p.tau_ne = _num(rp.get("not_engaged_tau", 0.02), "not_engaged_tau") * p.uscale
 
     # ---- influence
     inf = params.get("influence", {}) or {}
-    p.eta_c = float(inf.get("concession_rate_per_year", 2.0))
-    p.eta_p = float(inf.get("pressure_rate_per_year", 1.0))
-    p.beta_ch = float(inf.get("challenge_sharpness", 20.0))
-    p.Q = float(inf.get("status_quo_prob", 1.0))
+    p.eta_c = _num(inf.get("concession_rate_per_year", 2.0), "concession_rate_per_year")
+    p.eta_p = _num(inf.get("pressure_rate_per_year", 1.0), "pressure_rate_per_year")
+    p.beta_ch = _num(inf.get("challenge_sharpness", 20.0), "challenge_sharpness")
+    p.Q = _num(inf.get("status_quo_prob", 1.0), "status_quo_prob")
 
     # ---- acceptance noise
     an = params.get("acceptance_noise", {}) or {}
@@ -435,23 +463,25 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     # ---- ratification
     rt = params.get("ratification", {}) or {}
     ref = rt.get("UA_referendum", {}) or {}
-    p.ref_cession = float(_get(ref, "required_if.terr_cession_gt", 0.02))
-    p.ref_recog = float(_get(ref, "required_if.recog_ge", 0.33))
-    p.ref_min_weeks = float(ref.get("min_ceasefire_days", 60)) / 7.0
-    p.ref_logit = {k: float(v) for k, v in (ref.get("support_logit", {}) or {}).items()}
-    p.ref_sigma = float(ref.get("sigma_poll", 0.07))
+    p.ref_cession = _num(_get(ref, "required_if.terr_cession_gt", 0.02), "required_if.terr_cession_gt")
+    p.ref_recog = _num(_get(ref, "required_if.recog_ge", 0.33), "required_if.recog_ge")
+    p.ref_min_weeks = _num(ref.get("min_ceasefire_days", 60), "min_ceasefire_days") / 7.0
+    p.ref_logit = {k: _num(v, f"support_logit.{k}") for k, v in (ref.get("support_logit", {}) or {}).items()}
+    p.ref_sigma = _num(ref.get("sigma_poll", 0.07), "sigma_poll")
     p.congress_p = _R(_get(rt, "US_congress.p_pass", 1.0), R, "ratification.US_congress.p_pass")
-    p.congress_guar = float(_get(rt, "US_congress.required_if_guarantee_ge", 0.67))
+    p.congress_guar = _num(
+        _get(rt, "US_congress.required_if_guarantee_ge", 0.67), "US_congress.required_if_guarantee_ge"
+    )
     p.eu_p_base = _R(_get(rt, "EU_unanimity.p_base", 1.0), R, "ratification.EU_unanimity.p_base")
     p.eu_p_assets = _R(_get(rt, "EU_unanimity.p_if_assets_returned", 1.0), R, "p_if_assets_returned")
-    p.rat_delay = float(rt.get("delay_weeks", 8))
+    p.rat_delay = _num(rt.get("delay_weeks", 8), "delay_weeks")
 
     # ---- support
     sp = params.get("support", {}) or {}
-    p.A_US0, p.A_EU0 = float(sp.get("A_US0", 0.5)), float(sp.get("A_EU0", 1.0))
-    p.S_US0, p.S_EU0 = float(sp.get("S_US0", 0.0)), float(sp.get("S_EU0", 0.0))
-    p.eu_cadence = float(sp.get("eu_package_cadence_weeks", 0.0))
-    p.eu_increment = float(sp.get("eu_package_increment", 0.0))
+    p.A_US0, p.A_EU0 = _num(sp.get("A_US0", 0.5), "A_US0"), _num(sp.get("A_EU0", 1.0), "A_EU0")
+    p.S_US0, p.S_EU0 = _num(sp.get("S_US0", 0.0), "S_US0"), _num(sp.get("S_EU0", 0.0), "S_EU0")
+    p.eu_cadence = _num(sp.get("eu_package_cadence_weeks", 0.0), "eu_package_cadence_weeks")
+    p.eu_increment = _num(sp.get("eu_package_increment", 0.0), "eu_package_increment")
 
     # ---- events
     p.events, p.branch_keys, p.n_event_slots = compile_events(
@@ -463,7 +493,7 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     # ---- protocol-specific settings
     p.first_proposer = _get(struct, "first_proposer")
     p.round_interval = _get(struct, "round_interval_weeks")
-    p.private_cost_high = float(_get(struct, "private_cost_high", 0.0))
+    p.private_cost_high = _num(_get(struct, "private_cost_high", 0.0), "private_cost_high")
     p.win_prob = _R(_get(struct, "win_prob", 0.5), R, "scenario.structure.win_prob")
     return p
 
