@@ -258,3 +258,16 @@ def test_classic_bdm_mode_uses_the_hard_challenge_rule(central):
     Pi = pressure_weights(m.prm, m.prm.decl0, np.arange(1))
     assert set(np.unique(Pi)) <= {0.0, 1.0}
     assert Pi.sum() > 0
+
+
+def test_a_varying_draw_of_a_structural_parameter_is_a_named_user_error(central):
+    p = copy.deepcopy(central)
+    p["war"]["relapse_intensity"] = np.array([1.2, 1.4])
+    with pytest.raises(UserError) as err:
+        simulate(p, 2, np.random.SeedSequence(1))
+    assert err.value.message == (
+        "relapse_intensity: this parameter must be fixed (the same in every draw); "
+        "make it a number instead of a distribution"
+    )
+    p["war"]["relapse_intensity"] = np.array([1.3, 1.3])  # a constant column is fine
+    assert simulate(short(p, 13), 2, np.random.SeedSequence(1))["outcome_w13"].shape == (2,)
