@@ -141,15 +141,17 @@ def test_sensitivity_cli_runs_the_model_at_design_points(tmp_path):
         "--out",
         str(out),
         "--quiet",
+        "--no-crn",
     )
     assert r.returncode == 0, r.stderr
+    assert "noise floor (2 paths per point)" in r.stdout
     assert "morris: 1 parameters, 2 design points x 2 paths = 4 runs" in r.stdout
     table = pd.read_csv(out / "sensitivity.csv")
     assert set(table["parameter"]) == {"war.drift_per_year"}
     assert len(table) == 8  # 4 outcome classes x horizons 52 and 104
     assert (table["mu_star"] >= 0).all()
     meta = json.loads((out / "sensitivity.json").read_text())
-    assert meta["seed"] == 3 and meta["paths"] == 2 and meta["design_points"] == 2
+    assert meta["seed"] == 3 and meta["paths"] == 2 and meta["design_points"] == 2 and meta["crn"] is False
     assert (out / "tornado.png").exists() and (out / "tornado.svg").exists()
 
 
@@ -199,6 +201,7 @@ def test_sensitivity_sobol_options_reach_the_core(tmp_path, capsys):
             "--out",
             str(out),
             "--quiet",
+            "--no-crn",
         ]
     )
     assert code == 0
