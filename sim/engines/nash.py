@@ -118,12 +118,13 @@ def projected_newton(
     B, K = X.shape
     eye = np.eye(K)
     idx = np.arange(B)
-    for _ in range(iters):
+    cur = objective(X, idx, False) if iters > 0 else None
+    for it in range(iters):
         if idx.size == 0:
             break
         x = X[idx]
         lo, hi = lower[idx], upper[idx]
-        phi, grad, negH = objective(x, idx, False)
+        phi, grad, negH = cur
         free = ~(((x <= lo + 1e-12) & (grad < 0)) | ((x >= hi - 1e-12) & (grad > 0)))
         fm = free[:, :, None] & free[:, None, :]
         scale = np.maximum(np.abs(np.diagonal(negH, axis1=-2, axis2=-1)).max(axis=-1), 1e-300)
@@ -133,12 +134,24 @@ def projected_newton(
         new = x.copy()
         full = np.clip(x + delta, lo, hi)
         todo = np.flatnonzero(np.max(np.abs(full - x), axis=-1) > tol)  # tiny Newton steps: converged
+        last = it == iters - 1
+        # the full Newton step is evaluated with its gradient and curvature: most members accept it, and
+        # then that evaluation is the next iteration's (the same numbers as evaluating again, at half the cost)
+        nphi, ngrad, nH = phi.copy(), grad.copy(), negH.copy()
+        stale = np.zeros(idx.size, dtype=bool)  # accepted at a point whose derivatives are not computed
         eta = 1.0
         for _k in range(8):
             xc = np.clip(x[todo] + eta * delta[todo], lo[todo], hi[todo])
-            pc = objective(xc, idx[todo], True)
+            with_derivs = _k == 0 and not last
+            res = objective(xc, idx[todo], not with_derivs)
+            pc = res[0] if with_derivs else res
             ok = pc > phi[todo]
-            new[todo[ok]] = xc[ok]
+            acc = todo[ok]
+            new[acc] = xc[ok]
+            if with_derivs:
+                nphi[acc], ngrad[acc], nH[acc] = pc[ok], res[1][ok], res[2][ok]
+            else:
+                stale[acc] = True
             todo = todo[~ok]
             if todo.size == 0:
                 break
@@ -150,12 +163,22 @@ def projected_newton(
                 pc = objective(xc, idx[todo], True)
                 ok = pc > phi[todo]
                 new[todo[ok]] = xc[ok]
+                stale[todo[ok]] = True
                 todo = todo[~ok]
                 if todo.size == 0:
                     break
         moved = np.max(np.abs(new - x), axis=-1)
         X[idx] = new
-        idx = idx[moved > tol]
+        keep = moved > tol
+        idx = idx[keep]
+        if last or idx.size == 0:
+            break
+        redo = np.flatnonzero(stale[keep])
+        nphi, ngrad, nH = nphi[keep], ngrad[keep], nH[keep]
+        if redo.size:
+            rp, rg, rh = objective(X[idx[redo]], idx[redo], False)
+            nphi[redo], ngrad[redo], nH[redo] = rp, rg, rh
+        cur = (nphi, ngrad, nH)
     return X
 
 
