@@ -58,11 +58,17 @@ def main(argv: list[str] | None = None) -> int:
             for key in sorted(k for k in rec if k.startswith("outcome_w")):
                 shares = {o: float(np.mean(rec[key] == o)) for o in OUTCOMES}
                 print(f"  {key}: " + "  ".join(f"{o}={p:.4f}" for o, p in shares.items()))
-            print(f"  agreement_type: " + "  ".join(
-                f"{k}={float(np.mean(rec['agreement_type'] == k)):.4f}"
-                for k in ("comprehensive_deal", "ceasefire", "none")))
-            print(f"  mean n_rounds {np.mean(rec['n_rounds']):.4f}  mean weeks_to_agreement "
-                  f"{np.nanmean(rec['weeks_to_agreement']):.4f}")
+            print(
+                "  agreement_type: "
+                + "  ".join(
+                    f"{k}={float(np.mean(rec['agreement_type'] == k)):.4f}"
+                    for k in ("comprehensive_deal", "ceasefire", "none")
+                )
+            )
+            print(
+                f"  mean n_rounds {np.mean(rec['n_rounds']):.4f}  mean weeks_to_agreement "
+                f"{np.nanmean(rec['weeks_to_agreement']):.4f}"
+            )
         if prof:
             pstats.Stats(prof).sort_stats("cumulative").print_stats(args.profile)
             pstats.Stats(prof).sort_stats("tottime").print_stats(args.profile)

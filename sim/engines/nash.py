@@ -136,7 +136,7 @@ def projected_newton(
         todo = np.flatnonzero(np.max(np.abs(full - x), axis=-1) > tol)  # tiny Newton steps: converged
         last = it == iters - 1
         # the full Newton step is evaluated with its gradient and curvature: most members accept it, and
-        # then that evaluation is the next iteration's (the same numbers as evaluating again, at half the cost)
+        # then that evaluation is the next iteration's (the same numbers as evaluating again, half the cost)
         nphi, ngrad, nH = phi.copy(), grad.copy(), negH.copy()
         stale = np.zeros(idx.size, dtype=bool)  # accepted at a point whose derivatives are not computed
         eta = 1.0
