@@ -13,30 +13,32 @@ import numpy as np
 from scipy.special import expit
 
 from sim.engines.nash import softplus
-from sim.model.preferences import _bc, utility_grad
+from sim.model.preferences import _bc, utility, utility_grad
 
 DMZ_WIDTH = 0.25  # TERR units: a withdrawal of this size (the rest of Donetsk) is a full DMZ
 
 
-def _parts(prm, X, L, rows):
-    """shift_i(X), dmz(X), their gradients, and log h_i(X) with its gradient."""
+def _parts(prm, X, L, rows, grad: bool = True):
+    """shift_i(X), dmz(X), log h_i(X) and, if ``grad``, their gradients (else None)."""
     Xb = _bc(X, prm.n)
     R, n, K = Xb.shape
     eps = 0.01
     XT = Xb[..., prm.k_terr] if prm.k_terr is not None else np.zeros((R, n))
     wd = XT - L[:, None]
     shift = prm.shift_const + np.einsum("nk,rnk->rn", prm.shift_lin, Xb) + prm.shift_wd * softplus(wd, eps)
-    dshift = np.broadcast_to(prm.shift_lin, (R, n, K)).copy()
     dmz = np.clip(wd / DMZ_WIDTH, 0.0, 1.0)
-    ddmz = np.zeros((R, n, K))
-    if prm.k_terr is not None:
-        dshift[..., prm.k_terr] += prm.shift_wd * expit(wd / eps)
-        ddmz[..., prm.k_terr] = ((wd > 0) & (wd < DMZ_WIDTH)) / DMZ_WIDTH
     theta = prm.theta[rows][:, None]
     kG, kF = prm.k["SEC_GUAR"], prm.k["FORCES"]
     XG = Xb[..., kG] if kG is not None else 0.0
     XF = Xb[..., kF] if kF is not None else 0.0
     logh_rest = -prm.g_guar * theta * XG - prm.g_forces * XF - prm.g_dmz * dmz + prm.g_shift * shift
+    if not grad:  # values only: the gradient arrays are (R, n, K) and most callers do not need them
+        return shift, None, logh_rest, None
+    dshift = np.broadcast_to(prm.shift_lin, (R, n, K)).copy()
+    ddmz = np.zeros((R, n, K))
+    if prm.k_terr is not None:
+        dshift[..., prm.k_terr] += prm.shift_wd * expit(wd / eps)
+        ddmz[..., prm.k_terr] = ((wd > 0) & (wd < DMZ_WIDTH)) / DMZ_WIDTH
     dlogh = -prm.g_dmz[:, None] * ddmz + prm.g_shift[:, None] * dshift
     if kG is not None:
         dlogh[..., kG] -= prm.g_guar * theta
@@ -49,7 +51,7 @@ def reneging_prob(prm, X, L, rows) -> np.ndarray:
     """q_i(X): perceived probability the counterpart reneges within H_c, shape (R_sub, n)."""
     if not prm.modules["commitment"]:
         return np.zeros((L.shape[0], prm.n))
-    _, _, logh, _ = _parts(prm, X, L, rows)
+    _, _, logh, _ = _parts(prm, X, L, rows, grad=False)
     h = prm.h0[rows] * np.exp(logh)
     return -np.expm1(-prm.H_c * h)
 
@@ -68,12 +70,15 @@ def deal_value(prm, X, L, W, rows, grad: bool = False, ideal=None):
     ideal : (R_sub, n, K), optional
         Ideal points to use instead of the true ones (the mediator's model of the parties).
     """
-    U, dU = utility_grad(prm, X, L, rows, ideal)
+    if grad:
+        U, dU = utility_grad(prm, X, L, rows, ideal)
+    else:
+        U, dU = utility(prm, X, L, rows, ideal), None
     bonus = prm.deal_bonus[rows]
     if not prm.modules["commitment"]:
         V = U + bonus
         return (V, dU, np.ones_like(V)) if grad else V
-    shift, dshift, logh, dlogh = _parts(prm, X, L, rows)
+    shift, dshift, logh, dlogh = _parts(prm, X, L, rows, grad=grad)
     h = prm.h0[rows] * np.exp(logh)
     q = -np.expm1(-prm.H_c * h)
     vt = prm.vartheta[rows]
