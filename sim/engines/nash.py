@@ -214,7 +214,7 @@ def _utility_grad(X, A, ideal, lin):
     """U_i and dU_i/dX for a flat batch: X (B, K), A (B, n, K, K), ideal and lin (B, n, K)."""
     d = X[:, None, :] - ideal
     Ad = (A @ d[..., None])[..., 0]
-    U = -np.sum(d * Ad, axis=-1) + (lin @ X[..., None])[..., 0]
+    U = np.einsum("bnk,bk->bn", lin, X) - np.einsum("bnk,bnk->bn", d, Ad)  # einsum: no (B, n, K) temporary
     return U, -2.0 * Ad + lin
 
 
@@ -304,14 +304,14 @@ def nash_solution(
         U, dU = _utility_grad(X, Ai, t(ideal), li)
         g, g1, g2 = _log_sp_derivs(U - t(threshold), t(eps))
         wvi, wni = t(wv), t(wn)
-        phi = np.sum(wvi * g, axis=-1) + np.sum(wni * U, axis=-1)
+        phi = np.einsum("bn,bn->b", wvi, g) + np.einsum("bn,bn->b", wni, U)
         if rho > 0:
             dx = X - t(xp)
-            phi = phi - 0.5 * rho * np.sum(dx * dx, axis=-1)
+            phi = phi - 0.5 * rho * np.einsum("bk,bk->b", dx, dx)
         if value_only:
             return phi
         lam = wvi * g1 + wni
-        grad = np.sum(lam[..., None] * dU, axis=1)
+        grad = np.einsum("bn,bnk->bk", lam, dU)
         negH = 2.0 * _weighted_A(lam, Ai) - _outer(wvi * g2, dU)
         if rho > 0:
             grad = grad - rho * dx
@@ -333,7 +333,7 @@ def utopia(A: Array, ideal: Array, lin: Array, lo: Array, hi: Array) -> Array:
     def objective(X: Array, idx: Array, value_only: bool):
         d = X - xf[idx]
         Ad = (Af[idx] @ d[..., None])[..., 0]
-        phi = -np.sum(d * Ad, -1) + np.sum(lf[idx] * X, -1)
+        phi = np.einsum("bk,bk->b", lf[idx], X) - np.einsum("bk,bk->b", d, Ad)
         if value_only:
             return phi
         return phi, -2.0 * Ad + lf[idx], 2.0 * Af[idx] + 1e-12 * np.eye(K)
@@ -391,16 +391,16 @@ def kalai_smorodinsky(
         rmin = np.min(r, axis=-1, keepdims=True)
         e = np.where(vt, np.exp(-(r - rmin) / T), 0.0)
         Z = e.sum(-1, keepdims=True)
-        phi = rmin[..., 0] - T * np.log(Z[..., 0]) + np.sum(wni * U, -1)
+        phi = rmin[..., 0] - T * np.log(Z[..., 0]) + np.einsum("bn,bn->b", wni, U)
         if rho > 0:
             dx = X - t(xp)
-            phi = phi - 0.5 * rho * np.sum(dx * dx, axis=-1)
+            phi = phi - 0.5 * rho * np.einsum("bk,bk->b", dx, dx)
         if value_only:
             return phi
         p = e / Z
         a = dU / sp_[..., None]
-        pa = np.sum(p[..., None] * a, axis=1)
-        grad = pa + np.sum(wni[..., None] * dU, axis=1)
+        pa = np.einsum("bn,bnk->bk", p, a)
+        grad = pa + np.einsum("bn,bnk->bk", wni, dU)
         curv = 2.0 * _weighted_A(p / sp_ + wni, Ai)
         negH = curv + (_outer(p, a) - pa[:, :, None] * pa[:, None, :]) / T
         if rho > 0:

@@ -83,7 +83,7 @@ def text_objective(prm, X, L, rows, ideal_m, W_m, thr_m, X_prev, om) -> np.ndarr
     logsp = np.log(softplus(V - thr_m, eps))
     dx = X - X_prev
     phi = np.sum(np.where(prm.veto_C, om * logsp, prm.nonveto_weight * om * V), axis=1)
-    return phi - 0.5 * prm.prox * np.sum(dx * dx, axis=1)
+    return phi - 0.5 * prm.prox * np.einsum("bk,bk->b", dx, dx)
 
 
 def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
@@ -111,8 +111,8 @@ def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
         Ad = (A[act] @ d[..., None])[..., 0]
         lin = dV + 2.0 * wq[..., None] * Ad
         Aeff = wq[..., None, None] * A[act]
-        quad = -wq * np.sum(d * Ad, axis=-1)
-        const = V - quad - np.sum(lin * x[:, None, :], axis=-1)
+        quad = -wq * np.einsum("bnk,bnk->bn", d, Ad)
+        const = V - quad - np.einsum("bnk,bk->bn", lin, x)
         thr = tm - const
         new = np.empty_like(x)
         k_act = ks[act]

@@ -83,7 +83,7 @@ def outside_option(prm, state, rows, ideal: np.ndarray | None = None) -> np.ndar
     VL = sig2 * H + H * H / Pm + lam * H * EJ2
     phi, b = war_end_terms(prm, Lt)
     u_end = utility(prm, phi, L, rows, ideal)
-    premium = VL * np.sum(b * (take(prm, "A", rows) @ b[..., None])[..., 0], axis=-1)
+    premium = VL * np.einsum("...k,...k->...", b, (take(prm, "A", rows) @ b[..., None])[..., 0])
     xsq = np.broadcast_to(prm.x_sq, (R, n, K)).copy()
     if prm.k_terr is not None:
         xsq[..., prm.k_terr] = np.clip(L[:, None] + 0.5 * m * H, prm.L_min, 1.0)

@@ -57,7 +57,7 @@ def quad_utility(prm, X: np.ndarray, rows, ideal: np.ndarray | None = None) -> n
     ``ideal`` (R_sub, n, K) overrides the true ideal points (the mediator's model uses declared positions).
     """
     d = _bc(X, prm.n) - (take(prm, "ideal", rows) if ideal is None else ideal)
-    return -np.sum(d * (take(prm, "A", rows) @ d[..., None])[..., 0], axis=-1)
+    return -np.einsum("...k,...k->...", d, (take(prm, "A", rows) @ d[..., None])[..., 0])
 
 
 def kink(prm, X: np.ndarray, L: np.ndarray, rows) -> tuple[np.ndarray, np.ndarray]:
@@ -85,7 +85,7 @@ def utility_grad(
     """U_i(X) and its gradient in X, shapes (R_sub, n) and (R_sub, n, K)."""
     d = _bc(X, prm.n) - (take(prm, "ideal", rows) if ideal is None else ideal)
     Ad = (take(prm, "A", rows) @ d[..., None])[..., 0]
-    U = -np.sum(d * Ad, axis=-1)
+    U = -np.einsum("...k,...k->...", d, Ad)
     g = -2.0 * Ad
     pen, dpen = kink(prm, X, L, rows)
     if prm.k_terr is not None:
