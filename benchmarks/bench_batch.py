@@ -7,9 +7,9 @@ Usage::
     python benchmarks/bench_batch.py --only scale --sizes 10000,100000,1000000 --workers 2
     python benchmarks/bench_batch.py --only profile
 
-* ``vector``: per-replicate cost in one process of the baseline run in large blocks (the vectorised way)
-  against one replicate per block (``--block-size 1``: one model per run, the classic way).
-* ``blocks``: per-replicate cost in one process for several block sizes (chooses the default).
+* ``blocks`` / ``vector``: per-replicate cost in one process for block sizes 1 to 8,000; the speedup of
+  large blocks (4,000, the vectorised way) over one replicate per block (``--block-size 1``: one model
+  per run, the classic way).
 * ``scale``: ``negsim run`` in a subprocess at each size: wall time, and peak memory of the whole process
   tree (sampled sum of RSS over the tree with psutil, and ``getrusage(RUSAGE_CHILDREN)`` = largest single
   process).
@@ -67,18 +67,23 @@ def per_replicate_cost(n_reps: int, block_size: int) -> dict:
     return {"replicates": n_reps, "block_size": block_size, "seconds": dt, "per_replicate_s": dt / n_reps}
 
 
-def bench_vector(quick: bool) -> dict:
-    """Per-replicate cost: default-size blocks (4,000) against one replicate per block."""
-    big = per_replicate_cost(1000 if quick else 8000, 1000 if quick else 4000)
-    one = per_replicate_cost(10 if quick else 60, 1)
-    return {"vectorised": big, "one_per_block": one,
-            "speedup": one["per_replicate_s"] / big["per_replicate_s"]}
-
-
 def bench_blocks(quick: bool) -> list[dict]:
-    """Per-replicate cost by block size (at least 1,000 replicates, or one block, per size)."""
-    sizes = [25, 250, 1000] if quick else [25, 100, 250, 1000, 2000, 4000, 8000]
-    return [per_replicate_cost(max(b, 200 if quick else 1000), b) for b in sizes]
+    """Per-replicate cost by block size; size 1 is one replicate per block (one model per run)."""
+    sizes = [1, 25, 250, 1000] if quick else [1, 25, 100, 250, 1000, 2000, 4000, 8000]
+    rows = []
+    for b in sizes:
+        n = (10 if quick else 60) if b == 1 else max(b, min(1000, 8 * b))
+        rows.append(per_replicate_cost(n, b))
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def vector_speedup(rows: list[dict], big: int = 4000) -> dict:
+    """Per-replicate cost of one replicate per block over that of the default large block."""
+    by = {r["block_size"]: r for r in rows}
+    big = big if big in by else max(by)
+    return {"one_per_block": by[1], "vectorised": by[big],
+            "speedup": by[1]["per_replicate_s"] / by[big]["per_replicate_s"]}
 
 
 class TreeMemory:
@@ -190,13 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     only = set(args.only.split(","))
     res: dict = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
                  "command": " ".join([sys.executable, *sys.argv])}
-    if "vector" in only:
-        res["vector"] = bench_vector(args.quick)
-        print(json.dumps(res["vector"], indent=1), flush=True)
-    if "blocks" in only:
+    if "blocks" in only or "vector" in only:
         res["blocks"] = bench_blocks(args.quick)
-        for row in res["blocks"]:
-            print(json.dumps(row), flush=True)
+        res["vector"] = vector_speedup(res["blocks"])
+        print(json.dumps(res["vector"], indent=1), flush=True)
     if "scale" in only:
         res["scale"] = bench_scale([int(s) for s in args.sizes.split(",")], args.workers, args.keep)
     if "profile" in only:
