@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from sim.engines.bdm_scholz import eu_challenge, prob_success
+from sim.engines.bdm_scholz import eu_challenge
 from sim.model.commitment import deal_value
 from sim.model.state import RELAPSE, WAR, State, in_status
 
@@ -54,13 +54,43 @@ def levers_phase(state: State, prm, t: float) -> None:
         state.lifeline_CN[:] = target + (state.lifeline_CN - target) * np.exp(-lf["kappa_l"] * prm.dy)
 
 
+def _printed_success(d: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """BDM's probability that x_i beats x_j, printed form, linear loss, unit range: ``P[..., i, j]``.
+
+    The same numbers as ``prob_success(x, c, s, delta=1, r=1, mode="printed")`` of
+    :mod:`sim.engines.bdm_scholz` (Bueno de Mesquita 1994; Scholz, Calbert & Smith 2011, eq. 14), computed
+    without its four passes over the (..., k, i, j) vote array: with voter weights w_k = c_k s_k >= 0 the
+    denominator is sum_k w_k |d_kj - d_ki| (one matrix product) and the numerator, the votes for i, is half
+    of that plus the net vote sum_k w_k (d_kj - d_ki), which needs only the (..., n, n) weighted distances.
+
+    Parameters
+    ----------
+    d : ndarray, shape (..., n, n)
+        Distances |x_k - x_a| between the actors' positions.
+    w : ndarray, shape (..., n)
+        Voter weights c_k s_k (non-negative).
+    """
+    n = d.shape[-1]
+    lead = np.broadcast_shapes(d.shape[:-2], w.shape[:-1])
+    w = np.broadcast_to(w, lead + (n,))
+    if np.any(w < 0):  # the identity needs w >= 0; fall back to the engine's general form
+        diff = w[..., :, None, None] * (d[..., :, None, :] - d[..., :, :, None])
+        num, den = np.maximum(diff, 0.0).sum(axis=-3), np.abs(diff).sum(axis=-3)
+    else:
+        adiff = np.abs(d[..., :, None, :] - d[..., :, :, None]).reshape(lead + (n, n * n))
+        den = (w[..., None, :] @ adiff).reshape(lead + (n, n))
+        loss = (w[..., None, :] @ d)[..., 0, :]  # sum_k w_k d_ka
+        num = 0.5 * (den + loss[..., None, :] - loss[..., :, None])
+    return np.divide(num, den, out=np.full_like(num, 0.5), where=den > 0)
+
+
 def pressure_weights(prm, x: np.ndarray, rows) -> np.ndarray:
     """Return Pi[r, k, i, j], the BDM pressure of j on i on issue k (memo P7a); x is (R_sub, n, K)."""
     xk = np.swapaxes(x, 1, 2)  # (R_sub, K, n)
     s = np.swapaxes(prm.sal[rows], 1, 2)
     c = prm.cap[rows][:, None, :]
-    P = prob_success(xk, c, s, delta=np.ones(xk.shape[:-1]), r=1.0, mode="printed")
     d = np.abs(xk[..., :, None] - xk[..., None, :])
+    P = _printed_success(d, c * s)
     E = eu_challenge(P, d, s[..., None, :], 1.0, q=prm.Q if prm.Q == 1.0 else 1.0)  # E[i, j] = EU_{i->j}
     Et = np.swapaxes(E, -1, -2)  # Et[i, j] = EU_{j->i}
     n = x.shape[1]
