@@ -210,10 +210,15 @@ def _taker(idx: Array, full: bool):
     return lambda a: a[idx]
 
 
-def _utility_grad(X, A, ideal, lin):
-    """U_i and dU_i/dX for a flat batch: X (B, K), A (B, n, K, K), ideal and lin (B, n, K)."""
+def _utility_grad(X, A, ideal, lin, Ax):
+    """U_i and dU_i/dX for a flat batch: X (B, K), A (B, n, K, K), ideal, lin and Ax = A_i x_i (B, n, K).
+
+    A_i (X - x_i) is computed as A_i X - A_i x_i with the actors' matrices stacked into one (n K, K) matrix
+    per member: one matrix-vector product per member instead of n small ones (2-3 times faster in numpy).
+    """
+    B, n, K = ideal.shape
+    Ad = (A.reshape(B, n * K, K) @ X[:, :, None]).reshape(B, n, K) - Ax
     d = X[:, None, :] - ideal
-    Ad = (A @ d[..., None])[..., 0]
     U = np.einsum("bnk,bk->bn", lin, X) - np.einsum("bnk,bnk->bn", d, Ad)  # einsum: no (B, n, K) temporary
     return U, -2.0 * Ad + lin
 
@@ -293,6 +298,8 @@ def nash_solution(
     lead, A, ideal, weight, threshold, veto, lin, eps, lo, hi, xp, K = _prepare(
         A, ideal, weight, threshold, veto, linear, eps, lower, upper, x_prev
     )
+    A = np.ascontiguousarray(A)  # the stacked (n K, K) view of each member's matrices needs contiguity
+    Ax = (A @ ideal[..., None])[..., 0]
     wv = np.where(veto, weight, 0.0)
     wn = np.where(veto, 0.0, weight) * float(nonveto_weight)
     rho = float(prox) if xp is not None else 0.0
@@ -301,7 +308,7 @@ def nash_solution(
     def objective(X: Array, idx: Array, value_only: bool):
         t = _taker(idx, X.shape[0] == A.shape[0])
         Ai, li = t(A), t(lin)
-        U, dU = _utility_grad(X, Ai, t(ideal), li)
+        U, dU = _utility_grad(X, Ai, t(ideal), li, t(Ax))
         g, g1, g2 = _log_sp_derivs(U - t(threshold), t(eps))
         wvi, wni = t(wv), t(wn)
         phi = np.einsum("bn,bn->b", wvi, g) + np.einsum("bn,bn->b", wni, U)
@@ -375,6 +382,8 @@ def kalai_smorodinsky(
     lead, A, ideal, weight, threshold, veto, lin, eps, lo, hi, xp, K = _prepare(
         A, ideal, weight, threshold, veto, linear, eps, lower, upper, x_prev
     )
+    A = np.ascontiguousarray(A)  # the stacked (n K, K) view of each member's matrices needs contiguity
+    Ax = (A @ ideal[..., None])[..., 0]
     Umax = utopia(A, ideal, lin, lo, hi)
     span = np.maximum(Umax - threshold, np.maximum(eps, 1e-9))
     wn = np.where(veto, 0.0, weight) * float(nonveto_weight)
@@ -385,7 +394,7 @@ def kalai_smorodinsky(
     def objective(X: Array, idx: Array, value_only: bool):
         t = _taker(idx, X.shape[0] == A.shape[0])
         Ai = t(A)
-        U, dU = _utility_grad(X, Ai, t(ideal), t(lin))
+        U, dU = _utility_grad(X, Ai, t(ideal), t(lin), t(Ax))
         vt, sp_, wni = t(veto), t(span), t(wn)
         r = np.where(vt, (U - t(threshold)) / sp_, np.inf)
         rmin = np.min(r, axis=-1, keepdims=True)
