@@ -13,26 +13,29 @@ from scipy.special import expit
 
 from sim.engines.nash import softplus
 
+TAKE_CACHE_SIZE = 4  # row sets remembered per array
 KINK_EPS = 0.01  # smoothing of the kink, in TERR units (a property of the issue scale, not of utility)
 
 
 def take(prm, name: str, rows) -> np.ndarray:
-    """``getattr(prm, name)[rows]`` with a one-entry cache per array (rounds evaluate the same rows often).
+    """``getattr(prm, name)[rows]`` with a small cache per array (rounds evaluate the same rows often).
 
     Gathering the (R_sub, n, K, K) utility matrices dominates a round's cost if repeated; the cache is keyed
-    by the row indices' bytes, and slices are views anyway.
+    by the row indices' bytes and keeps the last few row sets (a round alternates between its rows and the
+    subsets still moving), and slices are views anyway.
     """
     arr = getattr(prm, name)
     if isinstance(rows, slice):
         return arr[rows]
     rows = np.asarray(rows)
     key = (rows.dtype.str, rows.shape, rows.tobytes())
-    cache = prm.__dict__.setdefault("_take_cache", {})
-    hit = cache.get(name)
-    if hit is not None and hit[0] == key:
-        return hit[1]
-    out = arr[rows]
-    cache[name] = (key, out)
+    cache = prm.__dict__.setdefault("_take_cache", {}).setdefault(name, {})
+    out = cache.get(key)
+    if out is None:
+        out = arr[rows]
+        if len(cache) >= TAKE_CACHE_SIZE:
+            del cache[next(iter(cache))]  # the oldest entry
+        cache[key] = out
     return out
 
 
