@@ -60,8 +60,9 @@ def _printed_success(d: np.ndarray, w: np.ndarray) -> np.ndarray:
     The same numbers as ``prob_success(x, c, s, delta=1, r=1, mode="printed")`` of
     :mod:`sim.engines.bdm_scholz` (Bueno de Mesquita 1994; Scholz, Calbert & Smith 2011, eq. 14), computed
     without its four passes over the (..., k, i, j) vote array: with voter weights w_k = c_k s_k >= 0 the
-    denominator is sum_k w_k |d_kj - d_ki| (one matrix product) and the numerator, the votes for i, is half
-    of that plus the net vote sum_k w_k (d_kj - d_ki), which needs only the (..., n, n) weighted distances.
+    denominator is sum_k w_k |d_kj - d_ki| (symmetric: one matrix product over the pairs i < j) and the
+    numerator, the votes for i, is half of that plus the net vote sum_k w_k (d_kj - d_ki), which needs only
+    the (..., n, n) weighted distances.
 
     Parameters
     ----------
@@ -77,8 +78,11 @@ def _printed_success(d: np.ndarray, w: np.ndarray) -> np.ndarray:
         diff = w[..., :, None, None] * (d[..., :, None, :] - d[..., :, :, None])
         num, den = np.maximum(diff, 0.0).sum(axis=-3), np.abs(diff).sum(axis=-3)
     else:
-        adiff = np.abs(d[..., :, None, :] - d[..., :, :, None]).reshape(lead + (n, n * n))
-        den = (w[..., None, :] @ adiff).reshape(lead + (n, n))
+        ii, jj = np.triu_indices(n, 1)  # den is symmetric with a zero diagonal: the pairs i < j suffice
+        pair = (w[..., None, :] @ np.abs(d[..., jj] - d[..., ii]))[..., 0, :]
+        den = np.zeros(lead + (n, n))
+        den[..., ii, jj] = pair
+        den[..., jj, ii] = pair
         loss = (w[..., None, :] @ d)[..., 0, :]  # sum_k w_k d_ka
         num = 0.5 * (den + loss[..., None, :] - loss[..., :, None])
     return np.divide(num, den, out=np.full_like(num, 0.5), where=den > 0)
