@@ -116,7 +116,7 @@ def projected_newton(
     """
     X = np.clip(np.array(x0, dtype=float), lower, upper)
     B, K = X.shape
-    eye = np.eye(K)
+    diag = np.arange(K)
     idx = np.arange(B)
     cur = objective(X, idx, False) if iters > 0 else None
     for it in range(iters):
@@ -128,7 +128,8 @@ def projected_newton(
         free = ~(((x <= lo + 1e-12) & (grad < 0)) | ((x >= hi - 1e-12) & (grad > 0)))
         fm = free[:, :, None] & free[:, None, :]
         scale = np.maximum(np.abs(np.diagonal(negH, axis1=-2, axis2=-1)).max(axis=-1), 1e-300)
-        M = np.where(fm, negH, 0.0) + eye * np.where(free, 1e-12 * scale[:, None], 1.0)[:, None, :]
+        M = np.where(fm, negH, 0.0)
+        M[:, diag, diag] += np.where(free, 1e-12 * scale[:, None], 1.0)
         g = np.where(free, grad, 0.0)
         delta = np.linalg.solve(M, g[..., None])[..., 0]
         new = x.copy()
@@ -136,9 +137,11 @@ def projected_newton(
         todo = np.flatnonzero(np.max(np.abs(full - x), axis=-1) > tol)  # tiny Newton steps: converged
         last = it == iters - 1
         # the full Newton step is evaluated with its gradient and curvature: most members accept it, and
-        # then that evaluation is the next iteration's (the same numbers as evaluating again, half the cost)
-        nphi, ngrad, nH = phi.copy(), grad.copy(), negH.copy()
-        stale = np.zeros(idx.size, dtype=bool)  # accepted at a point whose derivatives are not computed
+        # then that evaluation is the next iteration's (the same numbers as evaluating again, half the cost).
+        # A member kept for the next iteration was accepted either at the full step (derivatives filled in
+        # below) or later ("stale": its derivatives are computed after the search).
+        nphi, ngrad, nH = np.empty_like(phi), np.empty_like(grad), np.empty_like(negH)
+        stale = np.zeros(idx.size, dtype=bool)
         eta = 1.0
         for _k in range(8):
             xc = np.clip(x[todo] + eta * delta[todo], lo[todo], hi[todo])
