@@ -142,34 +142,28 @@ def projected_newton(
         # below) or later ("stale": its derivatives are computed after the search).
         nphi, ngrad, nH = np.empty_like(phi), np.empty_like(grad), np.empty_like(negH)
         stale = np.zeros(idx.size, dtype=bool)
-        eta = 1.0
-        for _k in range(8):
-            xc = np.clip(x[todo] + eta * delta[todo], lo[todo], hi[todo])
-            with_derivs = _k == 0 and not last
-            res = objective(xc, idx[todo], not with_derivs)
-            pc = res[0] if with_derivs else res
+        if todo.size:  # the full step, with derivatives (except on the last iteration)
+            xc = full[todo]
+            res = objective(xc, idx[todo], last)
+            pc = res if last else res[0]
             ok = pc > phi[todo]
             acc = todo[ok]
             new[acc] = xc[ok]
-            if with_derivs:
-                nphi[acc], ngrad[acc], nH[acc] = pc[ok], res[1][ok], res[2][ok]
-            else:
+            if last:
                 stale[acc] = True
+            else:
+                nphi[acc], ngrad[acc], nH[acc] = pc[ok], res[1][ok], res[2][ok]
             todo = todo[~ok]
-            if todo.size == 0:
-                break
-            eta *= 0.25
+        # members that refused it: the shorter steps all at once (one call instead of up to seven small
+        # ones), each member taking the longest that improves -- the same choice as trying them in turn
+        etas = 0.25 ** np.arange(1, 8)
+        xc = np.clip(x[todo] + etas[:, None, None] * delta[todo], lo[todo], hi[todo])
+        todo = _first_improving(objective, xc, todo, idx, phi, new, stale)
         if todo.size:  # projected-gradient fallback for the few members Newton could not improve
             gn = grad / np.maximum(np.linalg.norm(grad, axis=-1, keepdims=True), 1e-300)
-            for step in (1e-2, 1e-3, 1e-4):
-                xc = np.clip(x[todo] + step * gn[todo], lo[todo], hi[todo])
-                pc = objective(xc, idx[todo], True)
-                ok = pc > phi[todo]
-                new[todo[ok]] = xc[ok]
-                stale[todo[ok]] = True
-                todo = todo[~ok]
-                if todo.size == 0:
-                    break
+            steps = np.array([1e-2, 1e-3, 1e-4])
+            xc = np.clip(x[todo] + steps[:, None, None] * gn[todo], lo[todo], hi[todo])
+            todo = _first_improving(objective, xc, todo, idx, phi, new, stale)
         moved = np.max(np.abs(new - x), axis=-1)
         X[idx] = new
         keep = moved > tol
@@ -183,6 +177,25 @@ def projected_newton(
             nphi[redo], ngrad[redo], nH[redo] = rp, rg, rh
         cur = (nphi, ngrad, nH)
     return X
+
+
+def _first_improving(objective, xc, todo, idx, phi, new, stale):
+    """Evaluate candidate points ``xc`` (S, M, K) of the members ``todo`` (M,) in one objective call.
+
+    Each member takes its first candidate (in order along S) that raises the objective above ``phi``;
+    ``new`` and ``stale`` are updated in place. Returns the members no candidate improved.
+    """
+    S, M = xc.shape[:2]
+    if M == 0:
+        return todo
+    pc = objective(xc.reshape(S * M, -1), np.tile(idx[todo], S), True).reshape(S, M)
+    ok = pc > phi[todo]
+    any_ok = ok.any(axis=0)
+    first = np.argmax(ok, axis=0)
+    acc = np.flatnonzero(any_ok)
+    new[todo[acc]] = xc[first[acc], acc]
+    stale[todo[acc]] = True
+    return todo[~any_ok]
 
 
 def _prepare(A, ideal, weight, threshold, veto, linear, eps, lower, upper, x_prev):
@@ -206,9 +219,9 @@ def _prepare(A, ideal, weight, threshold, veto, linear, eps, lower, upper, x_pre
     return lead, A, ideal, weight, threshold, veto, lin, eps, lo, hi, xp, K
 
 
-def _taker(idx: Array, full: bool):
-    """Index the batch axis by ``idx``, without a copy when ``idx`` is the whole (sorted) batch."""
-    if full:
+def _taker(idx: Array, B: int):
+    """Index the batch axis by ``idx``, without a copy when ``idx`` is the whole batch in order."""
+    if idx.size == B and (B == 0 or (idx[0] == 0 and bool(np.all(np.diff(idx) == 1)))):
         return lambda a: a
     return lambda a: a[idx]
 
@@ -309,7 +322,7 @@ def nash_solution(
     eye = np.eye(K)
 
     def objective(X: Array, idx: Array, value_only: bool):
-        t = _taker(idx, X.shape[0] == A.shape[0])
+        t = _taker(idx, A.shape[0])
         Ai, li = t(A), t(lin)
         U, dU = _utility_grad(X, Ai, t(ideal), li, t(Ax))
         g, g1, g2 = _log_sp_derivs(U - t(threshold), t(eps))
@@ -395,7 +408,7 @@ def kalai_smorodinsky(
     eye = np.eye(K)
 
     def objective(X: Array, idx: Array, value_only: bool):
-        t = _taker(idx, X.shape[0] == A.shape[0])
+        t = _taker(idx, A.shape[0])
         Ai = t(A)
         U, dU = _utility_grad(X, Ai, t(ideal), t(lin), t(Ax))
         vt, sp_, wni = t(veto), t(span), t(wn)
