@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
+import resource
 import sys
 import time
 from pathlib import Path
@@ -53,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
         if prof:
             prof.disable()
         dt = time.perf_counter() - t0
-        print(f"R={R:>7d}  total {dt:8.2f} s  per replicate {1e3 * dt / R:7.3f} ms", flush=True)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kB
+        print(f"R={R:>7d}  total {dt:8.2f} s  per replicate {1e3 * dt / R:7.3f} ms", end="")
+        print(f"  peak RSS {rss:7.0f} MB", flush=True)
         if args.outcomes:
             for key in sorted(k for k in rec if k.startswith("outcome_w")):
                 shares = {o: float(np.mean(rec[key] == o)) for o in OUTCOMES}
