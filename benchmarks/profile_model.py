@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", type=int, default=0, help="print the top N functions by cumulative time")
     ap.add_argument("--outcomes", action="store_true", help="print outcome shares at every horizon")
     args = ap.parse_args(argv)
+    import sim.model.model  # noqa: F401  (Mesa's import costs ~1 s once per process: not the model's cost)
+
     for R in args.sizes:
         params = inputs(args.scenario, R, args.param_seed)
         prof = cProfile.Profile() if args.profile else None
