@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	$(BIN)/negsim run scenarios/baseline.yaml --runs $(RUNS) --seed $(SEED)
 
-test: install
+test: install lint
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 lint: install
