@@ -53,3 +53,25 @@ def test_trace_user_errors_exit_2_without_traceback(tmp_path):
     res = run("scenarios/baseline.yaml", "--weeks", "-1")
     assert res.returncode == 2
     assert res.stderr.strip() == "negsim trace: --weeks must be positive"
+
+
+def test_refusal_with_a_positive_surplus_names_its_threshold():
+    import numpy as np
+
+    from sim.model.narrative import _verdict
+
+    # net surplus S = V - W - tau - xi; gross V - W = S + tau + xi
+    rnd = {
+        "S": np.array([[-0.013, 0.004, -0.030]]),
+        "tau": np.array([[0.010, 0.010, 0.010]]),
+        "xi": np.array([[0.005, -0.002, 0.0]]),
+        "accepted": np.array([[False, False, False]]),
+    }
+    assert _verdict("UA", rnd, 0) == (
+        "UA refused (surplus +0.002 against its outside option, short of its threshold +0.015: "
+        "demand +0.010 and reservation shock +0.005)"
+    )
+    assert "above its threshold +0.008: a random refusal" in _verdict("RU", rnd, 1)
+    assert _verdict("EU", rnd, 2) == "EU refused (surplus -0.020 against its outside option)"
+    rnd["accepted"][0, 2] = True
+    assert _verdict("EU", rnd, 2) == "EU accepted (surplus -0.020 against its outside option)"

@@ -348,6 +348,8 @@ def negotiation_phase(
         "p_hat": p_hat,
         "W": W,
         "V": V,
+        "tau": tau,  # demand: the effective reservation margin tau_i^eff (memo P9)
+        "xi": state.xi[rows].copy(),  # the persistent reservation shock at this round
     }
 
 

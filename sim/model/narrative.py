@@ -27,6 +27,33 @@ STATUS_WORDS = {
 }
 
 
+def _verdict(actor: str, rnd: dict, i: int) -> str:
+    """One veto player's verdict on a text, with why it refused.
+
+    ``rnd["S"]`` is the net surplus V - W - tau - xi (memo P9); the gross surplus against the outside
+    option is V - W, and the threshold it must clear is the demand tau plus the reservation shock xi. A
+    refusal with a positive gross surplus is explained by that threshold; a refusal with a positive *net*
+    surplus is the quantal-response tremble (McKelvey & Palfrey 1995).
+    """
+    net = float(rnd["S"][0, i])
+    tau, xi = float(rnd["tau"][0, i]), float(rnd["xi"][0, i])
+    thr = tau + xi
+    gross = net + thr
+    if rnd["accepted"][0, i]:
+        return f"{actor} accepted (surplus {gross:+.3f} against its outside option)"
+    if gross <= 0:
+        return f"{actor} refused (surplus {gross:+.3f} against its outside option)"
+    if net < 0:
+        return (
+            f"{actor} refused (surplus {gross:+.3f} against its outside option, short of its threshold "
+            f"{thr:+.3f}: demand {tau:+.3f} and reservation shock {xi:+.3f})"
+        )
+    return (
+        f"{actor} refused (surplus {gross:+.3f} against its outside option, above its threshold {thr:+.3f}: "
+        "a random refusal of the quantal acceptance rule)"
+    )
+
+
 def narrate(model: NegotiationModel, weeks: float | None = None, summary_every: int = 13) -> Iterator[str]:
     """Run ``model`` (R = 1) and yield narrative lines, week by week."""
     prm, st = model.prm, model.state
@@ -83,9 +110,7 @@ def narrate(model: NegotiationModel, weeks: float | None = None, summary_every: 
             for i, a in enumerate(actors):
                 if not rnd["veto"][0, i]:
                     continue
-                s = rnd["S"][0, i]
-                verdict = "accepted" if rnd["accepted"][0, i] else "refused"
-                parts.append(f"{a} {verdict} (surplus {s:+.3f} against its outside option)")
+                parts.append(_verdict(a, rnd, i))
             yield "    " + "; ".join(parts) + "."
             if rnd["blamed"][0] >= 0 and not rnd["signed"][0]:
                 b = actors[rnd["blamed"][0]]
