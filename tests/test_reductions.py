@@ -1,4 +1,4 @@
-"""Reductions to published models through the production code path (memo §3, T3-T7, T11-T13).
+"""Reductions to published models through the production code path (memo §3, T3-T8, T11-T13).
 
 Each test switches modules off or selects a textbook protocol in the baseline scenario (loaded with
 ``load_scenario``) and runs the model's own phases; stochastic checks use fixed seeds and 3-SE tolerances.
@@ -195,6 +195,61 @@ def test_t7_bdm_challenge_arithmetic_and_pressure_direction(base):
     assert_allclose(
         Pi[0, :, ua, ru] + Pi[0, :, ru, ua], 1.0
     )  # sigma(z) + sigma(-z), both challenges positive
+
+
+# ---------------------------------------------------------------------------------------------- T8
+def three_player_pies(p, delta, order=("RU", "UA", "US")):
+    """Each bargainer wants 1 on its own issue and 0 on the others', so settle_<its issue> is its share."""
+    own = dict(zip(order, ("TERR_CTRL", "NATO", "SANCTIONS"), strict=True))
+    for a in order:
+        for iss, pos in p["actors"][a]["positions"].items():
+            pos["ideal"] = pos["declared"] = 1.0 if iss == own[a] else 0.0
+            pos["salience"] = 1.0 if iss in own.values() else 0.0
+        p["actors"][a]["linkage"] = []
+        p["actors"][a]["discount_rate_per_year"] = -np.log(delta)  # one round a year: delta per round
+    p["scenario"]["structure"]["round_interval_weeks"] = 52.18
+    p["scenario"]["structure"]["bargainers"] = list(order)
+    return p, own
+
+
+@pytest.mark.parametrize(
+    ("delta", "shares"), [(0.9, (0.369004, 0.332103, 0.298893)), (0.99, (0.336689, 0.333322, 0.329989))]
+)
+@pytest.mark.parametrize("first", ["RU", "UA"])
+def test_t8_krishna_serrano_rotating_proposer_in_the_model(base, delta, shares, first):
+    p, own = three_player_pies(quiet(base, 52.18, dt=52.18, protocol="alternating_offers"), delta)
+    p["scenario"]["structure"]["first_proposer"] = first
+    rec = simulate(p, 2, np.random.SeedSequence(1))
+    order = ["RU", "UA", "US"]
+    i = order.index(first)
+    order = order[i:] + order[:i]  # the proposer, then the next to propose, then the last
+    x = 1 / (1 + delta + delta**2)  # proposer's share; the next get delta x and delta^2 x
+    assert_allclose([x, delta * x, delta**2 * x], shares, atol=5e-7)
+    for a, share in zip(order, shares, strict=True):
+        assert_allclose(rec[f"settle_{own[a]}"], share, atol=5e-7)
+    assert np.all(rec["agreement_type"] == "comprehensive_deal")
+
+
+def test_t8_rotating_shares_match_the_engine_with_unequal_discount_factors():
+    from sim.engines.nash import rotating_proposer_shares as engine
+    from sim.model.protocols import rotating_proposer_shares, rubinstein_share
+
+    d = np.array([[0.9, 0.8, 0.95, 0.7], [0.5, 0.99, 0.6, 0.9]])
+    x = rotating_proposer_shares(d)
+    for r in range(2):
+        assert_allclose(x[r], np.diag(engine(d[r])), atol=1e-12)
+    two = rotating_proposer_shares(d[:, :2])  # n = 2 is Rubinstein
+    assert_allclose(two[:, 0], rubinstein_share(d[:, 0], d[:, 1]), atol=1e-12)
+
+
+def test_t8_bargainers_must_be_two_different_actors(base):
+    from sim.errors import UserError
+
+    p, _ = three_player_pies(quiet(base, 52.18, dt=52.18, protocol="alternating_offers"), 0.9)
+    p["scenario"]["structure"]["bargainers"] = ["RU", "RU", "UA"]
+    msg = "^scenario.structure.bargainers: name at least two different actors$"
+    with pytest.raises(UserError, match=msg):
+        simulate(p, 1, np.random.SeedSequence(1))
 
 
 # ---------------------------------------------------------------------------------------------- T11

@@ -492,6 +492,7 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
 
     # ---- protocol-specific settings
     p.first_proposer = _get(struct, "first_proposer")
+    p.bargainers = list(_get(struct, "bargainers", None) or [])
     p.round_interval = _get(struct, "round_interval_weeks")
     p.private_cost_high = _num(_get(struct, "private_cost_high", 0.0), "private_cost_high")
     p.win_prob = _R(_get(struct, "win_prob", 0.5), R, "scenario.structure.win_prob")

@@ -8,7 +8,10 @@ Same state, same step loop, a different P8/P9 (memo §3):
   flow cost of war; per-step probability 1 - exp(-h_i dt), so survival at grid points is exact (T5).
 * ``alternating_offers`` — Rubinstein (1982): the belligerents alternate proposals on the round calendar
   (``round_interval_weeks``); the proposer demands the stationary subgame-perfect split, the responder
-  accepts at once; delta_i = exp(-rho_i Delta) between offers (T3).
+  accepts at once; delta_i = exp(-rho_i Delta) between offers (T3). With ``structure.bargainers`` naming
+  n >= 3 players it is unanimity bargaining with a rotating proposer (Krishna & Serrano 1996; T8): in the
+  stationary subgame-perfect equilibrium the proposer offers every other player delta_j times what j gets
+  in the next round and keeps the rest.
 * ``proposer`` — take-it-or-leave-it offers with one-sided private information (Fearon 1995's risk-return
   trade-off): the responder's flow cost of war is private, uniform on [0, ``private_cost_high``], drawn once
   per replicate; the proposer maximises its expected utility; the responder accepts iff the offer beats war
@@ -16,13 +19,16 @@ Same state, same step loop, a different P8/P9 (memo §3):
 
 For the two-party protocols the "pie" is TERR_CTRL-like: the first issue on which the two belligerents'
 ideal points differ most; utilities along it are taken as linear shares (risk-neutral textbook games), and
-the agreed split is signed as a comprehensive agreement.
+the agreed split is signed as a comprehensive agreement. With three or more bargainers there is no single
+line to split: the signed text is the share-weighted mix of their ideal points on every issue, so a player
+whose ideal is 1 on its own issue and 0 on the others' reads its share off that issue.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from sim.errors import UserError
 from sim.model.state import DEAL, KIND_COMPREHENSIVE, RELAPSE, WAR, State, in_status
 
 
@@ -80,10 +86,50 @@ def rubinstein_share(delta_p: np.ndarray, delta_r: np.ndarray) -> np.ndarray:
     return (1.0 - delta_r) / (1.0 - delta_p * delta_r)
 
 
+def rotating_proposer_shares(delta: np.ndarray) -> np.ndarray:
+    """Stationary SPE shares of unanimity bargaining with a rotating proposer, per replicate (T8).
+
+    Players are in proposing order 0, 1, ..., n-1, 0, ... Let x_j be j's share when it proposes. When the
+    player m proposes, j (who proposes d = (j - m) mod n rounds later) is offered delta_j times its share
+    in the next round, i.e. delta_j^d x_j, and the proposer keeps the rest, so for every m
+    sum_j delta_j^((j - m) mod n) x_j = 1: n linear equations per replicate (Krishna & Serrano 1996; for
+    n = 2 this is Rubinstein's x_A = (1 - delta_B) / (1 - delta_A delta_B)). Same fixed point as
+    :func:`sim.engines.nash.rotating_proposer_shares`, solved directly and vectorised over replicates.
+
+    Parameters
+    ----------
+    delta : ndarray, shape (R, n)
+        Per-round discount factors in proposing order.
+
+    Returns
+    -------
+    ndarray, shape (R, n)
+        x_j: each player's share when it is the proposer.
+    """
+    R, n = delta.shape
+    d = (np.arange(n)[None, :] - np.arange(n)[:, None]) % n  # d[m, j]: rounds until j proposes after m
+    M = delta[:, None, :] ** d[None, :, :]
+    return np.linalg.solve(M, np.ones((R, n, 1)))[..., 0]
+
+
+def _bargainers(prm) -> list[int]:
+    """Return the players of ``alternating_offers`` in proposing order, from ``first_proposer`` on."""
+    if prm.bargainers:
+        if len(set(prm.bargainers)) != len(prm.bargainers) or len(prm.bargainers) < 2:
+            raise UserError("scenario.structure.bargainers: name at least two different actors")
+        order = [prm.actors.index(a) for a in prm.bargainers]
+    else:
+        order = list(_pair(prm))
+    if prm.first_proposer in prm.actors and prm.actors.index(prm.first_proposer) in order:
+        i = order.index(prm.actors.index(prm.first_proposer))
+        order = order[i:] + order[:i]
+    return order
+
+
 def alternating_offers(state: State, prm, u: np.ndarray, t: float) -> None:
-    """Rubinstein alternating offers between the belligerents on the round calendar (T3)."""
-    a, b = _pair(prm)
-    k = _pie_issue(prm)
+    """Alternating offers on the round calendar: Rubinstein (T3), or rotating unanimity bargaining (T8)."""
+    order = _bargainers(prm)
+    n = len(order)
     interval = float(prm.round_interval or prm.dt)
     n_round = int(np.floor(t / interval + 1e-9))
     if not (np.floor((t + prm.dt) / interval + 1e-9) > np.floor(t / interval + 1e-9) or t == 0):
@@ -92,15 +138,19 @@ def alternating_offers(state: State, prm, u: np.ndarray, t: float) -> None:
     rows = np.flatnonzero(fighting)
     if rows.size == 0:
         return
-    first = prm.actors.index(prm.first_proposer) if prm.first_proposer in prm.actors else a
-    proposer = first if n_round % 2 == 0 else (b if first == a else a)
-    responder = b if proposer == a else a
-    dp = np.exp(-prm.rho[rows, proposer] * interval / 52.18)
-    dr = np.exp(-prm.rho[rows, responder] * interval / 52.18)
-    share = rubinstein_share(dp, dr)
-    xp, xr = prm.ideal[rows, proposer, k], prm.ideal[rows, responder, k]
+    m = n_round % n
+    delta = np.exp(-prm.rho[np.ix_(rows, order)] * interval / 52.18)  # (rows, n) in proposing order
     X = state.X_text[rows].copy()
-    X[:, k] = xr + share * (xp - xr)
+    if n == 2:
+        proposer, responder = order[m], order[1 - m]
+        share = rubinstein_share(delta[:, m], delta[:, 1 - m])
+        k = _pie_issue(prm)
+        xp, xr = prm.ideal[rows, proposer, k], prm.ideal[rows, responder, k]
+        X[:, k] = xr + share * (xp - xr)
+    else:
+        x = rotating_proposer_shares(delta)
+        w = delta ** ((np.arange(n) - m) % n) * x  # what each gets when the m-th in order proposes
+        X = np.einsum("rj,rjk->rk", w, prm.ideal[rows][:, order, :])
     state.n_rounds[rows] += 1
     _sign(state, prm, rows, X, t)
 

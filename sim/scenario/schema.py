@@ -66,6 +66,9 @@ class Structure(Block):
     # textbook protocols (memo 3, T3/T4): fixed round calendar, first proposer, private-cost range, p(win)
     round_interval_weeks: Positive | None = None
     first_proposer: ActorId | None = None
+    # alternating_offers with n >= 3 players: rotating-proposer unanimity bargaining (memo 3, T8), proposing
+    # in this order; default the two belligerents (Rubinstein, T3)
+    bargainers: list[ActorId] | None = None
     private_cost_high: NonNegative | None = None
     win_prob: Probability | None = None
 
