@@ -170,6 +170,85 @@ def test_t6_common_data_shrink_the_optimism_gap_by_one_over_one_plus_t(base):
     assert_allclose(m.state.m[:, 2], (m.prm.m0[:, 2] + D) / (1 + T), atol=1e-12)
 
 
+def fearon_learning(base, weeks, g0=0.3, interval=1.0, rate=0.0):
+    """1-D Fearon setting with beliefs over the war's trend (memo §3, T6 corollary), noise off.
+
+    RU (ideal 1) and UA (ideal 0) split TERR_CTRL with linear utilities -|X - x_i|; the line starts at 0.5
+    with no drift and no jumps. With H = 1 year and w = exp(-rho H) = 1/2 the outside option is
+    W_RU = L + (1 + w)/2 m_RU H - (1 - w) c0_RU (and symmetrically for UA), so a text beats both outside
+    options iff g = (1 + w)/2 (m_RU - m_UA) H <= (1 - w)(c0_RU + c0_UA) = c_A + c_B = 0.1 with c0 = 0.1
+    each. Common signals shrink the belief gap by 1/(1 + t/T0), T0 = tau0 / tau_s: the prior precision is
+    tau0 = 1/0.05^2 and the data precision 1/sigma_L^2 per year, so sigma_L^2 = T0 / tau0 gives T0 = 26 weeks.
+    """
+    p = quiet(base, weeks)
+    st = p["scenario"]["structure"]
+    st["utility_shape"], st["text_solver"], st["round_interval_weeks"] = "linear", "nash", interval
+    for m in ("battlefield", "learning", "outside_option"):
+        p["modules"][m] = True
+    p["mediator"]["round_rate_per_week"], p["mediator"]["frustration_round_multiplier"] = rate, 0.0
+    p["mediator"]["misperception_sd"], p["mediator"]["bias"] = 0.0, {}
+    p["mediator"]["nonveto_weight"], p["mediator"]["text_weights0"] = 0.0, {"RU": 0.5, "UA": 0.5}
+    p["acceptance_noise"]["sigma_xi"] = 0.0
+    for a, d in p["actors"].items():
+        d.pop("exclusion_penalty", None)
+        d["roles"] = ["belligerent", "veto_comprehensive"] if a in ("RU", "UA") else ["patron"]
+    p["actors"]["US"]["roles"] = ["mediator"]
+    for a, ideal in (("RU", 1.0), ("UA", 0.0)):
+        d = p["actors"][a]
+        for iss, pos in d["positions"].items():
+            pos["ideal"] = pos["declared"] = ideal if iss == "TERR_CTRL" else 0.5
+            pos["salience"] = 1.0 if iss == "TERR_CTRL" else 0.0
+        d["linkage"] = []
+        d["discount_rate_per_year"], d["cost0_per_year"], d["cost_strain_multiplier"] = np.log(2.0), 0.1, 0.0
+        d["accept"], d["deal_bonus"] = {"tau": 0.0, "nu": 0.0}, 0.0
+    w = p["war"]
+    w["L0"], w["drift_per_year"], w["horizon_years"] = 0.5, 0.0, 1.0
+    w["collapse_jump"]["annual_prob"] = w["counteroffensive_jump"]["annual_prob"] = 0.0
+    w["vol_per_sqrt_year"] = float(np.sqrt(26 / 52.18 / 400))
+    b = p["beliefs"]
+    b["forgetting_per_year"], b["drift_prior_sd"], b["collapse_hazard_belief_per_year"] = 0.0, 0.05, {}
+    b["drift_prior_mean"] = {"RU": g0 / 0.75 / 2, "UA": -g0 / 0.75 / 2}  # (1 + w)/2 = 0.75
+    return p
+
+
+def test_t6_convergence_to_agreement_round_every_step(base):
+    from sim.model.outside_option import outside_option
+
+    p = fearon_learning(base, 80)
+    m = NegotiationModel(p, 4, np.random.SeedSequence(5))
+    prm, st = m.prm, m.state
+    ru, ua = prm.actors.index("RU"), prm.actors.index("UA")
+    # the optimism gap after t weeks of common data, whatever the data: g0 / (1 + t / T0)
+    for _ in range(40):
+        m.step()
+    W = outside_option(prm, st, np.arange(4))
+    g = 0.3 / (1 + 40 / 26)
+    assert_allclose(0.75 * (st.m[:, ru] - st.m[:, ua]), g, atol=1e-12)
+    assert_allclose(W[:, ru] + W[:, ua], -1.0 + (g - 0.1), atol=1e-12)  # U_RU + U_UA = -1 for any text
+    # t* = T0 (g0 / (c_A + c_B) - 1) = 26 (3 - 1) = 52 weeks. The round in the step [s, s + 1) sees s + 1
+    # weeks of fighting and signs at its end, s + 1: at 52 weeks of data the range is a single point (zero
+    # surplus, either way under round-off), from 53 it is open. So the deal is recorded in week 52 or 53.
+    rec = simulate(p, 8, np.random.SeedSequence(5))
+    T = rec["weeks_to_agreement"]
+    assert np.all(np.abs(T - 52) <= 1), T
+    assert np.all(rec["agreement_type"] == "comprehensive_deal")
+
+
+def test_t6_convergence_to_agreement_poisson_rounds(base):
+    # g0 = 0.31 puts t* = 26 (3.1 - 1) = 54.6 weeks off the weekly grid: the first round that can sign is in
+    # the step [54, 55) (55 weeks of data), recorded 55. Rounds come with probability q = 1 - exp(-nu) per
+    # step, so E[T] = 55 + (1 - q)/q = 59.517 at nu = 0.2 -> t* + 1/nu = 59.6 as the step goes to zero.
+    nu, R = 0.2, 600
+    p = fearon_learning(base, 130, g0=0.31, interval=None, rate=nu)
+    T = simulate(p, R, np.random.SeedSequence(6))["weeks_to_agreement"]
+    assert not np.isnan(T).any()
+    q = -np.expm1(-nu)
+    mean = 55 + (1 - q) / q
+    assert abs(mean - (26 * (0.31 / 0.1 - 1) + 1 / nu)) < 0.1
+    assert T.min() >= 55
+    assert abs(T.mean() - mean) < 3 * np.sqrt((1 - q) / q**2 / R)
+
+
 # ---------------------------------------------------------------------------------------------- T7
 def test_t7_bdm_challenge_arithmetic_and_pressure_direction(base):
     x = np.array([0.0, 1.0])

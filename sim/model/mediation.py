@@ -95,6 +95,8 @@ def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
     """
     L = state.L[rows]
     A = take(prm, "A", rows)
+    if prm.linear_utility:  # deal values are linearised exactly; no quadratic part for the engine
+        A = np.zeros_like(A)
     X_prev = state.X_text[rows]
     X = X_prev.copy()
     om = state.omega[rows]

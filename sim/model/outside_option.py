@@ -84,6 +84,8 @@ def outside_option(prm, state, rows, ideal: np.ndarray | None = None) -> np.ndar
     phi, b = war_end_terms(prm, Lt)
     u_end = utility(prm, phi, L, rows, ideal)
     premium = VL * np.einsum("...k,...k->...", b, (take(prm, "A", rows) @ b[..., None])[..., 0])
+    if prm.linear_utility:  # E[U(phi(L))] = U(phi(L~)) for a utility linear on the lottery's support
+        premium = np.zeros_like(premium)
     xsq = np.broadcast_to(prm.x_sq, (R, n, K)).copy()
     if prm.k_terr is not None:
         xsq[..., prm.k_terr] = np.clip(L[:, None] + 0.5 * m * H, prm.L_min, 1.0)

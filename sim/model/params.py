@@ -149,6 +149,8 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     p.is_ks = np.broadcast_to(np.asarray(solver) == "kalai_smorodinsky", (R,)).copy()
     p.bdm_mode = _fixed_choice(struct.get("bdm_mode", "smooth"), "scenario.structure.bdm_mode")
     p.struct = struct
+    shape = _get(struct, "utility_shape", "quadratic")
+    p.linear_utility = _fixed_choice(shape, "scenario.structure.utility_shape") == "linear"
     mods = params.get("modules", {}) or {}
     p.modules = {m: bool(mods.get(m, True)) for m in MODULES}
 

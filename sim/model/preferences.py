@@ -3,7 +3,10 @@
 U_i(X) = -(X - x_i)' A_i (X - x_i) - zeta_i sp_eps(+-(X_T - L_t)), where A_i holds normalised saliences on
 the diagonal and linkage (issue complementarity; Sebenius 1983) off it, and the kink makes the contact
 line focal: the defender pays for ceding held ground, the advancer for withdrawing (Kahneman & Tversky
-1979; Levy 1996; Schelling 1960). With ``modules.reference_point: false`` the kink is off.
+1979; Levy 1996; Schelling 1960). With ``modules.reference_point: false`` the kink is off. With
+``scenario.structure.utility_shape: linear`` the quadratic part is -sum_k A_i,kk |X_k - x_i,k| (linkage
+ignored): risk-neutral shares of a pie between ideal points, the textbook games of memo §3 (T6's
+convergence corollary; Fearon 1995).
 """
 
 from __future__ import annotations
@@ -60,6 +63,8 @@ def quad_utility(prm, X: np.ndarray, rows, ideal: np.ndarray | None = None) -> n
     ``ideal`` (R_sub, n, K) overrides the true ideal points (the mediator's model uses declared positions).
     """
     d = _bc(X, prm.n) - (take(prm, "ideal", rows) if ideal is None else ideal)
+    if prm.linear_utility:
+        return -np.einsum("...k,...k->...", np.abs(d), np.diagonal(take(prm, "A", rows), axis1=-2, axis2=-1))
     return -np.einsum("...k,...k->...", d, (take(prm, "A", rows) @ d[..., None])[..., 0])
 
 
@@ -87,9 +92,14 @@ def utility_grad(
 ) -> tuple[np.ndarray, np.ndarray]:
     """U_i(X) and its gradient in X, shapes (R_sub, n) and (R_sub, n, K)."""
     d = _bc(X, prm.n) - (take(prm, "ideal", rows) if ideal is None else ideal)
-    Ad = (take(prm, "A", rows) @ d[..., None])[..., 0]
-    U = -np.einsum("...k,...k->...", d, Ad)
-    g = -2.0 * Ad
+    if prm.linear_utility:
+        a = np.diagonal(take(prm, "A", rows), axis1=-2, axis2=-1)
+        U = -np.einsum("...k,...k->...", np.abs(d), a)
+        g = -a * np.sign(d)
+    else:
+        Ad = (take(prm, "A", rows) @ d[..., None])[..., 0]
+        U = -np.einsum("...k,...k->...", d, Ad)
+        g = -2.0 * Ad
     pen, dpen = kink(prm, X, L, rows)
     if prm.k_terr is not None:
         g[..., prm.k_terr] -= dpen

@@ -69,6 +69,9 @@ class Structure(Block):
     # alternating_offers with n >= 3 players: rotating-proposer unanimity bargaining (memo 3, T8), proposing
     # in this order; default the two belligerents (Rubinstein, T3)
     bargainers: list[ActorId] | None = None
+    # linear: U_i = -sum_k A_i,kk |X_k - x_i,k| (risk-neutral textbook games, e.g. the 1-D Fearon setting of
+    # the convergence corollary, memo 3 T6); default quadratic (memo 1.3)
+    utility_shape: OneOf("quadratic", "linear") | None = None
     private_cost_high: NonNegative | None = None
     win_prob: Probability | None = None
 
