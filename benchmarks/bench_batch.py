@@ -128,19 +128,25 @@ def bench_scale(sizes: list[int], workers: int, keep: bool) -> list[dict]:
         run_dir = Path(tempfile.mkdtemp(prefix=f"bench-{n}-", dir=ROOT / "results"))
         cmd = [sys.executable, "-m", "sim", "run", str(SCENARIO), "--runs", str(n), "--seed", "1",
                "--workers", str(workers), "--out", str(run_dir), "--force", "--quiet"]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        before = ru0.ru_maxrss
+        load0 = os.getloadavg()[0]
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         mem = TreeMemory(proc.pid)
         stdout, stderr = proc.communicate()
         dt = time.perf_counter() - t0
         peak_tree = mem.stop()
-        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss   # KiB on Linux
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        children = ru1.ru_maxrss                 # KiB on Linux: the largest single descendant
+        cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
         self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         if proc.returncode != 0:
             raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{stderr}")
         manifest = json.loads((run_dir / "manifest.json").read_text())
         row = {"runs": n, "workers": workers, "seconds": dt, "replicates_per_s": n / dt,
+               "cpu_seconds": cpu, "cpu_ms_per_replicate": 1000 * cpu / n,
+               "load_avg_1min_start_end": [load0, os.getloadavg()[0]],
                "peak_tree_rss_mb": peak_tree / 2**20,
                "max_single_process_rss_mb": max(children, before) / 1024,
                "bench_self_rss_mb": self_rss / 1024,
