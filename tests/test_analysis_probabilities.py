@@ -7,6 +7,7 @@ import pytest
 from sim.analysis.probabilities import outcome_probabilities, per_draw_frequencies, wilson_interval
 from sim.analysis.rundir import OUTCOMES
 from sim.analysis.words import change_sentence, headline_sentence, icd203_term
+from sim.batch.stats import between_draw_quantiles
 from tests.fixtures_runs import HORIZONS, simulate_runs, true_probabilities
 
 
@@ -46,7 +47,7 @@ def test_pooled_probabilities_recover_known_truth():
             assert abs(rows.loc[o, "p"] - truth[o]) < 4.5 * se, (h, o)
 
 
-def test_per_draw_spread_is_the_quantiles_of_per_draw_frequencies():
+def test_per_draw_spread_is_the_deconvolved_spread_of_per_draw_frequencies():
     df, _ = simulate_runs(seed=3, n_draws=120, paths_per_draw=10)
     table = outcome_probabilities(df, horizons=[52])
     freq = per_draw_frequencies(df, 52)
@@ -54,9 +55,12 @@ def test_per_draw_spread_is_the_quantiles_of_per_draw_frequencies():
     np.testing.assert_allclose(freq[list(OUTCOMES)].sum(axis=1), 1.0)
     for o in OUTCOMES:
         row = table[table["outcome"] == o].iloc[0]
-        q = np.quantile(freq[o], [0.5, 0.1, 0.9, 0.025, 0.975])
+        raw = np.quantile(freq[o], [0.025, 0.975])
+        q = between_draw_quantiles(freq[[o]].to_numpy(), 10, [0.5, 0.1, 0.9, 0.025, 0.975])[:, 0]
         cols = ["draw_median", "draw_lo80", "draw_hi80", "draw_lo95", "draw_hi95"]
         np.testing.assert_allclose(row[cols].to_numpy(dtype=float), q)
+        # binomial noise removed: the parameter range lies inside the raw range of frequencies
+        assert raw[0] - 1e-12 <= row["draw_lo95"] <= row["draw_hi95"] <= raw[1] + 1e-12
         assert row["lo"] <= row["mc_lo"] <= row["p"] <= row["mc_hi"] <= row["hi"]
         assert row["lo80"] >= row["lo"] and row["hi80"] <= row["hi"]
 

@@ -6,8 +6,11 @@ Two kinds of uncertainty are reported side by side and never mixed up:
   :func:`sim.batch.stats.wilson_interval`, shared with summary.json) (Wilson 1927; Brown, Cai &
   DasGupta 2001 recommend it over the Wald interval for the sample sizes and small probabilities met here).
   It shrinks with the number of replicates and says nothing about whether the assumptions are right.
-* Parameter (epistemic) uncertainty: the spread across outer draws of the per-draw outcome frequency,
-  reported as the median and the 80% and 95% ranges. It does not shrink with more replicates.
+* Parameter (epistemic) uncertainty: the spread across outer draws of the true per-draw outcome
+  probability, reported as the median and the 80% and 95% ranges. The observed per-draw frequencies
+  also carry binomial noise from the few paths per draw; :func:`sim.batch.stats.between_draw_quantiles`
+  removes it (beta-binomial method of moments), as summary.json does. It does not shrink with more
+  replicates.
 
 References
 ----------
@@ -23,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.rundir import OUTCOMES, horizons_of
-from sim.batch.stats import Z95, wilson_interval
+from sim.batch.stats import Z95, between_draw_quantiles, wilson_interval
 
 __all__ = ["Z95", "outcome_probabilities", "per_draw_frequencies", "probability_of", "wilson_interval"]
 
@@ -68,8 +71,8 @@ def outcome_probabilities(
     pandas.DataFrame
         One row per (horizon, outcome): ``n``, ``k``, ``p`` (pooled), ``mc_lo``/``mc_hi`` (95% Wilson,
         Monte Carlo error only), ``draw_median``, ``draw_lo80``/``draw_hi80``, ``draw_lo95``/``draw_hi95``
-        (quantiles of the per-draw frequency: parameter uncertainty), ``n_draws`` and ``paths_per_draw``
-        (median paths per draw; with few paths the per-draw spread also carries Monte Carlo noise), and
+        (quantiles of the true per-draw probability, binomial noise removed: parameter uncertainty),
+        ``n_draws`` and ``paths_per_draw`` (median paths per draw), and
         the intervals a reader sees: ``lo``/``hi`` (95%) and ``lo80``/``hi80`` (80%), the range across draws
         widened where needed to contain the Wilson interval, as in summary.json.
     """
@@ -81,7 +84,9 @@ def outcome_probabilities(
         k = runs[col].value_counts().reindex(list(outcomes), fill_value=0).to_numpy()
         lo, hi = wilson_interval(k, np.full(k.shape, n))
         freq = per_draw_frequencies(runs, h, outcomes)
-        q = freq[list(outcomes)].quantile([0.5, 0.1, 0.9, 0.025, 0.975]).to_numpy()
+        q = between_draw_quantiles(
+            freq[list(outcomes)].to_numpy(), freq["n_paths"].to_numpy(), [0.5, 0.1, 0.9, 0.025, 0.975]
+        )
         ppd = float(freq["n_paths"].median())
         for j, o in enumerate(outcomes):
             rows.append(

@@ -7,12 +7,16 @@ The batch summary and the analysis layer share these. Conventions:
 * ``p`` is the pooled probability (all replicates), the Monte Carlo estimate of the probability averaged
   over parameter uncertainty.
 * ``lo``/``hi`` is the 95% interval the user reads. It must show parameter uncertainty, not only Monte
-  Carlo error (memo §4.1 guard 1), so it is the 2.5%/97.5% quantile range of the per-draw probabilities,
-  widened where needed to contain the pooled Wilson interval: ``lo = min(q2.5, wilson_lo)``,
-  ``hi = max(q97.5, wilson_hi)``. The Wilson interval contains ``p``, hence ``lo <= p <= hi`` always, and
-  when parameters are nearly certain (all draws alike) the interval never shrinks below Monte Carlo error.
-  With few paths per draw the per-draw probabilities also carry binomial noise, which widens the range:
-  conservative, never overconfident.
+  Carlo error (memo §4.1 guard 1): it is the 2.5%/97.5% range of the *true* per-draw probability
+  across parameter draws, widened where needed to contain the pooled Wilson interval
+  (``lo = min(q2.5, wilson_lo)``, ``hi = max(q97.5, wilson_hi)``), hence ``lo <= p <= hi`` always, and
+  when parameters are nearly certain the interval never shrinks below Monte Carlo error.
+  The observed per-draw frequency of a draw with ``n`` paths is the true probability plus binomial noise;
+  with the default 10-20 paths that noise dominates (frequencies are multiples of 1/n, and their raw
+  2.5-97.5% range is often [0, 1]). :func:`between_draw_quantiles` therefore separates the two by the
+  beta-binomial method of moments (Kleinman 1973; Williams 1975): ``Var(theta) = (Var(f) - mu(1-mu)/n) /
+  (1 - 1/n)``, then a beta distribution with that mean and variance gives the quantiles.
+  ``p10``/``p50``/``p90`` are quantiles of the same distribution.
 * ``mc_lo``/``mc_hi``: Wilson 95% interval of ``p`` from all ``N`` replicates (Monte Carlo error only;
   Wilson 1927), ``se``: standard error of ``p`` with draws as clusters, ``sqrt(var_d(p_d) / D)``, which is
   the Monte Carlo error of ``p`` under two-level sampling (Cochran 1977, *Sampling Techniques*, §9.2);
@@ -21,14 +25,19 @@ The batch summary and the analysis layer share these. Conventions:
 References
 ----------
 Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference. JASA 22,
-209-212. Brown, Cai & DasGupta (2001). Interval estimation for a binomial proportion. Statistical Science
-16, 101-133.
+209-212.
+Brown, L. D., Cai, T. T. & DasGupta, A. (2001). Interval estimation for a binomial proportion.
+Statistical Science 16, 101-133.
+Kleinman, J. C. (1973). Proportions with extraneous variance: single and independent samples. JASA 68,
+46-54.
+Williams, D. A. (1975). The analysis of binary responses from toxicological experiments involving
+reproduction and teratogenicity. Biometrics 31, 949-952.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import norm
+from scipy.stats import beta, norm
 
 #: Two-sided 95% normal quantile.
 Z95 = float(norm.ppf(0.975))
@@ -76,6 +85,49 @@ def quantiles(x: np.ndarray, qs: tuple[float, ...] | list[float], axis: int = 0)
     return np.quantile(np.asarray(x, dtype=float), qs, axis=axis)
 
 
+def between_draw_quantiles(
+    per_draw: np.ndarray, paths: np.ndarray | float, qs: tuple[float, ...] | list[float]
+) -> np.ndarray:
+    """Quantiles of the true per-draw probability across draws, binomial noise removed.
+
+    Parameters
+    ----------
+    per_draw : numpy.ndarray
+        ``(D, C)`` observed per-draw frequencies.
+    paths : numpy.ndarray or float
+        Paths behind each draw's frequency (``(D,)`` or one number).
+    qs : sequence of float
+        Probabilities of the quantiles wanted.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(len(qs), C)``. Method of moments for the beta-binomial (Kleinman 1973; Williams 1975): with
+        ``mu`` the mean frequency, ``f`` the observed frequencies and ``1/n`` the mean inverse path count,
+        ``Var(theta) = max(0, (Var(f) - mu(1-mu)/n) / (1 - 1/n))``, capped just below ``mu(1-mu)``;
+        a beta distribution with that mean and variance gives the quantiles. Without spread left (or
+        a class never or always seen) every quantile is ``mu``. With a single path per draw the two
+        variances cannot be separated and the raw quantiles of ``f`` are returned (conservative).
+    """
+    f = np.asarray(per_draw, dtype=float)
+    qs = np.asarray(qs, dtype=float)
+    n_draws, n_classes = f.shape
+    mu = f.mean(axis=0)
+    inv_n = float(np.mean(1.0 / np.asarray(paths, dtype=float)))
+    if n_draws < 2:
+        return np.broadcast_to(mu, (len(qs), n_classes)).copy()
+    if inv_n >= 1.0:
+        return quantiles(f, qs)
+    binom = mu * (1.0 - mu)
+    var_theta = np.clip((f.var(axis=0, ddof=1) - binom * inv_n) / (1.0 - inv_n), 0.0, 0.999 * binom)
+    out = np.broadcast_to(mu, (len(qs), n_classes)).copy()
+    spread = var_theta > 1e-12
+    if np.any(spread):
+        nu = binom[spread] / var_theta[spread] - 1.0
+        out[:, spread] = beta.ppf(qs[:, None], mu[spread] * nu, (1.0 - mu[spread]) * nu)
+    return out
+
+
 def clustered_se(per_draw: np.ndarray, pooled: np.ndarray, n: int) -> np.ndarray:
     """Return the standard error of the pooled probability, draws as clusters (binomial if one draw)."""
     per_draw = np.asarray(per_draw, dtype=float)
@@ -98,7 +150,8 @@ def outcome_probabilities(
     k = counts.sum(axis=0)
     pooled = k / n if n else np.full(len(classes), np.nan)
     pd_ = per_draw_probabilities(counts)
-    q = quantiles(pd_, [0.025, 0.10, 0.50, 0.90, 0.975])
+    totals = counts.sum(axis=1)
+    q = between_draw_quantiles(pd_, totals[totals > 0], [0.025, 0.10, 0.50, 0.90, 0.975])
     mc_lo, mc_hi = wilson_interval(k, n)
     lo = np.minimum(q[0], mc_lo)
     hi = np.maximum(q[4], mc_hi)
