@@ -12,6 +12,10 @@ Predictions (``docs/validation.md`` discusses the choices):
 * ``bdm_scholz``: the capability × salience weighted mean of the positions after the last round, the
   statistic Scholz et al. (2011) and BDM (1994) report as the model's forecast (their "mean position").
 * ``ktab_smp``: the most probable position at the last turn (KTAB's reported outcome distribution).
+* ``calibrated``: the compromise model with its weights shrunk toward equal weights,
+  ``λ · compromise + (1 − λ) · plain mean`` per dimension (forecast combination; Bates & Granger 1969),
+  λ = :data:`CALIBRATED_LAMBDA` fitted on all of DEU III ``deu3_train``. Out of sample it is about as good
+  as the compromise model, not reliably better (``docs/validation.md``).
 """
 
 from __future__ import annotations
@@ -24,7 +28,13 @@ import numpy as np
 from sim.casework.data import Case
 from sim.errors import UserError
 
-ENGINES = ("compromise", "nash", "bdm_scholz", "ktab_smp")
+ENGINES = ("compromise", "nash", "bdm_scholz", "ktab_smp", "calibrated")
+# λ of the `calibrated` engine: sim.casework.scoring.WeightShrinkage().fit(cases, outcomes).lam on all of
+# ../shared/validation/deu3/deu3_train.csv (the grid's first MAE minimum; 21 values in [0, 1]). Refit with
+#   .venv/bin/python -m sim validate-engines
+# which prints "fitted on all deu3_train, weight shrinkage: lambda=...".
+# tests/test_casework_calibration.py fails if this constant and the fit on the data disagree.
+CALIBRATED_LAMBDA = 0.4
 KTAB_MIN_SALIENCE = 1e-6  # KTAB needs every actor to care a little (bvDiff divides by the saliences)
 KTAB_MIN_CAPABILITY = 1e-9  # and to vote with a positive weight (Model::vote)
 
@@ -149,11 +159,26 @@ def _ktab(case: Case, rounds: int | None, scale) -> CaseForecast:
     return CaseForecast(case, lo + span * res.most_probable_position(), hist, res.probabilities)
 
 
+def _calibrated(case: Case, rounds: int | None, scale) -> CaseForecast:
+    """``λ · compromise + (1 − λ) · plain mean`` per dimension over the actors present (scale-free)."""
+    from sim.engines.compromise import compromise
+
+    lam = CALIBRATED_LAMBDA
+    pred = np.empty(len(case.dimensions))
+    for d in range(len(case.dimensions)):
+        m = case.present(d)
+        x = case.position[m, d]
+        comp = compromise(x[:, None], case.capability[m], case.salience[m, d][:, None])[0]
+        pred[d] = comp if lam == 1.0 else lam * comp + (1.0 - lam) * x.mean()
+    return CaseForecast(case, pred, case.position[None].copy())
+
+
 ADAPTERS: dict[str, Callable[[Case, int | None, tuple[float, float]], CaseForecast]] = {
     "compromise": _compromise,
     "nash": _nash,
     "bdm_scholz": _bdm,
     "ktab_smp": _ktab,
+    "calibrated": _calibrated,
 }
 
 

@@ -11,16 +11,20 @@ from __future__ import annotations
 import argparse
 import sys
 
-ENGINE_CHOICES = ("compromise", "nash", "bdm_scholz", "ktab_smp")
+ENGINE_CHOICES = ("compromise", "nash", "bdm_scholz", "ktab_smp", "calibrated")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the subcommand."""
     p = sub.add_parser(
         "forecast",
-        help="run a classic bargaining engine (compromise, nash, bdm_scholz, ktab_smp) on cases in a CSV",
+        help="run a bargaining engine (compromise, nash, bdm_scholz, ktab_smp, calibrated) on cases in a CSV",
         description="Run a classic bargaining engine on spatial bargaining cases given as a long CSV "
-        "(case,dimension,actor,capability,position,salience). Prints case,dimension,prediction.",
+        "(case,dimension,actor,capability,position,salience). Prints case,dimension,prediction. "
+        "calibrated: the compromise model with its capability x salience weights shrunk toward equal "
+        "weights, lambda * compromise + (1 - lambda) * plain mean per dimension, lambda fitted on DEU III "
+        "(deu3_train); out of sample about as accurate as compromise, not reliably better "
+        "(docs/validation.md).",
     )
     p.add_argument("data", metavar="DATA.csv", help="cases in the long CSV format")
     p.add_argument("--engine", required=True, choices=ENGINE_CHOICES, help="which engine to run")
@@ -30,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         metavar="N",
         help="bdm_scholz: number of rounds (default 10); ktab_smp: maximum turns (default 100, KTAB's "
-        "2%% stopping rule still applies); ignored by compromise and nash",
+        "2%% stopping rule still applies); ignored by compromise, nash and calibrated",
     )
     p.add_argument(
         "--scale",
