@@ -76,6 +76,20 @@ def test_validation_harness_and_page():
     assert sum(f["n_test"] for f in rep.folds) == rep.n_cases
     page = render_markdown(rep, "negsim validate-engines --out X")
     assert "negsim validate-engines --out X" in page and "| 23.25 |" in page and "**Verdict.**" in page
+    # out of sample: every pooled score is the case-weighted mean of the two held-out halves
+    for name, s in rep.pooled.items():
+        halves = sum(f["n_test"] * f[name] for f in rep.folds) / rep.n_cases
+        assert s["mae"] == pytest.approx(halves, rel=1e-12)
+        if name != "compromise":
+            assert rep.bootstrap[name]["diff"] == pytest.approx(s["mae"] - pooled["mae"], rel=1e-12)
+            assert rep.bootstrap[name]["lo"] <= rep.bootstrap[name]["diff"] <= rep.bootstrap[name]["hi"]
+    # the grid variants nest the compromise model, so fitted on all cases they cannot be worse in sample
+    for name, mae in rep.full_fit_mae.items():
+        if name != "agenda-setter core":
+            assert mae <= pooled["mae"] + 1e-12
+    assert rep.n_splits == 500 and set(rep.repeated) >= set(rep.variants)
+    for r in rep.repeated.values():
+        assert r["lo"] <= r["median"] <= r["hi"] and 0.0 <= r["win_share"] <= 1.0
 
 
 def test_procedure_weighted_mean_recovers_a_planted_rule():

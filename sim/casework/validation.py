@@ -301,6 +301,7 @@ def out_of_sample(rep: ValidationReport, cases, outcomes: pd.DataFrame, comp_pre
         lo, hi = _interval(d)
         rep.repeated[name] = {
             "mean": float(d.mean()),
+            "median": float(np.median(d)),
             "lo": lo,
             "hi": hi,
             "win_share": float(np.mean(d < 0)),
@@ -423,8 +424,8 @@ def _oos_section(rep: ValidationReport) -> list[str]:
         "Differences are variant − compromise in held-out MAE: negative means the variant is better.",
         "",
         "| variant | fixed split: difference | bootstrap 95% interval | random splits: mean difference | "
-        "2.5-97.5% over splits | splits won | fitted parameters over splits (2.5 / 50 / 97.5%) |",
-        "|---|---:|---|---:|---|---:|---|",
+        "median | 2.5-97.5% over splits | splits won | fitted parameters over splits (2.5 / 50 / 97.5%) |",
+        "|---|---:|---|---:|---:|---|---:|---|",
     ]
     for n in [*names, SELECTED]:
         b = rep.bootstrap.get(n)
@@ -434,11 +435,12 @@ def _oos_section(rep: ValidationReport) -> list[str]:
         if r:
             cells += [
                 _signed(r["mean"]),
+                _signed(r["median"]),
                 f"[{_signed(r['lo'])}, {_signed(r['hi'])}]",
                 f"{100 * r['win_share']:.0f}%",
             ]
         else:
-            cells += ["", "", ""]
+            cells += ["", "", "", ""]
         if n in rep.split_params:
             q = np.percentile(rep.split_params[n], [2.5, 50, 97.5], axis=0)
             cells.append(
@@ -465,24 +467,42 @@ def _oos_section(rep: ValidationReport) -> list[str]:
     b, r = rep.bootstrap[primary], rep.repeated[primary]
     wins = sum(f[primary] < f["compromise"] for f in rep.folds)
     gain = -b["diff"]
+    covers_zero = b["lo"] < 0 < b["hi"]
     text = (
         f"**Verdict.** The {primary} (the `calibrated` engine, declared in advance) "
         + ("beats" if gain > 0 else "does not beat")
         + f" the compromise model out of sample on the fixed split by {abs(gain):.2f} MAE points "
         f"(pooled held-out {rep.pooled[primary]['mae']:.2f} vs {pc:.2f}; better on {wins} of 2 halves), "
-        f"but the paired cluster bootstrap interval of the difference, [{_signed(b['lo'])}, "
+        + ("but" if covers_zero else "and")
+        + f" the paired cluster bootstrap interval of the difference, [{_signed(b['lo'])}, "
         f"{_signed(b['hi'])}], "
-        + ("includes zero" if b["lo"] < 0 < b["hi"] else "excludes zero")
+        + ("includes zero" if covers_zero else "excludes zero")
         + f". Over {rep.n_splits} random grouped half-splits it wins {100 * r['win_share']:.0f}% of "
         f"splits with mean gain {-r['mean']:+.2f} [{-r['hi']:+.2f}, {-r['lo']:+.2f}] (2.5-97.5% over "
-        "splits; a negative gain is a loss). "
+        f"splits; a negative gain is a loss; median gain {-r['median']:+.2f}). "
     )
-    if b["lo"] < 0 < b["hi"] or r["mean"] >= 0 or r["win_share"] < 0.95:
+    reliable = b["hi"] < 0 and r["mean"] < 0 and r["win_share"] >= 0.95
+    if reliable:
+        text += "So it beats the compromise model reliably on these data. "
+    else:
+        text += "So it does not beat the compromise model reliably"
         text += (
-            "So it does not beat the compromise model reliably: the gain on the fixed split is within the "
-            f"noise of {rep.n_cases} issues from {rep.n_proposals} proposals, and averaged over splits it "
-            "is about nil. The fitted λ moves over the whole grid from split to split, a sign that the "
-            "data hardly pin it down. "
+            f": the gain on the fixed split is within the noise of {rep.n_cases} issues from "
+            f"{rep.n_proposals} proposals"
+            if covers_zero
+            else ""
+        )
+        if r["win_share"] > 0.5 and r["mean"] >= 0:
+            text += (
+                "; over random splits it wins more often than it loses, but it loses by more than it "
+                "wins, so the average gain is nil or negative"
+            )
+        text += ". "
+    lam_q = np.percentile(rep.split_params.get(primary, np.zeros((1, 1)))[:, 0], [2.5, 97.5])
+    if lam_q[0] <= 0.0 and lam_q[1] >= 1.0:
+        text += (
+            "The λ fitted on a half ranges over the whole grid from split to split (median "
+            f"{np.median(rep.split_params[primary][:, 0]):.2g}), a sign that the data hardly pin it down. "
         )
     others = [n for n in names if n != primary]
     better = [n for n in others if rep.bootstrap[n]["hi"] < 0]
