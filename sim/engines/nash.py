@@ -30,6 +30,7 @@ Bertsekas, D. P. (1982). Projected Newton methods for optimization problems with
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import numpy as np
@@ -37,6 +38,35 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit
 
 Array = NDArray[np.float64]
+
+try:  # the compiled solver (Numba); without it, or with NEGSIM_NUMPY_SOLVER=1, the numpy reference runs
+    from sim.engines import compiled_newton as _compiled
+except ImportError:  # pragma: no cover - numba is a declared dependency
+    _compiled = None
+
+
+def use_compiled() -> bool:
+    """Whether the texts are solved by the compiled kernel (default) rather than the numpy reference."""
+    return _compiled is not None and os.environ.get("NEGSIM_NUMPY_SOLVER", "") not in ("1", "true", "yes")
+
+
+def _compiled_solve(mode, x0, lo, hi, A, ideal, Ax, lin, wv, wn, thr, eps, span, veto, xp, rho, T, iters):
+    """Run :func:`sim.engines.compiled_newton.solve_batch` on C-contiguous, writeable arrays.
+
+    Numba compiles one specialisation per argument type, and read-only or strided views (``broadcast_to``)
+    are distinct types: requiring one layout keeps it to a single compiled (and disk-cached) version.
+    """
+
+    def c(a, dtype):
+        return np.require(a, dtype, ["C", "W"])
+
+    B, K = x0.shape
+    xp = np.zeros((B, K)) if xp is None else xp
+    return _compiled.solve_batch(
+        mode, c(x0, float), c(lo, float), c(hi, float), c(A, float), c(ideal, float), c(Ax, float),
+        c(lin, float), c(wv, float), c(wn, float), c(thr, float), c(eps, float), c(span, float),
+        c(veto, bool), c(xp, float), float(rho), float(T), int(iters), 1e-8,
+    )  # fmt: skip
 
 
 def softplus(z: ArrayLike, eps: ArrayLike = 0.01) -> Array:
@@ -70,11 +100,12 @@ def quadratic_utility(X: ArrayLike, A: ArrayLike, ideal: ArrayLike, linear: Arra
 def _log_sp_derivs(S: Array, eps: Array) -> tuple[Array, Array, Array]:
     """Log sp_eps(S) and its first and second derivatives, numerically stable for large |S|/eps."""
     z = S / eps
-    lae = np.logaddexp(0.0, z)  # log(1 + e^z) > 0
-    g = np.log(eps) + np.log(lae)
+    lae = np.logaddexp(0.0, z)  # log(1 + e^z) > 0, but 0 in floating point for z < -745 (masked below)
     sig = expit(z)
-    g1 = sig / (eps * lae)
-    g2 = sig * (1.0 - sig) / (eps * eps * lae) - g1 * g1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = np.log(eps) + np.log(lae)
+        g1 = sig / (eps * lae)
+        g2 = sig * (1.0 - sig) / (eps * eps * lae) - g1 * g1
     far = z < -30.0  # sp ~ eps e^z: log sp = log eps + z, g' = 1/eps, g'' = 0
     g = np.where(far, np.log(eps) + z, g)
     g1 = np.where(far, 1.0 / eps, g1)
@@ -341,7 +372,14 @@ def nash_solution(
             negH = negH + rho * eye
         return phi, grad, negH
 
-    X = projected_newton(objective, _start(x0, xp, weight, ideal, lead, K), lo, hi, iters=iters)
+    start = _start(x0, xp, weight, ideal, lead, K)
+    if use_compiled():
+        X = _compiled_solve(
+            _compiled.NASH, start, lo, hi, A, ideal, Ax, lin, wv, wn, threshold, eps, eps, veto, xp, rho, 1.0,
+            iters,
+        )  # fmt: skip
+    else:
+        X = projected_newton(objective, start, lo, hi, iters=iters)
     return X.reshape(lead + (K,))
 
 
@@ -362,7 +400,15 @@ def utopia(A: Array, ideal: Array, lin: Array, lo: Array, hi: Array) -> Array:
         return phi, -2.0 * Ad + lf[idx], 2.0 * Af[idx] + 1e-12 * np.eye(K)
 
     lo_f, hi_f = np.repeat(lo, n, axis=0), np.repeat(hi, n, axis=0)
-    X = projected_newton(objective, np.clip(xf, lo_f, hi_f), lo_f, hi_f, iters=30)
+    if use_compiled():  # each actor's program is a Nash objective with one non-veto actor of weight 1
+        one, zero = np.ones((B * n, 1)), np.zeros((B * n, 1))
+        X = _compiled_solve(
+            _compiled.NASH, np.clip(xf, lo_f, hi_f), lo_f, hi_f, Af[:, None], xf[:, None],
+            (Af @ xf[..., None])[:, None, :, 0], lf[:, None], zero, one, zero, one, one,
+            np.zeros((B * n, 1), bool), None, 0.0, 1.0, 30,
+        )  # fmt: skip
+    else:
+        X = projected_newton(objective, np.clip(xf, lo_f, hi_f), lo_f, hi_f, iters=30)
     return objective(X, np.arange(B * n), True).reshape(B, n)
 
 
@@ -433,7 +479,14 @@ def kalai_smorodinsky(
             negH = negH + rho * eye
         return phi, grad, negH
 
-    X = projected_newton(objective, _start(x0, xp, weight, ideal, lead, K), lo, hi, iters=iters)
+    start = _start(x0, xp, weight, ideal, lead, K)
+    if use_compiled():
+        X = _compiled_solve(
+            _compiled.KS, start, lo, hi, A, ideal, Ax, lin, np.zeros_like(wn), wn, threshold, eps, span, veto,
+            xp, rho, T, iters,
+        )  # fmt: skip
+    else:
+        X = projected_newton(objective, start, lo, hi, iters=iters)
     return X.reshape(lead + (K,))
 
 
