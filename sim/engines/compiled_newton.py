@@ -46,23 +46,43 @@ def _log_sp(S, eps):
 
 
 @njit(cache=True)
-def _evaluate(mode, b, x, want, grad, negH, work, data, rho, T):
+def _sparse_member(A, b, nzk, nzm, nzv, cnt):
+    """Nonzero entries of member ``b``'s matrices A_i, per actor (linkage couples only a few issue pairs)."""
+    n, K = A.shape[1], A.shape[2]
+    for i in range(n):
+        c = 0
+        for k in range(K):
+            for m in range(K):
+                v = A[b, i, k, m]
+                if v != 0.0:
+                    nzk[i, c] = k
+                    nzm[i, c] = m
+                    nzv[i, c] = v
+                    c += 1
+        cnt[i] = c
+
+
+@njit(cache=True)
+def _evaluate(mode, b, x, want, grad, negH, work, sparse, data, rho, T):
     """Objective of member ``b`` at ``x``; fills ``grad`` and ``negH`` when ``want``.
 
-    ``work`` = (Ad, dU, U) scratch arrays; ``data`` = (A, ideal, Ax, lin, wv, wn, thr, eps, span, veto, xp).
+    ``work`` = (Ad, dU, U, coef) scratch arrays; ``sparse`` = (nzk, nzm, nzv, cnt), the member's A_i as
+    lists of nonzero entries (from :func:`_sparse_member`); ``data`` = (A, ideal, Ax, lin, wv, wn, thr,
+    eps, span, veto, xp).
     """
-    Ad, dU, U = work
+    Ad, dU, U, coef = work
+    nzk, nzm, nzv, cnt = sparse
     A, ideal, Ax, lin, wv, wn, thr, eps, span, veto, xp = data
     n, K = ideal.shape[1], ideal.shape[2]
     for i in range(n):
+        for k in range(K):
+            Ad[i, k] = -Ax[b, i, k]
+        for c in range(cnt[i]):
+            Ad[i, nzk[i, c]] += nzv[i, c] * x[nzm[i, c]]
         u = 0.0
         for k in range(K):
-            s = -Ax[b, i, k]
-            for m in range(K):
-                s += A[b, i, k, m] * x[m]
-            Ad[i, k] = s
-            u += lin[b, i, k] * x[k] - (x[k] - ideal[b, i, k]) * s
-            dU[i, k] = lin[b, i, k] - 2.0 * s
+            u += lin[b, i, k] * x[k] - (x[k] - ideal[b, i, k]) * Ad[i, k]
+            dU[i, k] = lin[b, i, k] - 2.0 * Ad[i, k]
         U[i] = u
     prox = 0.0
     if rho > 0.0:
@@ -76,69 +96,83 @@ def _evaluate(mode, b, x, want, grad, negH, work, data, rho, T):
             if wv[b, i] != 0.0:
                 g, g1, g2 = _log_sp(U[i] - thr[b, i], eps[b, i])
                 phi += wv[b, i] * g
-                Ad[i, 0] = wv[b, i] * g1 + wn[b, i]  # lambda_i (Ad is free again)
-                Ad[i, 1] = wv[b, i] * g2
+                coef[i, 0] = wv[b, i] * g1 + wn[b, i]  # lambda_i: weight of A_i and of dU_i in the gradient
+                coef[i, 1] = -wv[b, i] * g2  # >= 0: weight of the outer product dU_i dU_i'
             else:
-                Ad[i, 0] = wn[b, i]
-                Ad[i, 1] = 0.0
+                coef[i, 0] = wn[b, i]
+                coef[i, 1] = 0.0
         phi -= 0.5 * rho * prox
         if not want:
             return phi
         for k in range(K):
             s = 0.0
             for i in range(n):
-                s += Ad[i, 0] * dU[i, k]
+                s += coef[i, 0] * dU[i, k]
             grad[k] = s - rho * (x[k] - xp[b, k]) if rho > 0.0 else s
+        # negH = 2 sum_i lambda_i A_i - sum_i w_i g2_i dU_i dU_i' + rho I
         for k in range(K):
-            for m in range(K):
+            for m in range(k, K):
                 s = 0.0
                 for i in range(n):
-                    s += 2.0 * Ad[i, 0] * A[b, i, k, m] - Ad[i, 1] * dU[i, k] * dU[i, m]
+                    s += coef[i, 1] * dU[i, k] * dU[i, m]
                 negH[k, m] = s
+        for i in range(n):
+            for c in range(cnt[i]):
+                k, m = nzk[i, c], nzm[i, c]
+                if m >= k:
+                    negH[k, m] += 2.0 * coef[i, 0] * nzv[i, c]
+        for k in range(K):
             negH[k, k] += rho
+            for m in range(k + 1, K):
+                negH[m, k] = negH[k, m]
         return phi
     # Kalai-Smorodinsky: smooth minimum of the veto players' normalised gains
     rmin = np.inf
     for i in range(n):
         if veto[b, i]:
             r = (U[i] - thr[b, i]) / span[b, i]
-            Ad[i, 0] = r
+            coef[i, 0] = r
             rmin = min(rmin, r)
     Z = 0.0
     for i in range(n):
-        e = math.exp(-(Ad[i, 0] - rmin) / T) if veto[b, i] else 0.0
-        Ad[i, 1] = e
+        e = math.exp(-(coef[i, 0] - rmin) / T) if veto[b, i] else 0.0
+        coef[i, 1] = e
         Z += e
     phi = rmin - T * math.log(Z) - 0.5 * rho * prox
     for i in range(n):
         phi += wn[b, i] * U[i]
     if not want:
         return phi
+    # p_i = e_i / Z, a_i = dU_i / span_i; reuse Ad for a_i
     for i in range(n):
-        Ad[i, 1] /= Z  # p_i
+        coef[i, 1] /= Z
+        for k in range(K):
+            Ad[i, k] = dU[i, k] / span[b, i]
     for k in range(K):
         pa = 0.0
         s = 0.0
         for i in range(n):
-            pa += Ad[i, 1] * dU[i, k] / span[b, i]
+            pa += coef[i, 1] * Ad[i, k]
             s += wn[b, i] * dU[i, k]
+        coef[0, 2 + k] = pa  # pa_k, kept for the curvature
         grad[k] = pa + s - (rho * (x[k] - xp[b, k]) if rho > 0.0 else 0.0)
-    # curvature: 2 sum_i (p_i / span_i + wn_i) A_i + (sum_i p_i a_i a_i' - pa pa') / T + rho I
+    # negH = 2 sum_i (p_i / span_i + wn_i) A_i + (sum_i p_i a_i a_i' - pa pa') / T + rho I
     for k in range(K):
-        pak = 0.0
-        for i in range(n):
-            pak += Ad[i, 1] * dU[i, k] / span[b, i]
-        for m in range(K):
-            pam = 0.0
-            s = 0.0
+        for m in range(k, K):
             o = 0.0
             for i in range(n):
-                ai = Ad[i, 1] * dU[i, m] / span[b, i]
-                pam += ai
-                s += 2.0 * (Ad[i, 1] / span[b, i] + wn[b, i]) * A[b, i, k, m]
-                o += ai * dU[i, k] / span[b, i]
-            negH[k, m] = s + (o - pak * pam) / T
+                o += coef[i, 1] * Ad[i, k] * Ad[i, m]
+            negH[k, m] = (o - coef[0, 2 + k] * coef[0, 2 + m]) / T
+    for i in range(n):
+        w = 2.0 * (coef[i, 1] / span[b, i] + wn[b, i])
+        for c in range(cnt[i]):
+            k, m = nzk[i, c], nzm[i, c]
+            if m >= k:
+                negH[k, m] += w * nzv[i, c]
+    for k in range(K):
         negH[k, k] += rho
+        for m in range(k + 1, K):
+            negH[m, k] = negH[k, m]
     return phi
 
 
@@ -192,7 +226,10 @@ def solve_batch(mode, x0, lower, upper, A, ideal, Ax, lin, wv, wn, thr, eps, spa
     nH = np.empty((K, K))
     M = np.empty((K, K))
     free = np.empty(K, dtype=np.bool_)
-    work = (np.empty((max(n, 2), max(K, 2))), np.empty((n, K)), np.empty(n))
+    work = (np.empty((n, K)), np.empty((n, K)), np.empty(n), np.empty((n, K + 2)))
+    KK = K * K
+    idx = np.empty((n, KK), np.int64)
+    sparse = (idx, idx.copy(), np.empty((n, KK)), np.empty(n, np.int64))
     data = (A, ideal, Ax, lin, wv, wn, thr, eps, span, veto, xp)
     for b in range(B):
         for k in range(K):
@@ -200,7 +237,8 @@ def solve_batch(mode, x0, lower, upper, A, ideal, Ax, lin, wv, wn, thr, eps, spa
         if iters <= 0:
             X[b] = x
             continue
-        phi = _evaluate(mode, b, x, True, grad, negH, work, data, rho, T)
+        _sparse_member(A, b, sparse[0], sparse[1], sparse[2], sparse[3])
+        phi = _evaluate(mode, b, x, True, grad, negH, work, sparse, data, rho, T)
         for it in range(iters):
             last = it == iters - 1
             scale = 1e-300
@@ -221,7 +259,7 @@ def solve_batch(mode, x0, lower, upper, A, ideal, Ax, lin, wv, wn, thr, eps, spa
                 step = max(step, abs(xc[k] - x[k]))
             if step <= tol:
                 break  # converged: the Newton step no longer moves the member
-            pc = _evaluate(mode, b, xc, not last, ngrad, nH, work, data, rho, T)
+            pc = _evaluate(mode, b, xc, not last, ngrad, nH, work, sparse, data, rho, T)
             accepted = pc > phi
             fresh = accepted and not last  # derivatives at the new point are already in ngrad, nH
             if not accepted:
@@ -230,7 +268,7 @@ def solve_batch(mode, x0, lower, upper, A, ideal, Ax, lin, wv, wn, thr, eps, spa
                     eta *= _SHRINK
                     for k in range(K):
                         xc[k] = min(max(x[k] + eta * delta[k], lower[b, k]), upper[b, k])
-                    pc = _evaluate(mode, b, xc, False, ngrad, nH, work, data, rho, T)
+                    pc = _evaluate(mode, b, xc, False, ngrad, nH, work, sparse, data, rho, T)
                     if pc > phi:
                         accepted = True
                         break
@@ -242,7 +280,7 @@ def solve_batch(mode, x0, lower, upper, A, ideal, Ax, lin, wv, wn, thr, eps, spa
                 for s in _FALLBACK:
                     for k in range(K):
                         xc[k] = min(max(x[k] + s * grad[k] / gnorm, lower[b, k]), upper[b, k])
-                    pc = _evaluate(mode, b, xc, False, ngrad, nH, work, data, rho, T)
+                    pc = _evaluate(mode, b, xc, False, ngrad, nH, work, sparse, data, rho, T)
                     if pc > phi:
                         accepted = True
                         break
@@ -259,6 +297,6 @@ def solve_batch(mode, x0, lower, upper, A, ideal, Ax, lin, wv, wn, thr, eps, spa
                 grad[:] = ngrad
                 negH[:, :] = nH
             else:
-                phi = _evaluate(mode, b, x, True, grad, negH, work, data, rho, T)
+                phi = _evaluate(mode, b, x, True, grad, negH, work, sparse, data, rho, T)
         X[b] = x
     return X

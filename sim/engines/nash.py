@@ -39,7 +39,7 @@ from scipy.special import expit
 
 Array = NDArray[np.float64]
 
-try:  # the compiled solver (Numba); without it, or with NEGSIM_NUMPY_SOLVER=1, the numpy reference runs
+try:  # the compiled solver (Numba); without it, or with NEGSIM_NUMPY=1, the numpy reference runs
     from sim.engines import compiled_newton as _compiled
 except ImportError:  # pragma: no cover - numba is a declared dependency
     _compiled = None
@@ -47,7 +47,7 @@ except ImportError:  # pragma: no cover - numba is a declared dependency
 
 def use_compiled() -> bool:
     """Whether the texts are solved by the compiled kernel (default) rather than the numpy reference."""
-    return _compiled is not None and os.environ.get("NEGSIM_NUMPY_SOLVER", "") not in ("1", "true", "yes")
+    return _compiled is not None and os.environ.get("NEGSIM_NUMPY", "") not in ("1", "true", "yes")
 
 
 def _compiled_solve(mode, x0, lo, hi, A, ideal, Ax, lin, wv, wn, thr, eps, span, veto, xp, rho, T, iters):

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from sim.engines.nash import softplus
+from sim.engines.nash import softplus, use_compiled
+from sim.model import kernels
 from sim.model.preferences import _bc, utility, utility_grad
 
 DMZ_WIDTH = 0.25  # TERR units: a withdrawal of this size (the rest of Donetsk) is a full DMZ
@@ -69,7 +70,14 @@ def deal_value(prm, X, L, W, rows, grad: bool = False, ideal=None):
         Also return dV/dX (R_sub, n, K) and 1 - q (R_sub, n).
     ideal : (R_sub, n, K), optional
         Ideal points to use instead of the true ones (the mediator's model of the parties).
+
+    Notes
+    -----
+    The model runs the compiled :func:`sim.model.kernels.values_batch`; this numpy code is the reference
+    it is tested against (``NEGSIM_NUMPY=1`` runs it instead).
     """
+    if use_compiled():
+        return kernels.evaluate(prm, X, L, W, rows, ideal=ideal, grad=grad, commitment=True)
     if grad:
         U, dU = utility_grad(prm, X, L, rows, ideal)
     else:

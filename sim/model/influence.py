@@ -22,6 +22,8 @@ import numpy as np
 from scipy.special import expit
 
 from sim.engines.bdm_scholz import eu_challenge
+from sim.engines.nash import use_compiled
+from sim.model import kernels
 from sim.model.commitment import deal_value
 from sim.model.state import RELAPSE, WAR, State, in_status
 
@@ -103,6 +105,19 @@ def pressure_weights(prm, x: np.ndarray, rows) -> np.ndarray:
     return expit(prm.beta_ch * (Et - E)) * (Et > 0) * (1.0 - np.eye(n))
 
 
+def _moves(prm, x, X, a, eng, tau_y, rows) -> np.ndarray:
+    """Positions after pressure and concession, integrated exactly over ``tau_y`` (numpy reference)."""
+    Pi = pressure_weights(prm, x, rows) * eng[:, None, :, None]  # (R_sub, K, i, j)
+    xk = np.swapaxes(x, 1, 2)
+    pull = np.einsum("rkij,rkj->rki", Pi, xk) - Pi.sum(-1) * xk  # sum_j Pi_ij (x_j - x_i)
+    drive = a[:, :, None] * (X[:, None, :] - x) + prm.eta_p * np.swapaxes(pull, 1, 2)
+    rate = a[:, :, None] + prm.eta_p * np.swapaxes(Pi.sum(-1), 1, 2)
+    frac = np.where(
+        rate > 1e-12, -np.expm1(-rate * tau_y[:, None, None]) / np.maximum(rate, 1e-12), tau_y[:, None, None]
+    )
+    return np.clip(x + frac * drive, 0.0, 1.0)
+
+
 def influence_phase(state: State, prm, rows: np.ndarray, t: float, mhs: np.ndarray, W: np.ndarray) -> None:
     """Move declared positions of the replicates ``rows`` (which hold a round now) (memo P7a)."""
     if not prm.modules["influence"] or rows.size == 0:
@@ -114,15 +129,15 @@ def influence_phase(state: State, prm, rows: np.ndarray, t: float, mhs: np.ndarr
     X = state.X_text[rows]
     eng = state.engaged[rows]
     a = prm.eta_c * eng * mhs[rows]  # (R_sub, n)
-    Pi = pressure_weights(prm, x, rows) * eng[:, None, :, None]  # (R_sub, K, i, j)
-    xk = np.swapaxes(x, 1, 2)
-    pull = np.einsum("rkij,rkj->rki", Pi, xk) - Pi.sum(-1) * xk  # sum_j Pi_ij (x_j - x_i)
-    drive = a[:, :, None] * (X[:, None, :] - x) + prm.eta_p * np.swapaxes(pull, 1, 2)
-    rate = a[:, :, None] + prm.eta_p * np.swapaxes(Pi.sum(-1), 1, 2)
-    frac = np.where(
-        rate > 1e-12, -np.expm1(-rate * tau_y[:, None, None]) / np.maximum(rate, 1e-12), tau_y[:, None, None]
-    )
-    new = np.clip(x + frac * drive, 0.0, 1.0)
+    if use_compiled() and prm.Q == 1.0:  # the kernel implements the risk-neutral, Q = 1 form used here
+        c = lambda v: np.require(v, None, ["C", "W"])  # noqa: E731
+        new = kernels.influence_moves(
+            c(x), c(X), c(a.astype(float)), c(eng), c(tau_y), kernels.row_index(rows, prm.R),
+            kernels.cached(prm, "sal"), kernels.cached(prm, "cap"), float(prm.beta_ch), float(prm.eta_p),
+            prm.bdm_mode == "classic",
+        )  # fmt: skip
+    else:
+        new = _moves(prm, x, X, a, eng, tau_y, rows)
     # projection along the move: never declare below one's own reservation value
     L = state.L[rows]
     thr = W + prm.tau[rows] + state.tau_add[rows]

@@ -137,13 +137,19 @@ def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
                     x0=x[mask],
                     **{"iters": SOLVER_ITERS, **extra},
                 )
-        best, best_phi = x, phi[act]
+        # backtracking: each text takes the longest of the steps 1, 1/2, 1/4 that raises the true objective
+        # (Armijo-style; most accept the full step, so the shorter ones are evaluated only for the rest)
+        best, best_phi = x.copy(), phi[act].copy()
+        left = np.arange(act.size)
         for step in (1.0, 0.5, 0.25):
-            cand = x + step * (new - x)
-            pc = text_objective(prm, cand, L[act], r, xm, wm, tm, X_prev[act], om[act])
-            better = pc > best_phi
-            best = np.where(better[:, None], cand, best)
-            best_phi = np.where(better, pc, best_phi)
+            if left.size == 0:
+                break
+            cand = x[left] + step * (new[left] - x[left])
+            a = act[left]
+            pc = text_objective(prm, cand, L[a], rows[a], xm[left], wm[left], tm[left], X_prev[a], om[a])
+            better = pc > best_phi[left]
+            best[left[better]], best_phi[left[better]] = cand[better], pc[better]
+            left = left[~better]
         moved = np.max(np.abs(best - x), axis=1)
         X[act], phi[act] = best, best_phi
         act = act[moved > SETTLED]

@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from sim.engines.nash import softplus
+from sim.engines.nash import softplus, use_compiled
+from sim.model import kernels
 
 TAKE_CACHE_SIZE = 4  # row sets remembered per array
 KINK_EPS = 0.01  # smoothing of the kink, in TERR units (a property of the issue scale, not of utility)
@@ -83,7 +84,12 @@ def kink(prm, X: np.ndarray, L: np.ndarray, rows) -> tuple[np.ndarray, np.ndarra
 
 
 def utility(prm, X: np.ndarray, L: np.ndarray, rows, ideal: np.ndarray | None = None) -> np.ndarray:
-    """Full utility U_i(X) of every actor (quadratic minus the reference kink), shape (R_sub, n)."""
+    """Full utility U_i(X) of every actor (quadratic minus the reference kink), shape (R_sub, n).
+
+    Compiled by :func:`sim.model.kernels.values_batch` unless ``NEGSIM_NUMPY=1`` (this code is the reference).
+    """
+    if use_compiled():
+        return kernels.evaluate(prm, X, L, None, rows, ideal=ideal, commitment=False)
     return quad_utility(prm, X, rows, ideal) - kink(prm, X, L, rows)[0]
 
 

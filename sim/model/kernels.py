@@ -1,0 +1,307 @@
+"""Compiled per-replicate kernels for the two functions every phase calls: U_i(X) and the deal value V_i(X).
+
+A round evaluates utilities and deal values a dozen times (the mediator's text, its backtracking, each
+party's verdict, the bisection that keeps declared positions above reservation). In numpy each
+evaluation gathers the (R_sub, n, K, K) utility matrices and runs stacked 10 x 10 products whose
+per-matrix overhead dominates; these Numba loops (Lam, Pitrou & Seibert 2015) read each replicate's
+matrices in place. The formulas are those of :mod:`sim.model.preferences` (quadratic utility with linkage,
+the reference kink; memo §1.3) and :mod:`sim.model.commitment` (the reneging discount; memo §1.5 P5), which
+remain the readable reference: ``tests/test_model_kernels.py`` checks that both give the same numbers.
+
+References
+----------
+Lam, S. K., Pitrou, A. & Seibert, S. (2015). Numba: a LLVM-based Python JIT compiler. *LLVM-HPC '15*.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+KINK_EPS = 0.01  # as sim.model.preferences.KINK_EPS (TERR units)
+PARTS_EPS = 0.01  # smoothing of the withdrawal in the power shift, as sim.model.commitment._parts
+DMZ_WIDTH = 0.25  # as sim.model.commitment.DMZ_WIDTH
+
+
+@njit(cache=True, inline="always")
+def _softplus(z, eps):
+    """Eps log(1 + exp(z / eps)), stable for large |z| / eps."""
+    u = z / eps
+    return eps * (max(u, 0.0) + math.log1p(math.exp(-abs(u))))
+
+
+@njit(cache=True, inline="always")
+def _expit(u):
+    """Logistic function 1 / (1 + exp(-u)), stable for large |u|."""
+    if u >= 0.0:
+        return 1.0 / (1.0 + math.exp(-u))
+    e = math.exp(u)
+    return e / (1.0 + e)
+
+
+@njit(cache=True)
+def values_batch(X, rows, L, W, ideal, want_grad, with_commitment, P):
+    """U_i or V_i (and gradients) for every replicate of a batch and every actor.
+
+    Parameters
+    ----------
+    X : (B, n, K) each actor's point (the same text repeated, or each actor's own position)
+    rows : (B,) replicate index of each batch member into the per-replicate arrays of ``P``
+    L : (B,) front lines; W : (B, n) outside options (ignored without commitment)
+    ideal : (B, n, K) ideal points (true or declared)
+    want_grad : also fill dV/dX and 1 - q
+    with_commitment : V_i (deal value with bonus and reneging discount) instead of U_i (utility)
+    P : the model's parameters (see :func:`kernel_params`); the utility matrices A_i come as their
+        diagonal (R, n, K) and their off-diagonal linkage pairs k < l (``pk``, ``pl``: (n, Pmax) indices,
+        -1 padded; ``pv``: (R, n, Pmax) values), since linkage couples only a few issue pairs.
+
+    Returns
+    -------
+    V (B, n), dV (B, n, K) (zeros unless ``want_grad``), wq (B, n) (ones unless commitment and grad)
+    """
+    (Adiag, pk, pl, pv, linear, zeta, sgn, k_terr, ref_on, commit_on, bonus, shift_const, shift_lin,
+     shift_wd, theta, g_guar, g_forces, g_dmz, g_shift, kG, kF, h0, H_c, vartheta) = P  # fmt: skip
+    B, n, K = X.shape
+    V = np.empty((B, n))
+    dV = np.zeros((B, n, K)) if want_grad else np.zeros((1, 1, 1))
+    wq = np.ones((B, n))
+    d = np.empty(K)
+    g = np.empty(K)
+    dlogh = np.empty(K)
+    dshift = np.empty(K)
+    npairs = pk.shape[1]
+    for j in range(B):
+        r = rows[j]
+        for i in range(n):
+            # quadratic (or linear) part -(x - x_i)' A_i (x - x_i), gradient -2 A_i (x - x_i)
+            U = 0.0
+            for k in range(K):
+                d[k] = X[j, i, k] - ideal[j, i, k]
+            if linear:
+                for k in range(K):
+                    a = Adiag[r, i, k]
+                    U -= a * abs(d[k])
+                    g[k] = -a * (1.0 if d[k] > 0.0 else (-1.0 if d[k] < 0.0 else 0.0))
+            else:
+                for k in range(K):
+                    a = Adiag[r, i, k]
+                    U -= a * d[k] * d[k]
+                    g[k] = -2.0 * a * d[k]
+                for p in range(npairs):
+                    k = pk[i, p]
+                    if k < 0:
+                        break
+                    m = pl[i, p]
+                    a = pv[r, i, p]
+                    U -= 2.0 * a * d[k] * d[m]
+                    g[k] -= 2.0 * a * d[m]
+                    g[m] -= 2.0 * a * d[k]
+            if k_terr >= 0 and ref_on:  # the reference kink at the contact line
+                z = sgn[i] * (X[j, i, k_terr] - L[j])
+                U -= zeta[r, i] * _softplus(z, KINK_EPS)
+                g[k_terr] -= zeta[r, i] * sgn[i] * _expit(z / KINK_EPS)
+            if not with_commitment:
+                V[j, i] = U
+                if want_grad:
+                    for k in range(K):
+                        dV[j, i, k] = g[k]
+                continue
+            if not commit_on:
+                V[j, i] = U + bonus[r, i]
+                if want_grad:
+                    for k in range(K):
+                        dV[j, i, k] = g[k]
+                continue
+            # reneging discount: shift_i(X), dmz(X), hazard h_i(X), q_i = 1 - exp(-H_c h_i)
+            wd = (X[j, i, k_terr] if k_terr >= 0 else 0.0) - L[j]
+            shift = shift_const[i] + shift_wd[i] * _softplus(wd, PARTS_EPS)
+            for k in range(K):
+                shift += shift_lin[i, k] * X[j, i, k]
+            dmz = min(max(wd / DMZ_WIDTH, 0.0), 1.0)
+            XG = X[j, i, kG] if kG >= 0 else 0.0
+            XF = X[j, i, kF] if kF >= 0 else 0.0
+            logh = -g_guar[i] * theta[r] * XG - g_forces[i] * XF - g_dmz[i] * dmz + g_shift[i] * shift
+            h = h0[r, i] * math.exp(logh)
+            q = -math.expm1(-H_c * h)
+            fallback = W[j, i] - vartheta[r, i] * shift
+            V[j, i] = (1.0 - q) * U + q * fallback + bonus[r, i]
+            if not want_grad:
+                continue
+            for k in range(K):
+                dshift[k] = shift_lin[i, k]
+                dlogh[k] = 0.0
+            if k_terr >= 0:
+                dshift[k_terr] += shift_wd[i] * _expit(wd / PARTS_EPS)
+                if wd > 0.0 and wd < DMZ_WIDTH:
+                    dlogh[k_terr] = -g_dmz[i] / DMZ_WIDTH
+            for k in range(K):
+                dlogh[k] += g_shift[i] * dshift[k]
+            if kG >= 0:
+                dlogh[kG] -= g_guar[i] * theta[r]
+            if kF >= 0:
+                dlogh[kF] -= g_forces[i]
+            c = (1.0 - q) * H_c * h * (fallback - U)
+            for k in range(K):
+                dV[j, i, k] = (1.0 - q) * g[k] + c * dlogh[k] - q * vartheta[r, i] * dshift[k]
+            wq[j, i] = 1.0 - q
+    return V, dV, wq
+
+
+def sparse_linkage(A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split symmetric A (R, n, K, K) into its diagonal and its off-diagonal pairs k < l.
+
+    The pattern is the union over replicates of the nonzero pairs of each actor, so one index list serves
+    every replicate. Returns (diag (R, n, K), pk, pl (n, Pmax) int64 padded with -1, pv (R, n, Pmax)).
+    """
+    R, n, K, _ = A.shape
+    diag = np.ascontiguousarray(np.diagonal(A, axis1=-2, axis2=-1))
+    upper = np.triu(np.ones((K, K), bool), 1)
+    nz = (np.abs(A) > 0).any(axis=0) & upper  # (n, K, K)
+    pmax = max(1, int(nz.sum(axis=(1, 2)).max()))
+    pk = np.full((n, pmax), -1, np.int64)
+    pl = np.full((n, pmax), -1, np.int64)
+    pv = np.zeros((R, n, pmax))
+    for i in range(n):
+        ks, ls = np.nonzero(nz[i])
+        pk[i, : ks.size], pl[i, : ks.size] = ks, ls
+        pv[:, i, : ks.size] = A[:, i, ks, ls]
+    return diag, pk, pl, pv
+
+
+def kernel_params(prm) -> tuple:
+    """Return the parameter tuple of :func:`values_batch`, built once per model (cached on ``prm``)."""
+    cached = prm.__dict__.get("_kernel_params")
+    if cached is not None:
+        return cached
+    n, K = prm.n, prm.K
+    sgn = np.zeros(n)
+    if prm.dfd is not None:
+        sgn[prm.dfd] = 1.0
+    if prm.adv is not None:
+        sgn[prm.adv] = -1.0
+    f = lambda a: np.require(np.broadcast_to(np.asarray(a, float), np.shape(a)), float, ["C", "W"])  # noqa: E731
+    idx = lambda k: -1 if k is None else int(k)  # noqa: E731
+    commit = bool(prm.modules["commitment"])
+    zeros_n = np.zeros(n)
+    out = (
+        *sparse_linkage(np.asarray(prm.A, float)),
+        bool(prm.linear_utility),
+        f(prm.zeta),
+        sgn,
+        idx(prm.k_terr),
+        bool(prm.modules["reference_point"]),
+        commit,
+        f(prm.deal_bonus),
+        f(prm.shift_const) if commit else zeros_n,
+        f(prm.shift_lin) if commit else np.zeros((n, K)),
+        f(prm.shift_wd) if commit else zeros_n,
+        f(np.broadcast_to(prm.theta, (prm.R,))) if commit else np.zeros(prm.R),
+        f(prm.g_guar) if commit else zeros_n,
+        f(prm.g_forces) if commit else zeros_n,
+        f(prm.g_dmz) if commit else zeros_n,
+        f(prm.g_shift) if commit else zeros_n,
+        idx(prm.k["SEC_GUAR"]),
+        idx(prm.k["FORCES"]),
+        f(prm.h0) if commit else np.zeros((prm.R, n)),
+        float(prm.H_c) if commit else 0.0,
+        f(prm.vartheta) if commit else np.zeros((prm.R, n)),
+    )
+    prm.__dict__["_kernel_params"] = out
+    return out
+
+
+def cached(prm, name: str) -> np.ndarray:
+    """``prm.<name>`` as a C-contiguous writeable float array, converted once per model."""
+    store = prm.__dict__.setdefault("_kernel_arrays", {})
+    if name not in store:
+        store[name] = np.require(np.asarray(getattr(prm, name), float), float, ["C", "W"])
+    return store[name]
+
+
+def row_index(rows, R: int) -> np.ndarray:
+    """Replicate indices (int64) of a row selection given as indices, a boolean mask or a slice."""
+    if isinstance(rows, slice):
+        return np.arange(R)[rows]
+    rows = np.asarray(rows)
+    if rows.dtype == bool:
+        return np.flatnonzero(rows)
+    return rows.astype(np.int64, copy=False)
+
+
+def evaluate(prm, X, L, W, rows, ideal=None, grad: bool = False, commitment: bool = True):
+    """U_i (``commitment=False``) or V_i for a selection of replicates, by :func:`values_batch`.
+
+    Same arguments and shapes as :func:`sim.model.commitment.deal_value`; X is (R_sub, K) or (R_sub, n, K).
+    Returns V, or (V, dV, 1 - q) with ``grad``.
+    """
+    idx = row_index(rows, prm.R)
+    B, n, K = idx.size, prm.n, prm.K
+    c = lambda a: np.require(a, float, ["C", "W"])  # noqa: E731  (one array type: one compiled version)
+    X3 = c(np.broadcast_to(X[:, None, :], (B, n, K)) if X.ndim == 2 else X)
+    ideal3 = c(prm.ideal[idx] if ideal is None else np.broadcast_to(ideal, (B, n, K)))
+    Wc = np.zeros((B, n)) if W is None else c(np.broadcast_to(W, (B, n)))
+    Lc = c(np.broadcast_to(L, (B,)))
+    V, dV, wq = values_batch(X3, idx, Lc, Wc, ideal3, grad, commitment, kernel_params(prm))
+    return (V, dV, wq) if grad else V
+
+
+@njit(cache=True)
+def influence_moves(x, X_text, a, eng, tau_y, rows, sal, cap, beta, eta_p, classic):
+    """Return declared positions after BDM pressure and concession toward the text (memo §1.5 P7a).
+
+    Per replicate and issue: the printed probability that i's position beats j's (the c·s-weighted votes
+    of every actor k, Bueno de Mesquita 1994; Scholz, Calbert & Smith 2011, eq. 14), the expected utility of
+    a challenge for risk-neutral actors with the status quo certain (Q = 1, r = 1:
+    E_ij = 2 d_ij (s_j (2 P_ij - 1) + 1 - s_j)), the pressure weight of j on i
+    Pi_ij = sigma(beta (E_ji - E_ij)) 1{E_ji > 0} (or the hard rule with ``classic``), then the exact
+    integration of dx_i/dt = a_i (X - x_i) + eta_p sum_j Pi_ij (x_j - x_i) over ``tau_y`` years, clipped to
+    [0, 1]. The numpy reference is :func:`sim.model.influence.pressure_weights` and ``influence_phase``.
+
+    Shapes: x (B, n, K), X_text (B, K), a (B, n), eng (B, n) bool, tau_y (B,), rows (B,); sal (R, n, K),
+    cap (R, n) indexed by ``rows``.
+    """
+    B, n, K = x.shape
+    new = np.empty((B, n, K))
+    E = np.empty((n, n))
+    w = np.empty(n)
+    for j in range(B):
+        r = rows[j]
+        for k in range(K):
+            for v in range(n):
+                w[v] = cap[r, v] * sal[r, v, k]
+            for i in range(n):
+                for t in range(n):
+                    if i == t:
+                        E[i, t] = 0.0
+                        continue
+                    num = 0.0
+                    den = 0.0
+                    for v in range(n):
+                        diff = w[v] * (abs(x[j, v, k] - x[j, t, k]) - abs(x[j, v, k] - x[j, i, k]))
+                        num += max(diff, 0.0)
+                        den += abs(diff)
+                    P = num / den if den > 0.0 else 0.5
+                    s_t = sal[r, t, k]
+                    E[i, t] = 2.0 * abs(x[j, i, k] - x[j, t, k]) * (s_t * (2.0 * P - 1.0) + 1.0 - s_t)
+            for i in range(n):
+                xi = x[j, i, k]
+                pull = 0.0
+                tot = 0.0
+                if eng[j, i]:
+                    for t in range(n):
+                        if t == i or not E[t, i] > 0.0:
+                            continue
+                        if classic:
+                            pi = 1.0 if E[t, i] > E[i, t] else 0.0
+                        else:
+                            z = beta * (E[t, i] - E[i, t])
+                            pi = 1.0 / (1.0 + math.exp(-z)) if z >= 0.0 else math.exp(z) / (1.0 + math.exp(z))
+                        pull += pi * (x[j, t, k] - xi)
+                        tot += pi
+                drive = a[j, i] * (X_text[j, k] - xi) + eta_p * pull
+                rate = a[j, i] + eta_p * tot
+                frac = -math.expm1(-rate * tau_y[j]) / rate if rate > 1e-12 else tau_y[j]
+                new[j, i, k] = min(max(xi + frac * drive, 0.0), 1.0)
+    return new

@@ -1,0 +1,134 @@
+"""The compiled model kernels give the numbers of the numpy reference code they replace.
+
+``sim.model.kernels`` compiles utility, deal value (with gradient) and the influence moves; the numpy code
+in ``preferences``, ``commitment`` and ``influence`` is the readable reference (``NEGSIM_NUMPY=1``). Both
+run here on baseline parameters drawn with uncertainty, with the modules that change the formulas
+switched on and off.
+"""
+
+import copy
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from sim.model import influence, kernels
+from sim.model.commitment import deal_value
+from sim.model.params import build_params
+from sim.model.preferences import utility
+from sim.scenario import load_scenario, materialise, sample_parameters
+
+R = 64
+
+
+@pytest.fixture(scope="module")
+def baseline_params():
+    sc = load_scenario("scenarios/baseline.yaml")
+    draws = sample_parameters(sc, R, np.random.default_rng(11))
+    return materialise(sc, draws, np.arange(R))
+
+
+def _prm(params, **modules):
+    p = copy.deepcopy(params)
+    p.setdefault("modules", {}).update(modules)
+    return build_params(p, R)
+
+
+def _reference(monkeypatch, fn, *args, **kw):
+    monkeypatch.setenv("NEGSIM_NUMPY", "1")
+    try:
+        return fn(*args, **kw)
+    finally:
+        monkeypatch.delenv("NEGSIM_NUMPY")
+
+
+def _inputs(prm, seed):
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.choice(R, 40, replace=False))
+    X = rng.uniform(0.0, 1.0, (rows.size, prm.K))
+    L = rng.uniform(0.2, 0.8, rows.size)
+    half = rows.size // 2  # half the texts inside the DMZ range of the line
+    X[:half, prm.k_terr] = L[:half] + rng.uniform(-0.05, 0.3, half)
+    W = rng.normal(-0.3, 0.2, (rows.size, prm.n))
+    ideal = rng.uniform(0.0, 1.0, (rows.size, prm.n, prm.K))
+    return rows, X, L, W, ideal
+
+
+@pytest.mark.parametrize(
+    "modules",
+    [{}, {"commitment": False}, {"reference_point": False}],
+    ids=["all", "no-commitment", "no-reference-point"],
+)
+def test_deal_value_and_gradient_match_numpy(monkeypatch, baseline_params, modules):
+    prm = _prm(baseline_params, **modules)
+    rows, X, L, W, ideal = _inputs(prm, 1)
+    for kw in ({}, {"ideal": ideal}):
+        got = deal_value(prm, X, L, W, rows, grad=True, **kw)
+        ref = _reference(monkeypatch, deal_value, prm, X, L, W, rows, grad=True, **kw)
+        for g, r in zip(got, ref, strict=True):
+            assert_allclose(g, r, rtol=1e-10, atol=1e-12)
+        assert_allclose(deal_value(prm, X, L, W, rows, **kw), ref[0], rtol=1e-10, atol=1e-12)
+    # per-actor points (the influence phase evaluates each actor at its own declared position)
+    X3 = ideal + 0.1
+    assert_allclose(
+        deal_value(prm, X3, L, W, rows), _reference(monkeypatch, deal_value, prm, X3, L, W, rows), rtol=1e-10
+    )
+
+
+def test_utility_matches_numpy_with_a_boolean_row_mask(monkeypatch, baseline_params):
+    prm = _prm(baseline_params)
+    rng = np.random.default_rng(2)
+    mask = rng.uniform(size=R) < 0.5
+    X = rng.uniform(size=(mask.sum(), prm.K))
+    L = rng.uniform(0.3, 0.7, mask.sum())
+    assert_allclose(utility(prm, X, L, mask), _reference(monkeypatch, utility, prm, X, L, mask), rtol=1e-10)
+
+
+def test_gradient_is_the_derivative_of_the_deal_value(baseline_params):
+    # central differences away from the kinks of the DMZ clip
+    prm = _prm(baseline_params)
+    rows, X, L, W, _ = _inputs(prm, 3)
+    _, dV, _ = deal_value(prm, X, L, W, rows, grad=True)
+    h = 1e-6
+    for k in range(prm.K):
+        e = np.zeros(prm.K)
+        e[k] = h
+        num = (deal_value(prm, X + e, L, W, rows) - deal_value(prm, X - e, L, W, rows)) / (2 * h)
+        wd = X[:, prm.k_terr] - L
+        smooth = (np.abs(wd) > 1e-4) & (np.abs(wd - 0.25) > 1e-4)
+        assert_allclose(dV[smooth, :, k], num[smooth], rtol=1e-5, atol=1e-6)
+
+
+def test_linkage_is_stored_sparsely_without_loss(baseline_params):
+    prm = _prm(baseline_params)
+    diag, pk, pl, pv = kernels.sparse_linkage(prm.A)
+    rebuilt = np.zeros_like(prm.A)
+    idx = np.arange(prm.K)
+    rebuilt[..., idx, idx] = diag
+    for i in range(prm.n):
+        for p in range(pk.shape[1]):
+            if pk[i, p] >= 0:
+                rebuilt[:, i, pk[i, p], pl[i, p]] = rebuilt[:, i, pl[i, p], pk[i, p]] = pv[:, i, p]
+    assert_allclose(rebuilt, prm.A, rtol=0, atol=0)
+    assert (pk >= 0).any()  # the baseline has linkage
+
+
+@pytest.mark.parametrize("mode", ["smooth", "classic"])
+def test_influence_moves_match_numpy(baseline_params, mode):
+    prm = _prm(baseline_params)
+    prm.bdm_mode = mode
+    rng = np.random.default_rng(4)
+    rows = np.sort(rng.choice(R, 30, replace=False))
+    x = rng.uniform(size=(rows.size, prm.n, prm.K))
+    x[:, 1, 3] = x[:, 2, 3]  # ties: den = 0 for some pairs
+    X = rng.uniform(size=(rows.size, prm.K))
+    a = rng.uniform(0.0, 3.0, (rows.size, prm.n))
+    eng = rng.uniform(size=(rows.size, prm.n)) < 0.8
+    tau_y = rng.uniform(0.0, 0.2, rows.size)
+    ref = influence._moves(prm, x, X, a, eng, tau_y, rows)
+    got = kernels.influence_moves(
+        x, X, a, eng, tau_y, rows, kernels.cached(prm, "sal"), kernels.cached(prm, "cap"),
+        float(prm.beta_ch), float(prm.eta_p), mode == "classic",
+    )  # fmt: skip
+    assert_allclose(got, ref, rtol=1e-10, atol=1e-12)
+    assert np.abs(got - x).max() > 1e-3  # positions do move
