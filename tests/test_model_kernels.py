@@ -132,3 +132,26 @@ def test_influence_moves_match_numpy(baseline_params, mode):
     )  # fmt: skip
     assert_allclose(got, ref, rtol=1e-10, atol=1e-12)
     assert np.abs(got - x).max() > 1e-3  # positions do move
+
+
+@pytest.mark.parametrize("solver", ["nash", "kalai_smorodinsky"])
+def test_compiled_text_solve_matches_numpy_sqp(monkeypatch, baseline_params, solver):
+    # a realistic state: the baseline stepped 12 weeks, then one round's text solved both ways
+    from sim.model.mediation import effective_tau, solve_text
+    from sim.model.model import NegotiationModel
+    from sim.model.outside_option import outside_option
+
+    p = copy.deepcopy(baseline_params)
+    p["scenario"]["structure"]["text_solver"] = solver
+    model = NegotiationModel(p, R, np.random.SeedSequence(5), collect=False)
+    for _ in range(12):
+        model.step()
+    prm, st = model.prm, model.state
+    rows = np.arange(R)
+    xm = st.x_decl[rows]
+    W_m = outside_option(prm, st, rows, ideal=xm)
+    thr_m = W_m + effective_tau(st, prm, rows)
+    got = solve_text(prm, st, rows, xm, W_m, thr_m)
+    ref = _reference(monkeypatch, solve_text, prm, st, rows, xm, W_m, thr_m)
+    assert np.abs(got - st.X_text[rows]).max() > 1e-3  # the texts move
+    assert_allclose(got, ref, rtol=0, atol=1e-6)

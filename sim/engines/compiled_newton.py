@@ -46,14 +46,14 @@ def _log_sp(S, eps):
 
 
 @njit(cache=True)
-def _sparse_member(A, b, nzk, nzm, nzv, cnt):
-    """Nonzero entries of member ``b``'s matrices A_i, per actor (linkage couples only a few issue pairs)."""
-    n, K = A.shape[1], A.shape[2]
+def sparse_member(A, nzk, nzm, nzv, cnt):
+    """Nonzero entries of one member's matrices A (n, K, K), per actor (linkage couples few issue pairs)."""
+    n, K = A.shape[0], A.shape[1]
     for i in range(n):
         c = 0
         for k in range(K):
             for m in range(K):
-                v = A[b, i, k, m]
+                v = A[i, k, m]
                 if v != 0.0:
                     nzk[i, c] = k
                     nzm[i, c] = m
@@ -62,44 +62,44 @@ def _sparse_member(A, b, nzk, nzm, nzv, cnt):
         cnt[i] = c
 
 
-@njit(cache=True)
-def _evaluate(mode, b, x, want, grad, negH, work, sparse, data, rho, T):
-    """Objective of member ``b`` at ``x``; fills ``grad`` and ``negH`` when ``want``.
+@njit(cache=True, inline="always")
+def _evaluate(mode, x, want, grad, negH, work, sparse, member, rho, T):
+    """Objective of one member at ``x``; fills ``grad`` and ``negH`` when ``want``.
 
     ``work`` = (Ad, dU, U, coef) scratch arrays; ``sparse`` = (nzk, nzm, nzv, cnt), the member's A_i as
-    lists of nonzero entries (from :func:`_sparse_member`); ``data`` = (A, ideal, Ax, lin, wv, wn, thr,
-    eps, span, veto, xp).
+    lists of nonzero entries (from :func:`sparse_member`); ``member`` = (ideal, Ax, lin) (n, K) and (wv,
+    wn, thr, eps, span, veto) (n,) and xp (K,).
     """
     Ad, dU, U, coef = work
     nzk, nzm, nzv, cnt = sparse
-    A, ideal, Ax, lin, wv, wn, thr, eps, span, veto, xp = data
-    n, K = ideal.shape[1], ideal.shape[2]
+    ideal, Ax, lin, wv, wn, thr, eps, span, veto, xp = member
+    n, K = ideal.shape[0], ideal.shape[1]
     for i in range(n):
         for k in range(K):
-            Ad[i, k] = -Ax[b, i, k]
+            Ad[i, k] = -Ax[i, k]
         for c in range(cnt[i]):
             Ad[i, nzk[i, c]] += nzv[i, c] * x[nzm[i, c]]
         u = 0.0
         for k in range(K):
-            u += lin[b, i, k] * x[k] - (x[k] - ideal[b, i, k]) * Ad[i, k]
-            dU[i, k] = lin[b, i, k] - 2.0 * Ad[i, k]
+            u += lin[i, k] * x[k] - (x[k] - ideal[i, k]) * Ad[i, k]
+            dU[i, k] = lin[i, k] - 2.0 * Ad[i, k]
         U[i] = u
     prox = 0.0
     if rho > 0.0:
         for k in range(K):
-            dxk = x[k] - xp[b, k]
+            dxk = x[k] - xp[k]
             prox += dxk * dxk
     if mode == NASH:
         phi = 0.0
         for i in range(n):
-            phi += wn[b, i] * U[i]
-            if wv[b, i] != 0.0:
-                g, g1, g2 = _log_sp(U[i] - thr[b, i], eps[b, i])
-                phi += wv[b, i] * g
-                coef[i, 0] = wv[b, i] * g1 + wn[b, i]  # lambda_i: weight of A_i and of dU_i in the gradient
-                coef[i, 1] = -wv[b, i] * g2  # >= 0: weight of the outer product dU_i dU_i'
+            phi += wn[i] * U[i]
+            if wv[i] != 0.0:
+                g, g1, g2 = _log_sp(U[i] - thr[i], eps[i])
+                phi += wv[i] * g
+                coef[i, 0] = wv[i] * g1 + wn[i]  # lambda_i: weight of A_i and of dU_i in the gradient
+                coef[i, 1] = -wv[i] * g2  # >= 0: weight of the outer product dU_i dU_i'
             else:
-                coef[i, 0] = wn[b, i]
+                coef[i, 0] = wn[i]
                 coef[i, 1] = 0.0
         phi -= 0.5 * rho * prox
         if not want:
@@ -108,7 +108,7 @@ def _evaluate(mode, b, x, want, grad, negH, work, sparse, data, rho, T):
             s = 0.0
             for i in range(n):
                 s += coef[i, 0] * dU[i, k]
-            grad[k] = s - rho * (x[k] - xp[b, k]) if rho > 0.0 else s
+            grad[k] = s - rho * (x[k] - xp[k]) if rho > 0.0 else s
         # negH = 2 sum_i lambda_i A_i - sum_i w_i g2_i dU_i dU_i' + rho I
         for k in range(K):
             for m in range(k, K):
@@ -129,33 +129,33 @@ def _evaluate(mode, b, x, want, grad, negH, work, sparse, data, rho, T):
     # Kalai-Smorodinsky: smooth minimum of the veto players' normalised gains
     rmin = np.inf
     for i in range(n):
-        if veto[b, i]:
-            r = (U[i] - thr[b, i]) / span[b, i]
+        if veto[i]:
+            r = (U[i] - thr[i]) / span[i]
             coef[i, 0] = r
             rmin = min(rmin, r)
     Z = 0.0
     for i in range(n):
-        e = math.exp(-(coef[i, 0] - rmin) / T) if veto[b, i] else 0.0
+        e = math.exp(-(coef[i, 0] - rmin) / T) if veto[i] else 0.0
         coef[i, 1] = e
         Z += e
     phi = rmin - T * math.log(Z) - 0.5 * rho * prox
     for i in range(n):
-        phi += wn[b, i] * U[i]
+        phi += wn[i] * U[i]
     if not want:
         return phi
     # p_i = e_i / Z, a_i = dU_i / span_i; reuse Ad for a_i
     for i in range(n):
         coef[i, 1] /= Z
         for k in range(K):
-            Ad[i, k] = dU[i, k] / span[b, i]
+            Ad[i, k] = dU[i, k] / span[i]
     for k in range(K):
         pa = 0.0
         s = 0.0
         for i in range(n):
             pa += coef[i, 1] * Ad[i, k]
-            s += wn[b, i] * dU[i, k]
+            s += wn[i] * dU[i, k]
         coef[0, 2 + k] = pa  # pa_k, kept for the curvature
-        grad[k] = pa + s - (rho * (x[k] - xp[b, k]) if rho > 0.0 else 0.0)
+        grad[k] = pa + s - (rho * (x[k] - xp[k]) if rho > 0.0 else 0.0)
     # negH = 2 sum_i (p_i / span_i + wn_i) A_i + (sum_i p_i a_i a_i' - pa pa') / T + rho I
     for k in range(K):
         for m in range(k, K):
@@ -164,7 +164,7 @@ def _evaluate(mode, b, x, want, grad, negH, work, sparse, data, rho, T):
                 o += coef[i, 1] * Ad[i, k] * Ad[i, m]
             negH[k, m] = (o - coef[0, 2 + k] * coef[0, 2 + m]) / T
     for i in range(n):
-        w = 2.0 * (coef[i, 1] / span[b, i] + wn[b, i])
+        w = 2.0 * (coef[i, 1] / span[i] + wn[i])
         for c in range(cnt[i]):
             k, m = nzk[i, c], nzm[i, c]
             if m >= k:
@@ -176,7 +176,7 @@ def _evaluate(mode, b, x, want, grad, negH, work, sparse, data, rho, T):
     return phi
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _solve_in_place(M, g, out):
     """Solve M out = g by Gaussian elimination with partial pivoting (M and g are overwritten)."""
     K = g.shape[0]
@@ -205,6 +205,96 @@ def _solve_in_place(M, g, out):
         out[c] = s / M[c, c]
 
 
+def scratch(n: int, K: int) -> tuple:
+    """Work arrays for :func:`solve_member` (allocate once, reuse for every member)."""
+    vec = lambda: np.empty(K)  # noqa: E731
+    mat = lambda: np.empty((K, K))  # noqa: E731
+    work = (np.empty((n, K)), np.empty((n, K)), np.empty(n), np.empty((n, K + 2)))
+    return (vec(), vec(), vec(), vec(), vec(), mat(), mat(), mat(), np.empty(K, np.bool_), work)
+
+
+scratch_jit = njit(cache=True)(scratch)
+
+
+@njit(cache=True)
+def solve_member(mode, x, lower, upper, sparse, member, rho, T, iters, tol, buf):
+    """Projected Newton for one member, in place on ``x`` (K,), from ``x`` (already inside the box).
+
+    ``sparse`` and ``member`` as in :func:`_evaluate`; ``buf`` from :func:`scratch`.
+    """
+    xc, delta, g, grad, ngrad, negH, nH, M, free, work = buf
+    K = x.shape[0]
+    if iters <= 0:
+        return
+    phi = _evaluate(mode, x, True, grad, negH, work, sparse, member, rho, T)
+    for it in range(iters):
+        last = it == iters - 1
+        scale = 1e-300
+        for k in range(K):
+            at_lo = x[k] <= lower[k] + 1e-12 and grad[k] < 0.0
+            at_hi = x[k] >= upper[k] - 1e-12 and grad[k] > 0.0
+            free[k] = not (at_lo or at_hi)
+            scale = max(scale, abs(negH[k, k]))
+        for k in range(K):
+            for m in range(K):
+                M[k, m] = negH[k, m] if (free[k] and free[m]) else 0.0
+            M[k, k] += 1e-12 * scale if free[k] else 1.0
+            g[k] = grad[k] if free[k] else 0.0
+        _solve_in_place(M, g, delta)
+        step = 0.0
+        for k in range(K):
+            xc[k] = min(max(x[k] + delta[k], lower[k]), upper[k])
+            step = max(step, abs(xc[k] - x[k]))
+        if step <= tol:
+            break  # converged: the Newton step no longer moves the member
+        pc = _evaluate(mode, xc, not last, ngrad, nH, work, sparse, member, rho, T)
+        accepted = pc > phi
+        fresh = accepted and not last  # derivatives at the new point are already in ngrad, nH
+        if not accepted:
+            eta = 1.0
+            for _ in range(_N_SHRINK):
+                eta *= _SHRINK
+                for k in range(K):
+                    xc[k] = min(max(x[k] + eta * delta[k], lower[k]), upper[k])
+                pc = _evaluate(mode, xc, False, ngrad, nH, work, sparse, member, rho, T)
+                if pc > phi:
+                    accepted = True
+                    break
+        if not accepted:
+            gnorm = 0.0
+            for k in range(K):
+                gnorm += grad[k] * grad[k]
+            gnorm = max(math.sqrt(gnorm), 1e-300)
+            for s in _FALLBACK:
+                for k in range(K):
+                    xc[k] = min(max(x[k] + s * grad[k] / gnorm, lower[k]), upper[k])
+                pc = _evaluate(mode, xc, False, ngrad, nH, work, sparse, member, rho, T)
+                if pc > phi:
+                    accepted = True
+                    break
+        if not accepted:
+            break  # nothing improves: a (numerical) optimum
+        moved = 0.0
+        for k in range(K):
+            moved = max(moved, abs(xc[k] - x[k]))
+            x[k] = xc[k]
+        phi = pc
+        if last or moved <= tol:
+            break
+        if fresh:
+            grad[:] = ngrad
+            negH[:, :] = nH
+        else:
+            phi = _evaluate(mode, x, True, grad, negH, work, sparse, member, rho, T)
+
+
+@njit(cache=True)
+def member_value(mode, x, sparse, member, rho, T, buf):
+    """Return the objective of one member at ``x`` (for callers that need the optimum's value)."""
+    xc, delta, g, grad, ngrad, negH, nH, M, free, work = buf
+    return _evaluate(mode, x, False, grad, negH, work, sparse, member, rho, T)
+
+
 @njit(cache=True)
 def solve_batch(mode, x0, lower, upper, A, ideal, Ax, lin, wv, wn, thr, eps, span, veto, xp, rho, T,
                 iters, tol):  # fmt: skip
@@ -216,87 +306,15 @@ def solve_batch(mode, x0, lower, upper, A, ideal, Ax, lin, wv, wn, thr, eps, spa
     B, K = x0.shape
     n = ideal.shape[1]
     X = np.empty((B, K))
-    x = np.empty(K)
-    xc = np.empty(K)
-    delta = np.empty(K)
-    g = np.empty(K)
-    grad = np.empty(K)
-    ngrad = np.empty(K)
-    negH = np.empty((K, K))
-    nH = np.empty((K, K))
-    M = np.empty((K, K))
-    free = np.empty(K, dtype=np.bool_)
-    work = (np.empty((n, K)), np.empty((n, K)), np.empty(n), np.empty((n, K + 2)))
+    buf = scratch_jit(n, K)
     KK = K * K
     idx = np.empty((n, KK), np.int64)
     sparse = (idx, idx.copy(), np.empty((n, KK)), np.empty(n, np.int64))
-    data = (A, ideal, Ax, lin, wv, wn, thr, eps, span, veto, xp)
     for b in range(B):
+        x = X[b]
         for k in range(K):
             x[k] = min(max(x0[b, k], lower[b, k]), upper[b, k])
-        if iters <= 0:
-            X[b] = x
-            continue
-        _sparse_member(A, b, sparse[0], sparse[1], sparse[2], sparse[3])
-        phi = _evaluate(mode, b, x, True, grad, negH, work, sparse, data, rho, T)
-        for it in range(iters):
-            last = it == iters - 1
-            scale = 1e-300
-            for k in range(K):
-                at_lo = x[k] <= lower[b, k] + 1e-12 and grad[k] < 0.0
-                at_hi = x[k] >= upper[b, k] - 1e-12 and grad[k] > 0.0
-                free[k] = not (at_lo or at_hi)
-                scale = max(scale, abs(negH[k, k]))
-            for k in range(K):
-                for m in range(K):
-                    M[k, m] = negH[k, m] if (free[k] and free[m]) else 0.0
-                M[k, k] += 1e-12 * scale if free[k] else 1.0
-                g[k] = grad[k] if free[k] else 0.0
-            _solve_in_place(M, g, delta)
-            step = 0.0
-            for k in range(K):
-                xc[k] = min(max(x[k] + delta[k], lower[b, k]), upper[b, k])
-                step = max(step, abs(xc[k] - x[k]))
-            if step <= tol:
-                break  # converged: the Newton step no longer moves the member
-            pc = _evaluate(mode, b, xc, not last, ngrad, nH, work, sparse, data, rho, T)
-            accepted = pc > phi
-            fresh = accepted and not last  # derivatives at the new point are already in ngrad, nH
-            if not accepted:
-                eta = 1.0
-                for _ in range(_N_SHRINK):
-                    eta *= _SHRINK
-                    for k in range(K):
-                        xc[k] = min(max(x[k] + eta * delta[k], lower[b, k]), upper[b, k])
-                    pc = _evaluate(mode, b, xc, False, ngrad, nH, work, sparse, data, rho, T)
-                    if pc > phi:
-                        accepted = True
-                        break
-            if not accepted:
-                gnorm = 0.0
-                for k in range(K):
-                    gnorm += grad[k] * grad[k]
-                gnorm = max(math.sqrt(gnorm), 1e-300)
-                for s in _FALLBACK:
-                    for k in range(K):
-                        xc[k] = min(max(x[k] + s * grad[k] / gnorm, lower[b, k]), upper[b, k])
-                    pc = _evaluate(mode, b, xc, False, ngrad, nH, work, sparse, data, rho, T)
-                    if pc > phi:
-                        accepted = True
-                        break
-            if not accepted:
-                break  # nothing improves: a (numerical) optimum
-            moved = 0.0
-            for k in range(K):
-                moved = max(moved, abs(xc[k] - x[k]))
-                x[k] = xc[k]
-            phi = pc
-            if last or moved <= tol:
-                break
-            if fresh:
-                grad[:] = ngrad
-                negH[:, :] = nH
-            else:
-                phi = _evaluate(mode, b, x, True, grad, negH, work, sparse, data, rho, T)
-        X[b] = x
+        sparse_member(A[b], sparse[0], sparse[1], sparse[2], sparse[3])
+        member = (ideal[b], Ax[b], lin[b], wv[b], wn[b], thr[b], eps[b], span[b], veto[b], xp[b])
+        solve_member(mode, x, lower[b], upper[b], sparse, member, rho, T, iters, tol, buf)
     return X

@@ -20,6 +20,8 @@ import math
 import numpy as np
 from numba import njit
 
+from sim.engines import compiled_newton as cn
+
 KINK_EPS = 0.01  # as sim.model.preferences.KINK_EPS (TERR units)
 PARTS_EPS = 0.01  # smoothing of the withdrawal in the power shift, as sim.model.commitment._parts
 DMZ_WIDTH = 0.25  # as sim.model.commitment.DMZ_WIDTH
@@ -39,6 +41,92 @@ def _expit(u):
         return 1.0 / (1.0 + math.exp(-u))
     e = math.exp(u)
     return e / (1.0 + e)
+
+
+@njit(cache=True, inline="always")
+def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, tmp):
+    """U_i or V_i of every actor of batch member ``j`` (replicate ``r`` of the parameters) into V, dV, wq.
+
+    X, ideal, dV (B, n, K); W, V, wq (B, n); tmp (4, K) scratch; only member ``j`` is read and written
+    (indices rather than views: a view per call costs more than the arithmetic). See :func:`values_batch`.
+    """
+    (Adiag, pk, pl, pv, linear, zeta, sgn, k_terr, ref_on, commit_on, bonus, shift_const, shift_lin,
+     shift_wd, theta, g_guar, g_forces, g_dmz, g_shift, kG, kF, h0, H_c, vartheta) = P  # fmt: skip
+    n, K = X.shape[1], X.shape[2]
+    d, g, dlogh, dshift = tmp[0], tmp[1], tmp[2], tmp[3]
+    npairs = pk.shape[1]
+    for i in range(n):
+        # quadratic (or linear) part -(x - x_i)' A_i (x - x_i), gradient -2 A_i (x - x_i)
+        U = 0.0
+        for k in range(K):
+            d[k] = X[j, i, k] - ideal[j, i, k]
+        if linear:
+            for k in range(K):
+                a = Adiag[r, i, k]
+                U -= a * abs(d[k])
+                g[k] = -a * (1.0 if d[k] > 0.0 else (-1.0 if d[k] < 0.0 else 0.0))
+        else:
+            for k in range(K):
+                a = Adiag[r, i, k]
+                U -= a * d[k] * d[k]
+                g[k] = -2.0 * a * d[k]
+            for p in range(npairs):
+                k = pk[i, p]
+                if k < 0:
+                    break
+                m = pl[i, p]
+                a = pv[r, i, p]
+                U -= 2.0 * a * d[k] * d[m]
+                g[k] -= 2.0 * a * d[m]
+                g[m] -= 2.0 * a * d[k]
+        if k_terr >= 0 and ref_on:  # the reference kink at the contact line
+            z = sgn[i] * (X[j, i, k_terr] - Lj)
+            U -= zeta[r, i] * _softplus(z, KINK_EPS)
+            g[k_terr] -= zeta[r, i] * sgn[i] * _expit(z / KINK_EPS)
+        if not with_commitment:
+            V[j, i] = U
+            if want_grad:
+                for k in range(K):
+                    dV[j, i, k] = g[k]
+            continue
+        if not commit_on:
+            V[j, i] = U + bonus[r, i]
+            if want_grad:
+                for k in range(K):
+                    dV[j, i, k] = g[k]
+            continue
+        # reneging discount: shift_i(X), dmz(X), hazard h_i(X), q_i = 1 - exp(-H_c h_i)
+        wd = (X[j, i, k_terr] if k_terr >= 0 else 0.0) - Lj
+        shift = shift_const[i] + shift_wd[i] * _softplus(wd, PARTS_EPS)
+        for k in range(K):
+            shift += shift_lin[i, k] * X[j, i, k]
+        dmz = min(max(wd / DMZ_WIDTH, 0.0), 1.0)
+        XG = X[j, i, kG] if kG >= 0 else 0.0
+        XF = X[j, i, kF] if kF >= 0 else 0.0
+        logh = -g_guar[i] * theta[r] * XG - g_forces[i] * XF - g_dmz[i] * dmz + g_shift[i] * shift
+        h = h0[r, i] * math.exp(logh)
+        q = -math.expm1(-H_c * h)
+        fallback = W[j, i] - vartheta[r, i] * shift
+        V[j, i] = (1.0 - q) * U + q * fallback + bonus[r, i]
+        if not want_grad:
+            continue
+        for k in range(K):
+            dshift[k] = shift_lin[i, k]
+            dlogh[k] = 0.0
+        if k_terr >= 0:
+            dshift[k_terr] += shift_wd[i] * _expit(wd / PARTS_EPS)
+            if wd > 0.0 and wd < DMZ_WIDTH:
+                dlogh[k_terr] = -g_dmz[i] / DMZ_WIDTH
+        for k in range(K):
+            dlogh[k] += g_shift[i] * dshift[k]
+        if kG >= 0:
+            dlogh[kG] -= g_guar[i] * theta[r]
+        if kF >= 0:
+            dlogh[kF] -= g_forces[i]
+        c = (1.0 - q) * H_c * h * (fallback - U)
+        for k in range(K):
+            dV[j, i, k] = (1.0 - q) * g[k] + c * dlogh[k] - q * vartheta[r, i] * dshift[k]
+        wq[j, i] = 1.0 - q
 
 
 @njit(cache=True)
@@ -61,91 +149,13 @@ def values_batch(X, rows, L, W, ideal, want_grad, with_commitment, P):
     -------
     V (B, n), dV (B, n, K) (zeros unless ``want_grad``), wq (B, n) (ones unless commitment and grad)
     """
-    (Adiag, pk, pl, pv, linear, zeta, sgn, k_terr, ref_on, commit_on, bonus, shift_const, shift_lin,
-     shift_wd, theta, g_guar, g_forces, g_dmz, g_shift, kG, kF, h0, H_c, vartheta) = P  # fmt: skip
     B, n, K = X.shape
     V = np.empty((B, n))
-    dV = np.zeros((B, n, K)) if want_grad else np.zeros((1, 1, 1))
+    dV = np.zeros((B, n, K))
     wq = np.ones((B, n))
-    d = np.empty(K)
-    g = np.empty(K)
-    dlogh = np.empty(K)
-    dshift = np.empty(K)
-    npairs = pk.shape[1]
+    tmp = np.empty((4, K))
     for j in range(B):
-        r = rows[j]
-        for i in range(n):
-            # quadratic (or linear) part -(x - x_i)' A_i (x - x_i), gradient -2 A_i (x - x_i)
-            U = 0.0
-            for k in range(K):
-                d[k] = X[j, i, k] - ideal[j, i, k]
-            if linear:
-                for k in range(K):
-                    a = Adiag[r, i, k]
-                    U -= a * abs(d[k])
-                    g[k] = -a * (1.0 if d[k] > 0.0 else (-1.0 if d[k] < 0.0 else 0.0))
-            else:
-                for k in range(K):
-                    a = Adiag[r, i, k]
-                    U -= a * d[k] * d[k]
-                    g[k] = -2.0 * a * d[k]
-                for p in range(npairs):
-                    k = pk[i, p]
-                    if k < 0:
-                        break
-                    m = pl[i, p]
-                    a = pv[r, i, p]
-                    U -= 2.0 * a * d[k] * d[m]
-                    g[k] -= 2.0 * a * d[m]
-                    g[m] -= 2.0 * a * d[k]
-            if k_terr >= 0 and ref_on:  # the reference kink at the contact line
-                z = sgn[i] * (X[j, i, k_terr] - L[j])
-                U -= zeta[r, i] * _softplus(z, KINK_EPS)
-                g[k_terr] -= zeta[r, i] * sgn[i] * _expit(z / KINK_EPS)
-            if not with_commitment:
-                V[j, i] = U
-                if want_grad:
-                    for k in range(K):
-                        dV[j, i, k] = g[k]
-                continue
-            if not commit_on:
-                V[j, i] = U + bonus[r, i]
-                if want_grad:
-                    for k in range(K):
-                        dV[j, i, k] = g[k]
-                continue
-            # reneging discount: shift_i(X), dmz(X), hazard h_i(X), q_i = 1 - exp(-H_c h_i)
-            wd = (X[j, i, k_terr] if k_terr >= 0 else 0.0) - L[j]
-            shift = shift_const[i] + shift_wd[i] * _softplus(wd, PARTS_EPS)
-            for k in range(K):
-                shift += shift_lin[i, k] * X[j, i, k]
-            dmz = min(max(wd / DMZ_WIDTH, 0.0), 1.0)
-            XG = X[j, i, kG] if kG >= 0 else 0.0
-            XF = X[j, i, kF] if kF >= 0 else 0.0
-            logh = -g_guar[i] * theta[r] * XG - g_forces[i] * XF - g_dmz[i] * dmz + g_shift[i] * shift
-            h = h0[r, i] * math.exp(logh)
-            q = -math.expm1(-H_c * h)
-            fallback = W[j, i] - vartheta[r, i] * shift
-            V[j, i] = (1.0 - q) * U + q * fallback + bonus[r, i]
-            if not want_grad:
-                continue
-            for k in range(K):
-                dshift[k] = shift_lin[i, k]
-                dlogh[k] = 0.0
-            if k_terr >= 0:
-                dshift[k_terr] += shift_wd[i] * _expit(wd / PARTS_EPS)
-                if wd > 0.0 and wd < DMZ_WIDTH:
-                    dlogh[k_terr] = -g_dmz[i] / DMZ_WIDTH
-            for k in range(K):
-                dlogh[k] += g_shift[i] * dshift[k]
-            if kG >= 0:
-                dlogh[kG] -= g_guar[i] * theta[r]
-            if kF >= 0:
-                dlogh[kF] -= g_forces[i]
-            c = (1.0 - q) * H_c * h * (fallback - U)
-            for k in range(K):
-                dV[j, i, k] = (1.0 - q) * g[k] + c * dlogh[k] - q * vartheta[r, i] * dshift[k]
-            wq[j, i] = 1.0 - q
+        value_row(X, j, rows[j], L[j], W, ideal, want_grad, with_commitment, P, V, dV, wq, tmp)
     return V, dV, wq
 
 
@@ -305,3 +315,189 @@ def influence_moves(x, X_text, a, eng, tau_y, rows, sal, cap, beta, eta_p, class
                 frac = -math.expm1(-rate * tau_y[j]) / rate if rate > 1e-12 else tau_y[j]
                 new[j, i, k] = min(max(xi + frac * drive, 0.0), 1.0)
     return new
+
+
+@njit(cache=True, inline="always")
+def _text_objective(x, Xn, j, r, Lj, x_prev, ctx):
+    """Return the mediator's objective Phi(X) with the full deal values (as mediation.text_objective).
+
+    ``ctx`` = (W, ideal, thr, om, veto, eps, nonveto_weight, prox, P, V, dV, wq, tmp): member ``j`` of the
+    batch arrays W, ideal, thr, om, eps is used; Xn, V, dV, wq are (1, n, ...) buffers.
+    """
+    W, ideal, thr, om, veto, eps, nonveto_weight, prox, P, V, dV, wq, tmp = ctx
+    n, K = Xn.shape[1], Xn.shape[2]
+    for i in range(n):
+        for k in range(K):
+            Xn[0, i, k] = x[k]
+    value_row(Xn, 0, r, Lj, W[j : j + 1], ideal[j : j + 1], False, True, P, V, dV, wq, tmp)
+    phi = 0.0
+    for i in range(n):
+        if veto[i]:
+            z = (V[0, i] - thr[j, i]) / eps[j, i]  # log of the smooth positive part, stable for z << 0
+            lsp = z if z < -30.0 else math.log(max(z, 0.0) + math.log1p(math.exp(-abs(z))))
+            phi += om[j, i] * (math.log(eps[j, i]) + lsp)
+        else:
+            phi += nonveto_weight * om[j, i] * V[0, i]
+    s = 0.0
+    for k in range(K):
+        s += (x[k] - x_prev[k]) ** 2
+    return phi - 0.5 * prox * s
+
+
+@njit(cache=True)
+def solve_texts(rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonveto_weight, prox, n_passes,
+                settled, iters, ks_iters, ks_T, P):  # fmt: skip
+    """Return the mediator's texts for a batch: SQP over the weighted Nash / KS engine (memo P8).
+
+    Per replicate: the deal values are linearised around the current text (``value_row`` with gradient),
+    the quadratic program of :mod:`sim.engines.compiled_newton` is solved (Nash, or Kalai-Smorodinsky with
+    each actor's utopia value), and the step is accepted as far as it raises the true objective (steps 1,
+    1/2, 1/4); a text that moved less than ``settled`` is not re-linearised. The numpy reference is
+    :func:`sim.model.mediation.solve_text`.
+    """
+    (Adiag, pk, pl, pv, linear) = P[0], P[1], P[2], P[3], P[4]
+    B, K = X_prev.shape
+    n = ideal_m.shape[1]
+    out = X_prev.copy()
+    Xn = np.empty((1, n, K))
+    V1 = np.empty((1, n))
+    dV1 = np.empty((1, n, K))
+    wq1 = np.empty((1, n))
+    V, dV, wq = V1[0], dV1[0], wq1[0]
+    tmp = np.empty((4, K))
+    lin = np.empty((n, K))
+    Ax = np.empty((n, K))
+    Ad = np.empty((n, K))
+    thr = np.empty(n)
+    wv = np.empty(n)
+    wn = np.empty(n)
+    span = np.ones(n)
+    lower = np.zeros(K)
+    upper = np.ones(K)
+    new = np.empty(K)
+    cand = np.empty(K)
+    KK = K * K
+    nzk = np.empty((n, KK), np.int64)
+    nzm = np.empty((n, KK), np.int64)
+    nzv = np.empty((n, KK))
+    cnt = np.empty(n, np.int64)
+    sparse = (nzk, nzm, nzv, cnt)
+    buf = cn.scratch_jit(n, K)
+    buf1 = cn.scratch_jit(1, K)
+    one1 = np.ones(1)
+    zero1 = np.zeros(1)
+    no_veto1 = np.zeros(1, np.bool_)
+    xu = np.empty(K)
+    ctx = (W_m, ideal_m, thr_m, om, veto, eps, nonveto_weight, prox, P, V1, dV1, wq1, tmp)
+    for j in range(B):
+        r = rows[j]
+        x = out[j]
+        xp = X_prev[j]
+        xm = ideal_m[j]
+        for i in range(n):
+            wv[i] = om[j, i] if veto[i] else 0.0
+            wn[i] = 0.0 if veto[i] else nonveto_weight * om[j, i]
+        phi = _text_objective(x, Xn, j, r, L[j], xp, ctx)
+        for _ in range(n_passes):
+            for i in range(n):
+                for k in range(K):
+                    Xn[0, i, k] = x[k]
+            value_row(Xn, 0, r, L[j], W_m[j : j + 1], ideal_m[j : j + 1], True, True, P, V1, dV1, wq1, tmp)
+            # A_i as entry lists scaled by 1 - q_i; linear utility has no quadratic part to pass on
+            for i in range(n):
+                c = 0
+                for k in range(K):
+                    Ad[i, k] = 0.0
+                if not linear:
+                    for k in range(K):
+                        a = Adiag[r, i, k]
+                        Ad[i, k] += a * (x[k] - xm[i, k])
+                        if a != 0.0:
+                            nzk[i, c], nzm[i, c], nzv[i, c] = k, k, wq[i] * a
+                            c += 1
+                    for p in range(pk.shape[1]):
+                        k = pk[i, p]
+                        if k < 0:
+                            break
+                        m = pl[i, p]
+                        a = pv[r, i, p]
+                        Ad[i, k] += a * (x[m] - xm[i, m])
+                        Ad[i, m] += a * (x[k] - xm[i, k])
+                        nzk[i, c], nzm[i, c], nzv[i, c] = k, m, wq[i] * a
+                        nzk[i, c + 1], nzm[i, c + 1], nzv[i, c + 1] = m, k, wq[i] * a
+                        c += 2
+                cnt[i] = c
+                quad = 0.0
+                lx = 0.0
+                for k in range(K):
+                    lin[i, k] = dV[i, k] + 2.0 * wq[i] * Ad[i, k]
+                    quad -= wq[i] * (x[k] - xm[i, k]) * Ad[i, k]
+                    lx += lin[i, k] * x[k]
+                    Ax[i, k] = 0.0
+                for e in range(c):
+                    Ax[i, nzk[i, e]] += nzv[i, e] * xm[i, nzm[i, e]]
+                thr[i] = thr_m[j, i] - (V[i] - quad - lx)
+            for k in range(K):
+                new[k] = x[k]
+            if is_ks[j]:  # normalise gains by each actor's utopia: its best value of the quadratic on the box
+                for i in range(n):
+                    s1 = (nzk[i : i + 1], nzm[i : i + 1], nzv[i : i + 1], cnt[i : i + 1])
+                    a1 = (xm[i : i + 1], Ax[i : i + 1], lin[i : i + 1])
+                    m1 = (a1[0], a1[1], a1[2], zero1, one1, zero1, one1, one1, no_veto1, xu)
+                    # start from the optimum of the diagonal part, clipped: exact when A_i has no linkage
+                    diag_only = True
+                    for e in range(cnt[i]):
+                        if nzk[i, e] != nzm[i, e]:
+                            diag_only = False
+                    for k in range(K):
+                        xu[k] = xm[i, k]
+                    for e in range(cnt[i]):
+                        if nzk[i, e] == nzm[i, e] and nzv[i, e] > 0.0:
+                            k = nzk[i, e]
+                            xu[k] = xm[i, k] + lin[i, k] / (2.0 * nzv[i, e])
+                    for k in range(K):
+                        xu[k] = min(max(xu[k], 0.0), 1.0)
+                    if not diag_only or cnt[i] < K:
+                        cn.solve_member(cn.NASH, xu, lower, upper, s1, m1, 0.0, 1.0, 30, 1e-8, buf1)
+                    umax = cn.member_value(cn.NASH, xu, s1, m1, 0.0, 1.0, buf1)
+                    span[i] = max(umax - thr[i], max(eps[j, i], 1e-9))
+                member = (xm, Ax, lin, wv, wn, thr, eps[j], span, veto, xp)
+                cn.solve_member(cn.KS, new, lower, upper, sparse, member, prox, ks_T, ks_iters, 1e-8, buf)
+            else:
+                member = (xm, Ax, lin, wv, wn, thr, eps[j], span, veto, xp)
+                cn.solve_member(cn.NASH, new, lower, upper, sparse, member, prox, 1.0, iters, 1e-8, buf)
+            moved = 0.0
+            for step in (1.0, 0.5, 0.25):
+                for k in range(K):
+                    cand[k] = x[k] + step * (new[k] - x[k])
+                pc = _text_objective(cand, Xn, j, r, L[j], xp, ctx)
+                if pc > phi:
+                    for k in range(K):
+                        moved = max(moved, abs(cand[k] - x[k]))
+                        x[k] = cand[k]
+                    phi = pc
+                    break
+            if moved <= settled:
+                break
+    return out
+
+
+@njit(cache=True)
+def quadratic_forms(b, rows, P):
+    """b_i' A_i b_i for every batch member and actor, b (B, n, K), with the sparse A_i of ``P``: (B, n)."""
+    Adiag, pk, pl, pv = P[0], P[1], P[2], P[3]
+    B, n, K = b.shape
+    out = np.empty((B, n))
+    for j in range(B):
+        r = rows[j]
+        for i in range(n):
+            s = 0.0
+            for k in range(K):
+                s += Adiag[r, i, k] * b[j, i, k] * b[j, i, k]
+            for p in range(pk.shape[1]):
+                k = pk[i, p]
+                if k < 0:
+                    break
+                s += 2.0 * pv[r, i, p] * b[j, i, k] * b[j, i, pl[i, p]]
+            out[j, i] = s
+    return out

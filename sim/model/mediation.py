@@ -24,7 +24,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr
 
-from sim.engines.nash import kalai_smorodinsky, nash_solution, softplus
+from sim.engines.nash import kalai_smorodinsky, nash_solution, softplus, use_compiled
+from sim.model import kernels
 from sim.model.acceptance import accept_prob, referendum_required
 from sim.model.commitment import deal_value, reneging_prob
 from sim.model.events import step_probability
@@ -93,6 +94,14 @@ def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
     and the quadratic engine solved; each pass is accepted only as far as it raises the mediator's true
     objective (a backtracking merit-function step), so passes cannot cycle between local optima.
     """
+    if use_compiled():
+        c = lambda v: np.require(v, float, ["C", "W"])  # noqa: E731
+        return kernels.solve_texts(
+            kernels.row_index(rows, prm.R), c(state.X_text[rows]), c(state.L[rows]), c(ideal_m), c(W_m),
+            c(thr_m), c(state.omega[rows]), np.require(prm.is_ks[rows], bool, ["C", "W"]), c(prm.eps[rows]),
+            np.require(prm.veto_C, bool, ["C", "W"]), float(prm.nonveto_weight), float(prm.prox), N_LINEARISE,
+            SETTLED, SOLVER_ITERS, KS_ITERS, KS_TEMPERATURE, kernels.kernel_params(prm),
+        )  # fmt: skip
     L = state.L[rows]
     A = take(prm, "A", rows)
     if prm.linear_utility:  # deal values are linearised exactly; no quadratic part for the engine

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.engines.nash import use_compiled
+from sim.model import kernels
 from sim.model.preferences import take, utility
 
 
@@ -83,7 +85,12 @@ def outside_option(prm, state, rows, ideal: np.ndarray | None = None) -> np.ndar
     VL = sig2 * H + H * H / Pm + lam * H * EJ2
     phi, b = war_end_terms(prm, Lt)
     u_end = utility(prm, phi, L, rows, ideal)
-    premium = VL * np.einsum("...k,...k->...", b, (take(prm, "A", rows) @ b[..., None])[..., 0])
+    if use_compiled():
+        bAb = kernels.quadratic_forms(np.require(b, float, ["C", "W"]), kernels.row_index(rows, prm.R),
+                                      kernels.kernel_params(prm))  # fmt: skip
+    else:
+        bAb = np.einsum("...k,...k->...", b, (take(prm, "A", rows) @ b[..., None])[..., 0])
+    premium = VL * bAb
     if prm.linear_utility:  # E[U(phi(L))] = U(phi(L~)) for a utility linear on the lottery's support
         premium = np.zeros_like(premium)
     xsq = np.broadcast_to(prm.x_sq, (R, n, K)).copy()
