@@ -15,6 +15,7 @@ $(VENV)/.installed: pyproject.toml
 	[ -x $(BIN)/python ] || $$PY -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m sim.model.warmup scenarios/baseline.yaml
 	@touch $@
 
 run: install

@@ -155,3 +155,15 @@ def test_compiled_text_solve_matches_numpy_sqp(monkeypatch, baseline_params, sol
     ref = _reference(monkeypatch, solve_text, prm, st, rows, xm, W_m, thr_m)
     assert np.abs(got - st.X_text[rows]).max() > 1e-3  # the texts move
     assert_allclose(got, ref, rtol=0, atol=1e-6)
+
+
+def test_warm_up_compiles_every_model_kernel(baseline_params):
+    from sim.engines import compiled_newton
+    from sim.model.warmup import N_REPLICATES, compile_kernels
+
+    sc = load_scenario("scenarios/baseline.yaml")
+    params = materialise(sc, sample_parameters(sc, 1, np.random.default_rng(0)), np.zeros(N_REPLICATES, int))
+    assert compile_kernels(params) > 0
+    for fn in (kernels.solve_texts, kernels.values_batch, kernels.influence_moves, kernels.quadratic_forms,
+               compiled_newton.solve_batch):  # fmt: skip
+        assert fn.signatures, fn.__name__

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -76,6 +77,17 @@ def _resolved(scenario: Any) -> Any:
     except ImportError:
         return {"data": getattr(scenario, "data", None), "provenance": getattr(scenario, "provenance", None)}
     return resolved_for_manifest(scenario)
+
+
+def _warm_up(scenario: Any, draws: pd.DataFrame, quiet: bool) -> None:
+    """Compile (or load from cache) the model's Numba kernels before any worker starts."""
+    from sim.model.warmup import N_REPLICATES, compile_kernels
+    from sim.scenario import materialise
+
+    seconds = compile_kernels(materialise(scenario, draws.iloc[:1], np.zeros(N_REPLICATES, dtype=int)))
+    if seconds > 5 and not quiet:
+        print(f"negsim: compiled the numerical kernels in {seconds:.0f} s (cached for later runs)",
+              file=sys.stderr)
 
 
 def resume_command(scenario: Any, plan: BatchPlan, run_dir: Path) -> str:
@@ -144,6 +156,8 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
     executor = None
     try:
         if todo:
+            if block_fn is None:  # the real model: compile its kernels here once, workers load the cache
+                _warm_up(scenario, draws, quiet)
             executor = make_executor(workers, scheduler, len(todo))
             manifest["executor"] = executor.name
             for task, result in executor.run(make_tasks(plan, scenario, draws, todo), block_fn):

@@ -62,7 +62,7 @@ def sparse_member(A, nzk, nzm, nzv, cnt):
         cnt[i] = c
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _evaluate(mode, x, want, grad, negH, work, sparse, member, rho, T):
     """Objective of one member at ``x``; fills ``grad`` and ``negH`` when ``want``.
 

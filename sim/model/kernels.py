@@ -43,7 +43,7 @@ def _expit(u):
     return e / (1.0 + e)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, tmp):
     """U_i or V_i of every actor of batch member ``j`` (replicate ``r`` of the parameters) into V, dV, wq.
 

@@ -1,0 +1,50 @@
+"""Compile the model's Numba kernels once, before the work starts, so that workers find them cached.
+
+The kernels of :mod:`sim.model.kernels` and :mod:`sim.engines.compiled_newton` are compiled on first use
+(about half a minute) and cached on disk beside their modules. ``negsim run`` calls :func:`compile_kernels`
+in the parent before it starts worker processes, so the workers load the cache instead of each compiling
+it, and ``make install`` runs this module once so a newcomer's first run does not wait.
+Usage: ``python -m sim.model.warmup [SCENARIO.yaml]`` (default ``scenarios/baseline.yaml``).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+N_REPLICATES = 8  # enough for rounds, texts and influence to occur, so every kernel is compiled
+
+
+def compile_kernels(params: dict) -> float:
+    """Run the model on a few replicates of ``params`` (materialised for N_REPLICATES) and the engines once.
+
+    Returns the seconds it took (about 30 s when the kernels are compiled, 1-3 s when they load from cache).
+    """
+    from sim.engines.nash import kalai_smorodinsky, nash_solution
+    from sim.model import simulate
+
+    t0 = time.perf_counter()
+    simulate(params, N_REPLICATES, np.random.SeedSequence(0))
+    A = np.broadcast_to(np.eye(2), (1, 2, 2, 2))
+    ideal = np.array([[[0.0, 0.0], [1.0, 1.0]]])
+    nash_solution(A, ideal, np.ones(2), -np.ones(2))
+    kalai_smorodinsky(A, ideal, np.ones(2), -np.ones(2))
+    return time.perf_counter() - t0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Compile (or load) the kernels for a scenario's parameter types and say how long it took."""
+    from sim.scenario import load_scenario, materialise, sample_parameters
+
+    args = sys.argv[1:] if argv is None else argv
+    sc = load_scenario(args[0] if args else "scenarios/baseline.yaml")
+    draws = sample_parameters(sc, 1, np.random.SeedSequence(0))
+    seconds = compile_kernels(materialise(sc, draws, np.zeros(N_REPLICATES, dtype=int)))
+    print(f"negsim: numerical kernels ready ({seconds:.0f} s; compiled once, then cached)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
