@@ -164,6 +164,48 @@ def test_warm_up_compiles_every_model_kernel(baseline_params):
     sc = load_scenario("scenarios/baseline.yaml")
     params = materialise(sc, sample_parameters(sc, 1, np.random.default_rng(0)), np.zeros(N_REPLICATES, int))
     assert compile_kernels(params) > 0
-    for fn in (kernels.solve_texts, kernels.values_batch, kernels.influence_moves, kernels.quadratic_forms,
+    for fn in (kernels.solve_texts, kernels.values_batch, kernels.influence_moves, kernels.war_lottery_values,
                compiled_newton.solve_batch):  # fmt: skip
         assert fn.signatures, fn.__name__
+
+
+def test_compiled_projection_of_moves_matches_numpy(monkeypatch, baseline_params):
+    # positions pushed far toward the text: some actors would concede past their reservation
+    from sim.model.model import NegotiationModel
+    from sim.model.outside_option import outside_option
+
+    model = NegotiationModel(copy.deepcopy(baseline_params), R, np.random.SeedSequence(6), collect=False)
+    for _ in range(8):
+        model.step()
+    prm, st = model.prm, model.state
+    rows = np.arange(R)
+    W = outside_option(prm, st, rows)
+    x, X = st.x_decl[rows].copy(), st.X_text[rows]
+    rng = np.random.default_rng(7)
+    new = np.clip(x + rng.uniform(0.0, 1.0, (R, prm.n, 1)) * (X[:, None, :] - x), 0.0, 1.0)
+    thr = W + prm.tau[rows] + st.tau_add[rows]
+    got = kernels.project_moves(x, new, rows, st.L[rows], W, thr, kernels.cached(prm, "ideal"),
+                                kernels.kernel_params(prm), influence.BISECTION_STEPS)  # fmt: skip
+    ref = _reference(monkeypatch, influence._project, prm, x, new, rows, st.L[rows], W, thr)
+    assert_allclose(got, ref, rtol=0, atol=1e-12)
+    V = _reference(monkeypatch, deal_value, prm, got, st.L[rows], W, rows)
+    held = np.all(np.isclose(got, new), axis=2)
+    assert (~held).any() and held.any()  # some moves are cut back, others kept whole
+    old_ok = _reference(monkeypatch, deal_value, prm, x, st.L[rows], W, rows) >= thr
+    assert np.all((V >= thr - 1e-12) | ~old_ok)  # nobody who was above its reservation ends below it
+
+
+@pytest.mark.parametrize("mediator_view", [False, True])
+def test_compiled_outside_option_matches_numpy(monkeypatch, baseline_params, mediator_view):
+    from sim.model.model import NegotiationModel
+    from sim.model.outside_option import outside_option
+
+    model = NegotiationModel(copy.deepcopy(baseline_params), R, np.random.SeedSequence(8), collect=False)
+    for _ in range(20):
+        model.step()
+    prm, st = model.prm, model.state
+    rows = np.flatnonzero(np.arange(R) % 3 != 0)
+    ideal = st.x_decl[rows] if mediator_view else None
+    got = outside_option(prm, st, rows, ideal=ideal)
+    ref = _reference(monkeypatch, outside_option, prm, st, rows, ideal=ideal)
+    assert_allclose(got, ref, rtol=1e-10, atol=1e-12)

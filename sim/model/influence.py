@@ -142,6 +142,21 @@ def influence_phase(state: State, prm, rows: np.ndarray, t: float, mhs: np.ndarr
     L = state.L[rows]
     thr = W + prm.tau[rows] + state.tau_add[rows]
 
+    if use_compiled():
+        c = lambda v: np.require(v, float, ["C", "W"])  # noqa: E731
+        state.x_decl[rows] = kernels.project_moves(
+            c(x), c(new), kernels.row_index(rows, prm.R), c(L), c(W), c(thr), kernels.cached(prm, "ideal"),
+            kernels.kernel_params(prm), BISECTION_STEPS,
+        )  # fmt: skip
+        return
+
+    state.x_decl[rows] = _project(prm, x, new, rows, L, W, thr)
+
+
+def _project(prm, x, new, rows, L, W, thr) -> np.ndarray:
+    """Cut moves back so no actor declares below its reservation (bisection; numpy reference)."""
+    new = new.copy()
+
     def ok(z: np.ndarray, sub: np.ndarray) -> np.ndarray:
         # V_i evaluated at i's own declared position, for the replicates ``sub`` (positions within rows)
         return deal_value(prm, z, L[sub], W[sub], rows[sub]) >= thr[sub]
@@ -160,4 +175,4 @@ def influence_phase(state: State, prm, rows: np.ndarray, t: float, mhs: np.ndarr
             hi = np.where(fine, hi, mid)
         step = np.where(good_new[bad], 1.0, np.where(good_old, lo, 0.0))
         new[bad] = xb + step[..., None] * (nb - xb)
-    state.x_decl[rows] = new
+    return new

@@ -275,12 +275,15 @@ def influence_moves(x, X_text, a, eng, tau_y, rows, sal, cap, beta, eta_p, class
     B, n, K = x.shape
     new = np.empty((B, n, K))
     E = np.empty((n, n))
+    D = np.empty((n, n))
     w = np.empty(n)
     for j in range(B):
         r = rows[j]
         for k in range(K):
             for v in range(n):
                 w[v] = cap[r, v] * sal[r, v, k]
+                for t in range(n):
+                    D[v, t] = abs(x[j, v, k] - x[j, t, k])
             for i in range(n):
                 for t in range(n):
                     if i == t:
@@ -289,12 +292,12 @@ def influence_moves(x, X_text, a, eng, tau_y, rows, sal, cap, beta, eta_p, class
                     num = 0.0
                     den = 0.0
                     for v in range(n):
-                        diff = w[v] * (abs(x[j, v, k] - x[j, t, k]) - abs(x[j, v, k] - x[j, i, k]))
+                        diff = w[v] * (D[v, t] - D[v, i])
                         num += max(diff, 0.0)
                         den += abs(diff)
                     P = num / den if den > 0.0 else 0.5
                     s_t = sal[r, t, k]
-                    E[i, t] = 2.0 * abs(x[j, i, k] - x[j, t, k]) * (s_t * (2.0 * P - 1.0) + 1.0 - s_t)
+                    E[i, t] = 2.0 * D[i, t] * (s_t * (2.0 * P - 1.0) + 1.0 - s_t)
             for i in range(n):
                 xi = x[j, i, k]
                 pull = 0.0
@@ -483,21 +486,116 @@ def solve_texts(rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonv
 
 
 @njit(cache=True)
-def quadratic_forms(b, rows, P):
-    """b_i' A_i b_i for every batch member and actor, b (B, n, K), with the sparse A_i of ``P``: (B, n)."""
-    Adiag, pk, pl, pv = P[0], P[1], P[2], P[3]
-    B, n, K = b.shape
-    out = np.empty((B, n))
+def project_moves(x, new, rows, L, W, thr, ideal_all, P, steps):
+    """Pull each actor's move x -> new back so that it never declares below its reservation (memo P7a).
+
+    Actor i's deal value at its own declared position must stay >= ``thr`` (W_i + tau_i): where the new
+    position violates it, bisect ``steps`` times along the move (keeping the old position if that already
+    violates it). The numpy reference is the projection in :func:`sim.model.influence.influence_phase`.
+    Shapes: x, new (B, n, K); rows, L (B,); W, thr (B, n); ideal_all (R, n, K) true ideal points.
+    """
+    B, n, K = x.shape
+    out = new.copy()
+    Xb = np.empty((1, n, K))
+    V = np.empty((1, n))
+    dV = np.zeros((1, n, K))
+    wq = np.empty((1, n))
+    tmp = np.empty((4, K))
+    good_new = np.empty(n, np.bool_)
+    good_old = np.empty(n, np.bool_)
+    lo = np.empty(n)
+    hi = np.empty(n)
     for j in range(B):
         r = rows[j]
+        Wj = W[j : j + 1]
+        ideal = ideal_all[r : r + 1]
+        Xb[0] = new[j]
+        value_row(Xb, 0, r, L[j], Wj, ideal, False, True, P, V, dV, wq, tmp)
+        all_good = True
         for i in range(n):
-            s = 0.0
+            good_new[i] = V[0, i] >= thr[j, i]
+            all_good = all_good and good_new[i]
+        if all_good:
+            continue
+        Xb[0] = x[j]
+        value_row(Xb, 0, r, L[j], Wj, ideal, False, True, P, V, dV, wq, tmp)
+        for i in range(n):
+            good_old[i] = V[0, i] >= thr[j, i]
+            lo[i] = 0.0
+            hi[i] = 1.0
+        for _ in range(steps):
+            for i in range(n):
+                mid = 0.5 * (lo[i] + hi[i])
+                for k in range(K):
+                    Xb[0, i, k] = x[j, i, k] + mid * (new[j, i, k] - x[j, i, k])
+            value_row(Xb, 0, r, L[j], Wj, ideal, False, True, P, V, dV, wq, tmp)
+            for i in range(n):
+                mid = 0.5 * (lo[i] + hi[i])
+                if V[0, i] >= thr[j, i]:
+                    lo[i] = mid
+                else:
+                    hi[i] = mid
+        for i in range(n):
+            step = 1.0 if good_new[i] else (lo[i] if good_old[i] else 0.0)
             for k in range(K):
-                s += Adiag[r, i, k] * b[j, i, k] * b[j, i, k]
-            for p in range(pk.shape[1]):
-                k = pk[i, p]
-                if k < 0:
-                    break
-                s += 2.0 * pv[r, i, p] * b[j, i, k] * b[j, i, pl[i, p]]
-            out[j, i] = s
+                out[j, i, k] = x[j, i, k] + step * (new[j, i, k] - x[j, i, k])
     return out
+
+
+@njit(cache=True)
+def war_lottery_values(rows, L, Lt, VL, sq_line, ideal, L_lo, L_hi, L_min, k_terr, x_ua, x_ru, x_sq, P):
+    """Each actor's value of the war lottery's end point and of the wartime status quo (memo §1.5 P4).
+
+    Returns (U_i(phi(L~_i)) - V_L,i b'A_i b, U_i(X^SQ)): the expected utility of the imposed terms at the
+    believed end line L~_i, with the exact quadratic risk premium (memo §3, T2; zero for linear utility),
+    and the utility of the status quo with the line at ``sq_line``. phi(L) = X^UA* + (X^RU* - X^UA*) pi(L)
+    on the other issues, TERR = clip(L, L_min, 1). The numpy reference is
+    :func:`sim.model.outside_option.outside_option`. Shapes: rows, L (B,); Lt, VL, sq_line (B, n);
+    ideal (B, n, K); x_ua, x_ru, x_sq (K,).
+    """
+    Adiag, pk, pl, pv, linear = P[0], P[1], P[2], P[3], P[4]
+    B, n, K = ideal.shape
+    u_end = np.empty((B, n))
+    u_sq = np.empty((B, n))
+    Xb = np.empty((1, n, K))
+    V = np.empty((1, n))
+    dV = np.zeros((1, n, K))
+    wq = np.empty((1, n))
+    tmp = np.empty((4, K))
+    b = np.empty((n, K))
+    W0 = np.zeros((1, n))
+    span = L_hi - L_lo
+    for j in range(B):
+        r = rows[j]
+        idl = ideal[j : j + 1]
+        for i in range(n):
+            lt = Lt[j, i]
+            pi = min(max((lt - L_lo) / span, 0.0), 1.0)
+            inside = lt > L_lo and lt < L_hi
+            for k in range(K):
+                gap = x_ru[k] - x_ua[k]
+                Xb[0, i, k] = x_ua[k] + gap * pi
+                b[i, k] = gap / span if inside else 0.0
+            if k_terr >= 0:
+                Xb[0, i, k_terr] = min(max(lt, L_min), 1.0)
+                b[i, k_terr] = 1.0
+        value_row(Xb, 0, r, L[j], W0, idl, False, False, P, V, dV, wq, tmp)
+        for i in range(n):
+            bAb = 0.0
+            if not linear:
+                for k in range(K):
+                    bAb += Adiag[r, i, k] * b[i, k] * b[i, k]
+                for p in range(pk.shape[1]):
+                    k = pk[i, p]
+                    if k < 0:
+                        break
+                    bAb += 2.0 * pv[r, i, p] * b[i, k] * b[i, pl[i, p]]
+            u_end[j, i] = V[0, i] - VL[j, i] * bAb
+            for k in range(K):
+                Xb[0, i, k] = x_sq[k]
+            if k_terr >= 0:
+                Xb[0, i, k_terr] = min(max(sq_line[j, i], L_min), 1.0)
+        value_row(Xb, 0, r, L[j], W0, idl, False, False, P, V, dV, wq, tmp)
+        for i in range(n):
+            u_sq[j, i] = V[0, i]
+    return u_end, u_sq

@@ -71,8 +71,7 @@ def outside_option(prm, state, rows, ideal: np.ndarray | None = None) -> np.ndar
     L = state.L[rows]
     if not prm.modules["outside_option"]:
         return prm.W_fixed[rows].copy()
-    R = L.shape[0]
-    n, K, H = prm.n, prm.K, prm.H
+    H = prm.H
     fighting = np.isin(state.status[rows], (0, 5))
     intensity = np.where(fighting, np.maximum(state.I[rows], 1.0), 1.0)
     m = state.m[rows]
@@ -83,21 +82,33 @@ def outside_option(prm, state, rows, ideal: np.ndarray | None = None) -> np.ndar
     sig2 = prm.sigma_L[rows, None] ** 2
     Lt = L[:, None] + m * H + lam * H * EJ
     VL = sig2 * H + H * H / Pm + lam * H * EJ2
+    if use_compiled():
+        c = lambda v: np.require(v, float, ["C", "W"])  # noqa: E731
+        idx = kernels.row_index(rows, prm.R)
+        ideal_c = c(prm.ideal[idx] if ideal is None else ideal)
+        u_end_net, u_sq = kernels.war_lottery_values(
+            idx, c(L), c(Lt), c(VL), c(L[:, None] + 0.5 * m * H), ideal_c,
+            float(prm.L_lo), float(prm.L_hi), float(prm.L_min), -1 if prm.k_terr is None else int(prm.k_terr),
+            c(prm.x_ua_max), c(prm.x_ru_max), c(prm.x_sq), kernels.kernel_params(prm),
+        )  # fmt: skip
+    else:
+        u_end_net, u_sq = _war_lottery_values(prm, rows, L, Lt, VL, m, ideal)
+    cbar = war_cost(prm, state, rows, intensity)
+    w = np.exp(-prm.rho[rows] * H)
+    esc = -np.expm1(-escalation_rate(prm, rows, intensity) * H)[:, None] * prm.D[rows]
+    return (1.0 - w) * (u_sq - cbar) + w * u_end_net - esc
+
+
+def _war_lottery_values(prm, rows, L, Lt, VL, m, ideal) -> tuple[np.ndarray, np.ndarray]:
+    """U_i(phi(L~_i)) - V_L b'A_i b and U_i(X^SQ) (numpy reference of ``kernels.war_lottery_values``)."""
+    R, n, K, H = L.shape[0], prm.n, prm.K, prm.H
     phi, b = war_end_terms(prm, Lt)
     u_end = utility(prm, phi, L, rows, ideal)
-    if use_compiled():
-        bAb = kernels.quadratic_forms(np.require(b, float, ["C", "W"]), kernels.row_index(rows, prm.R),
-                                      kernels.kernel_params(prm))  # fmt: skip
-    else:
-        bAb = np.einsum("...k,...k->...", b, (take(prm, "A", rows) @ b[..., None])[..., 0])
-    premium = VL * bAb
+    premium = VL * np.einsum("...k,...k->...", b, (take(prm, "A", rows) @ b[..., None])[..., 0])
     if prm.linear_utility:  # E[U(phi(L))] = U(phi(L~)) for a utility linear on the lottery's support
         premium = np.zeros_like(premium)
     xsq = np.broadcast_to(prm.x_sq, (R, n, K)).copy()
     if prm.k_terr is not None:
         xsq[..., prm.k_terr] = np.clip(L[:, None] + 0.5 * m * H, prm.L_min, 1.0)
     u_sq = utility(prm, xsq, L, rows, ideal)
-    cbar = war_cost(prm, state, rows, intensity)
-    w = np.exp(-prm.rho[rows] * H)
-    esc = -np.expm1(-escalation_rate(prm, rows, intensity) * H)[:, None] * prm.D[rows]
-    return (1.0 - w) * (u_sq - cbar) + w * (u_end - premium) - esc
+    return u_end - premium, u_sq
