@@ -264,16 +264,18 @@ def test_simulate_draws_matches_the_batch(reference):
     pd.testing.assert_frame_equal(df, ref)
 
 
-def test_sigint_keeps_finished_blocks_and_resumes(tmp_path):
-    """Ctrl-C on 2 workers: exit 130, the message, finished blocks kept; --resume gives the same bytes."""
+@pytest.mark.parametrize("executor", ["processes", "dask"])
+def test_sigint_keeps_finished_blocks_and_resumes(tmp_path, request, executor):
+    """Ctrl-C on 2 workers or a Dask cluster: exit 130, the message, blocks kept; --resume: same bytes."""
     out = tmp_path / "int"
+    where = "workers=2" if executor == "processes" else f"scheduler={request.getfixturevalue('dask_cluster')!r}"
     script = textwrap.dedent(f"""
         import sys
         sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'tests')!r}]
         from test_batch_mechanics import run_toy, slow_block
         from sim.errors import UserError
         try:
-            run_toy({str(out)!r}, runs=4000, paths_per_draw=20, block_size=100, workers=2,
+            run_toy({str(out)!r}, runs=4000, paths_per_draw=20, block_size=100, {where},
                     block_fn=slow_block)
         except UserError as e:
             print(e.message, file=sys.stderr)

@@ -166,9 +166,18 @@ class DaskExecutor:
                 stream.add(nxt)
 
     def close(self, cancel: bool = False) -> None:
-        """Cancel pending blocks if asked, then disconnect (the cluster itself keeps running)."""
+        """Cancel pending blocks if asked, then disconnect (the cluster itself keeps running).
+
+        Idempotent: after Ctrl-C the runner closes the executor and its ``finally`` may close it again;
+        a second ``cancel`` on a closed client would raise "IOLoop is closed".
+        """
+        if self.client.status in ("closed", "closing"):
+            return
         if cancel and self.futures:
-            self.client.cancel(self.futures, force=True)
+            try:
+                self.client.cancel(self.futures, force=True)
+            except (RuntimeError, OSError, TimeoutError):  # the connection is already gone: nothing to cancel
+                pass
         self.client.close()
 
 

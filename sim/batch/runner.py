@@ -179,6 +179,7 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
     except KeyboardInterrupt:
         if executor is not None:
             executor.close(cancel=True)
+            executor = None
         bar.close()
         _finish_manifest(run_dir, manifest, "interrupted", len(done))
         raise BatchInterrupted(f"interrupted: {len(done)} of {plan.n_blocks} blocks done; resume with: "
