@@ -268,7 +268,10 @@ def test_simulate_draws_matches_the_batch(reference):
 def test_sigint_keeps_finished_blocks_and_resumes(tmp_path, request, executor):
     """Ctrl-C on 2 workers or a Dask cluster: exit 130, the message, blocks kept; --resume: same bytes."""
     out = tmp_path / "int"
-    where = "workers=2" if executor == "processes" else f"scheduler={request.getfixturevalue('dask_cluster')!r}"
+    if executor == "processes":
+        where = "workers=2"
+    else:
+        where = f"scheduler={request.getfixturevalue('dask_cluster')!r}"
     script = textwrap.dedent(f"""
         import sys
         sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'tests')!r}]
