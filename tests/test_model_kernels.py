@@ -209,3 +209,17 @@ def test_compiled_outside_option_matches_numpy(monkeypatch, baseline_params, med
     got = outside_option(prm, st, rows, ideal=ideal)
     ref = _reference(monkeypatch, outside_option, prm, st, rows, ideal=ideal)
     assert_allclose(got, ref, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("modules", [{"commitment": False}, {}], ids=["no-commitment", "all"])
+def test_value_row_sets_every_output_even_into_uninitialised_buffers(baseline_params, modules):
+    # the SQP passes np.empty buffers: 1 - q must be written (as 1) when there is no commitment discount
+    prm = _prm(baseline_params, **modules)
+    rows, X, L, W, ideal = _inputs(prm, 9)
+    X3 = np.ascontiguousarray(np.broadcast_to(X[:1, None, :], (1, prm.n, prm.K)))
+    V, dV, wq = (np.full((1, prm.n), np.nan), np.full((1, prm.n, prm.K), np.nan), np.full((1, prm.n), np.nan))
+    P = kernels.kernel_params(prm)
+    kernels.value_row(X3, 0, rows[0], L[0], W[:1], ideal[:1], True, True, P, V, dV, wq, np.empty((4, prm.K)))
+    ref = deal_value(prm, X[:1], L[:1], W[:1], rows[:1], grad=True, ideal=ideal[:1])
+    for got, want in zip((V, dV, wq), ref, strict=True):
+        assert_allclose(got, want, rtol=1e-10, atol=1e-12)

@@ -56,6 +56,7 @@ def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, t
     d, g, dlogh, dshift = tmp[0], tmp[1], tmp[2], tmp[3]
     npairs = pk.shape[1]
     for i in range(n):
+        wq[j, i] = 1.0  # 1 - q_i, 1 without the commitment discount (callers may pass np.empty buffers)
         # quadratic (or linear) part -(x - x_i)' A_i (x - x_i), gradient -2 A_i (x - x_i)
         U = 0.0
         for k in range(K):

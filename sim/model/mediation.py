@@ -81,7 +81,8 @@ def text_objective(prm, X, L, rows, ideal_m, W_m, thr_m, X_prev, om) -> np.ndarr
     """Return the mediator's objective Phi(X) with the full (non-quadratic) deal values (memo P8)."""
     V = deal_value(prm, X, L, W_m, rows, ideal=ideal_m)
     eps = prm.eps[rows]
-    logsp = np.log(softplus(V - thr_m, eps))
+    z = (V - thr_m) / eps  # log sp_eps(S) = log eps + log log(1 + e^z); log eps + z far below 0 (never -inf)
+    logsp = np.log(eps) + np.where(z < -30.0, z, np.log(np.logaddexp(0.0, np.maximum(z, -30.0))))
     dx = X - X_prev
     phi = np.sum(np.where(prm.veto_C, om * logsp, prm.nonveto_weight * om * V), axis=1)
     return phi - 0.5 * prm.prox * np.einsum("bk,bk->b", dx, dx)
