@@ -300,3 +300,31 @@ def test_sigint_keeps_finished_blocks_and_resumes(tmp_path, request, executor):
     run_toy(out, runs=4000, paths_per_draw=20, block_size=100, workers=1, resume=True)
     clean = run_toy(tmp_path / "clean", runs=4000, paths_per_draw=20, block_size=100, workers=1)
     assert _bytes(out) == _bytes(clean)
+
+
+def test_dask_cluster_without_negsim_is_refused_with_a_clear_message():
+    """Workers that cannot import negsim: one UserError naming them, not a failed block each."""
+    from sim.batch.executors import DaskExecutor
+
+    class FakeClient:
+        closed = False
+
+        def run_on_scheduler(self, fn):
+            return fn()  # this process can import negsim
+
+        def run(self, fn):
+            return {"tcp://10.0.0.2:4000": False, "tcp://10.0.0.1:4000": fn()}
+
+        def close(self):
+            self.closed = True
+
+    ex = DaskExecutor.__new__(DaskExecutor)
+    ex.client, ex.address, ex.futures = FakeClient(), "tcp://10.0.0.9:8786", []
+    with pytest.raises(UserError) as err:
+        ex._check_cluster_imports_negsim()
+    assert err.value.message == (
+        "the Dask cluster at tcp://10.0.0.9:8786 cannot import negsim on tcp://10.0.0.2:4000: install negsim "
+        "in the environment the scheduler and workers run in (for example `pip install -e /path/to/negsim`), "
+        "or start them from the project directory"
+    )
+    assert ex.client.closed

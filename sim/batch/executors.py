@@ -131,6 +131,30 @@ class DaskExecutor:
             raise UserError(f"cannot connect to the Dask scheduler at {address}: {err}") from None
         self.address = address
         self.futures: list = []
+        self._check_cluster_imports_negsim()
+
+    def _check_cluster_imports_negsim(self) -> None:
+        """Fail early, with a clear message, where the scheduler or a worker cannot import negsim.
+
+        Otherwise every block fails with "Error during deserialization of the task graph" and a
+        ``ModuleNotFoundError: No module named 'sim'`` deep in its traceback.
+        """
+        # a lambda travels by value (cloudpickle); a module-level function would itself need negsim there
+        probe = lambda: __import__("importlib.util", fromlist=["find_spec"]).find_spec("sim") is not None  # noqa: E731
+        missing: list[str] = []
+        try:
+            if not self.client.run_on_scheduler(probe):
+                missing.append("the scheduler")
+            missing += [w for w, ok in sorted(self.client.run(probe).items()) if not ok]
+        except Exception:  # noqa: BLE001  (an old or restricted cluster: let the blocks report instead)
+            return
+        if missing:
+            self.client.close()
+            raise UserError(
+                f"the Dask cluster at {self.address} cannot import negsim on {', '.join(missing)}: install "
+                "negsim in the environment the scheduler and workers run in (for example "
+                "`pip install -e /path/to/negsim`), or start them from the project directory"
+            )
 
     def run(self, tasks: Iterable[BlockTask], block_fn: BlockFunction | None) -> Iterator[Outcome]:
         """Submit every task (one Dask task per block), yield results as they complete."""
