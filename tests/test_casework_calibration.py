@@ -15,6 +15,12 @@ import pytest
 from sim.casework import adapters
 from sim.casework.adapters import forecast_case
 from sim.casework.data import Case, read_cases, read_outcomes
+from sim.casework.outofsample import (
+    cluster_bootstrap,
+    cross_fit,
+    grouped_split_masks,
+    split_table,
+)
 from sim.casework.scoring import (
     AgendaSetterCore,
     PaddedCases,
@@ -22,12 +28,6 @@ from sim.casework.scoring import (
     WeightShrinkage,
     baseline_predictions,
     blend,
-)
-from sim.casework.validation import (
-    cluster_bootstrap,
-    cross_fit,
-    grouped_split_masks,
-    split_table,
 )
 from sim.engines.compromise import compromise
 

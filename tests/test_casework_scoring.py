@@ -17,7 +17,8 @@ from sim.casework.scoring import (
     proposal_id,
     summarise,
 )
-from sim.casework.validation import render_markdown, validate_engines
+from sim.casework.validation import validate_engines
+from sim.casework.validation_page import render_markdown
 
 VALIDATION = Path(__file__).resolve().parents[1].parent / "shared" / "validation"
 needs_data = pytest.mark.skipif(

@@ -273,7 +273,7 @@ class GridVariant:
     Subclasses give ``grid`` (parameter tuples, in a fixed order), ``names`` (parameter names) and
     ``rule(padded, params)``: predictions (P, rows) for a (P, k) array of parameter values. Fitting picks
     the first grid point with the smallest MAE, so that the evaluation harness can fit thousands of splits
-    at once from one prediction matrix (:func:`sim.casework.validation.repeated_splits`).
+    at once from one prediction matrix (:func:`sim.casework.outofsample.out_of_sample`).
     """
 
     label = ""

@@ -45,7 +45,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run the harness, write the page, print the headline table."""
-    from sim.casework.validation import render_markdown, validate_engines
+    from sim.casework.validation import validate_engines
+    from sim.casework.validation_page import render_markdown
 
     rep = validate_engines(args.data, engines=tuple(args.engines), progress=not args.quiet)
     data_arg = "" if Path(args.data).resolve() == DEFAULT_DATA.resolve() else f" --data {args.data}"
