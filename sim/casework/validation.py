@@ -4,15 +4,6 @@ Every engine and baseline on DEU III, and calibrated variants scored out of samp
 proposal, a cluster bootstrap, and repeated grouped random half-splits); renders ``docs/validation.md``
 (:mod:`sim.casework.outofsample` scores the variants, :mod:`sim.casework.validation_page` writes the page).
 
-References
-----------
-Cameron, A. C., Gelbach, J. B. & Miller, D. L. (2008). Bootstrap-based improvements for inference with
-clustered errors. *Rev. Econ. Stat.* 90(3), 414-427.
-Davison, A. C. & Hinkley, D. V. (1997). *Bootstrap Methods and their Application*. Cambridge UP.
-Roberts, D. R. et al. (2017). Cross-validation strategies for data with temporal, spatial, hierarchical, or
-phylogenetic structure. *Ecography* 40(8), 913-929.
-Varma, S. & Simon, R. (2006). Bias in error estimation when using cross-validation for model selection.
-*BMC Bioinformatics* 7, 91.
 """
 
 from __future__ import annotations
@@ -26,11 +17,7 @@ from sim.casework.data import read_cases, read_outcomes
 from sim.casework.outofsample import out_of_sample
 from sim.casework.report import COMPROMISE, OUTCOMES, SCORED_ENGINES, TRAIN, ValidationReport
 from sim.casework.run import predictions_frame, run_cases
-from sim.casework.scoring import (
-    baseline_predictions,
-    join_outcomes,
-    summarise,
-)
+from sim.casework.scoring import baseline_predictions, join_outcomes, summarise
 from sim.errors import UserError
 
 
