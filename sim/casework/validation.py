@@ -3,7 +3,6 @@
 Every engine and baseline on DEU III, and calibrated variants scored out of sample (a fixed split by
 proposal, a cluster bootstrap, and repeated grouped random half-splits); renders ``docs/validation.md``
 (:mod:`sim.casework.outofsample` scores the variants, :mod:`sim.casework.validation_page` writes the page).
-
 """
 
 from __future__ import annotations
