@@ -5,6 +5,7 @@ Usage (from the repository root)::
     .venv/bin/python benchmarks/profile_model.py --sizes 1000 5000 20000
     .venv/bin/python benchmarks/profile_model.py --sizes 4000 --profile 30   # top 30 functions
     .venv/bin/python benchmarks/profile_model.py --sizes 4000 --outcomes    # outcome shares at each horizon
+    .venv/bin/python benchmarks/profile_model.py --sizes 20000 --outcomes --sqp-passes 1   # one SQP pass
 
 Parameters are sampled with ``numpy.random.default_rng(param_seed)`` (one draw per replicate) and the model
 runs from ``SeedSequence(model_seed)``, so two versions of the model can be compared on the same inputs.
@@ -43,7 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model-seed", type=int, default=1)
     ap.add_argument("--profile", type=int, default=0, help="print the top N functions by cumulative time")
     ap.add_argument("--outcomes", action="store_true", help="print outcome shares at every horizon")
+    ap.add_argument("--sqp-passes", type=int, default=None,
+                    help="linearisations of the mediator's text per round (default: the model's, 2)")
     args = ap.parse_args(argv)
+    if args.sqp_passes is not None:  # a what-if for docs/performance.md, not a model option
+        import sim.model.mediation
+
+        sim.model.mediation.N_LINEARISE = args.sqp_passes
     import sim.model.model  # noqa: F401  (Mesa's import costs ~1 s once per process: not the model's cost)
 
     for R in args.sizes:
