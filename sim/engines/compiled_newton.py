@@ -205,6 +205,7 @@ def _solve_in_place(M, g, out):
         out[c] = s / M[c, c]
 
 
+@njit(cache=True)
 def scratch(n: int, K: int) -> tuple:
     """Work arrays for :func:`solve_member` (allocate once, reuse for every member)."""
     vec = lambda: np.empty(K)  # noqa: E731
@@ -212,8 +213,6 @@ def scratch(n: int, K: int) -> tuple:
     work = (np.empty((n, K)), np.empty((n, K)), np.empty(n), np.empty((n, K + 2)))
     return (vec(), vec(), vec(), vec(), vec(), mat(), mat(), mat(), np.empty(K, np.bool_), work)
 
-
-scratch_jit = njit(cache=True)(scratch)
 
 
 @njit(cache=True)
@@ -306,7 +305,7 @@ def solve_batch(mode, x0, lower, upper, A, ideal, Ax, lin, wv, wn, thr, eps, spa
     B, K = x0.shape
     n = ideal.shape[1]
     X = np.empty((B, K))
-    buf = scratch_jit(n, K)
+    buf = scratch(n, K)
     KK = K * K
     idx = np.empty((n, KK), np.int64)
     sparse = (idx, idx.copy(), np.empty((n, KK)), np.empty(n, np.int64))

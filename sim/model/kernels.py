@@ -192,7 +192,7 @@ def kernel_params(prm) -> tuple:
         sgn[prm.dfd] = 1.0
     if prm.adv is not None:
         sgn[prm.adv] = -1.0
-    f = lambda a: np.require(np.broadcast_to(np.asarray(a, float), np.shape(a)), float, ["C", "W"])  # noqa: E731
+    f = lambda a: np.require(a, float, ["C", "W"])  # noqa: E731
     idx = lambda k: -1 if k is None else int(k)  # noqa: E731
     commit = bool(prm.modules["commitment"])
     zeros_n = np.zeros(n)
@@ -386,8 +386,8 @@ def solve_texts(rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonv
     nzv = np.empty((n, KK))
     cnt = np.empty(n, np.int64)
     sparse = (nzk, nzm, nzv, cnt)
-    buf = cn.scratch_jit(n, K)
-    buf1 = cn.scratch_jit(1, K)
+    buf = cn.scratch(n, K)
+    buf1 = cn.scratch(1, K)
     one1 = np.ones(1)
     zero1 = np.zeros(1)
     no_veto1 = np.zeros(1, np.bool_)
