@@ -38,8 +38,9 @@ def _log_sp(S, eps):
     z = S / eps
     if z < -30.0:
         return math.log(eps) + z, 1.0 / eps, 0.0
-    lae = max(z, 0.0) + math.log1p(math.exp(-abs(z)))
-    sig = 1.0 / (1.0 + math.exp(-z)) if z >= 0.0 else math.exp(z) / (1.0 + math.exp(z))
+    e = math.exp(-abs(z))  # one exponential serves both the softplus and the logistic
+    lae = max(z, 0.0) + math.log1p(e)
+    sig = 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
     g1 = sig / (eps * lae)
     g2 = sig * (1.0 - sig) / (eps * eps * lae) - g1 * g1
     return math.log(eps) + math.log(lae), g1, min(g2, 0.0)
@@ -109,13 +110,18 @@ def _evaluate(mode, x, want, grad, negH, work, sparse, member, rho, T):
             for i in range(n):
                 s += coef[i, 0] * dU[i, k]
             grad[k] = s - rho * (x[k] - xp[k]) if rho > 0.0 else s
-        # negH = 2 sum_i lambda_i A_i - sum_i w_i g2_i dU_i dU_i' + rho I
+        # negH = 2 sum_i lambda_i A_i - sum_i w_i g2_i dU_i dU_i' + rho I (upper triangle, then mirrored);
+        # only veto players with curvature contribute outer products
         for k in range(K):
             for m in range(k, K):
-                s = 0.0
-                for i in range(n):
-                    s += coef[i, 1] * dU[i, k] * dU[i, m]
-                negH[k, m] = s
+                negH[k, m] = 0.0
+        for i in range(n):
+            c1 = coef[i, 1]
+            if c1 != 0.0:
+                for k in range(K):
+                    a = c1 * dU[i, k]
+                    for m in range(k, K):
+                        negH[k, m] += a * dU[i, m]
         for i in range(n):
             for c in range(cnt[i]):
                 k, m = nzk[i, c], nzm[i, c]
@@ -159,10 +165,17 @@ def _evaluate(mode, x, want, grad, negH, work, sparse, member, rho, T):
     # negH = 2 sum_i (p_i / span_i + wn_i) A_i + (sum_i p_i a_i a_i' - pa pa') / T + rho I
     for k in range(K):
         for m in range(k, K):
-            o = 0.0
-            for i in range(n):
-                o += coef[i, 1] * Ad[i, k] * Ad[i, m]
-            negH[k, m] = (o - coef[0, 2 + k] * coef[0, 2 + m]) / T
+            negH[k, m] = 0.0
+    for i in range(n):
+        p = coef[i, 1]
+        if p != 0.0:
+            for k in range(K):
+                a = p * Ad[i, k]
+                for m in range(k, K):
+                    negH[k, m] += a * Ad[i, m]
+    for k in range(K):
+        for m in range(k, K):
+            negH[k, m] = (negH[k, m] - coef[0, 2 + k] * coef[0, 2 + m]) / T
     for i in range(n):
         w = 2.0 * (coef[i, 1] / span[i] + wn[i])
         for c in range(cnt[i]):

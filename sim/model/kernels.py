@@ -28,19 +28,18 @@ DMZ_WIDTH = 0.25  # as sim.model.commitment.DMZ_WIDTH
 
 
 @njit(cache=True, inline="always")
-def _softplus(z, eps):
-    """Eps log(1 + exp(z / eps)), stable for large |z| / eps."""
+def _softplus_expit(z, eps):
+    """Return (eps log(1 + exp(z / eps)), 1 / (1 + exp(-z / eps))), stable for large |z| / eps.
+
+    One exponential serves both. Beyond |z / eps| > 37, exp(-|z / eps|) < 2^-53 no longer changes either
+    result in double precision, so it is skipped where that saves work (the same numbers, bit for bit).
+    """
     u = z / eps
-    return eps * (max(u, 0.0) + math.log1p(math.exp(-abs(u))))
-
-
-@njit(cache=True, inline="always")
-def _expit(u):
-    """Logistic function 1 / (1 + exp(-u)), stable for large |u|."""
-    if u >= 0.0:
-        return 1.0 / (1.0 + math.exp(-u))
-    e = math.exp(u)
-    return e / (1.0 + e)
+    if u > 37.0:
+        return eps * u, 1.0
+    e = math.exp(-abs(u))
+    sp = eps * (max(u, 0.0) + math.log1p(e))
+    return sp, (1.0 / (1.0 + e) if u >= 0.0 else e / (1.0 + e))
 
 
 @njit(cache=True)
@@ -82,8 +81,9 @@ def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, t
                 g[m] -= 2.0 * a * d[k]
         if k_terr >= 0 and ref_on:  # the reference kink at the contact line
             z = sgn[i] * (X[j, i, k_terr] - Lj)
-            U -= zeta[r, i] * _softplus(z, KINK_EPS)
-            g[k_terr] -= zeta[r, i] * sgn[i] * _expit(z / KINK_EPS)
+            sp, sig = _softplus_expit(z, KINK_EPS)
+            U -= zeta[r, i] * sp
+            g[k_terr] -= zeta[r, i] * sgn[i] * sig
         if not with_commitment:
             V[j, i] = U
             if want_grad:
@@ -98,7 +98,8 @@ def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, t
             continue
         # reneging discount: shift_i(X), dmz(X), hazard h_i(X), q_i = 1 - exp(-H_c h_i)
         wd = (X[j, i, k_terr] if k_terr >= 0 else 0.0) - Lj
-        shift = shift_const[i] + shift_wd[i] * _softplus(wd, PARTS_EPS)
+        sp_wd, sig_wd = _softplus_expit(wd, PARTS_EPS)
+        shift = shift_const[i] + shift_wd[i] * sp_wd
         for k in range(K):
             shift += shift_lin[i, k] * X[j, i, k]
         dmz = min(max(wd / DMZ_WIDTH, 0.0), 1.0)
@@ -115,7 +116,7 @@ def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, t
             dshift[k] = shift_lin[i, k]
             dlogh[k] = 0.0
         if k_terr >= 0:
-            dshift[k_terr] += shift_wd[i] * _expit(wd / PARTS_EPS)
+            dshift[k_terr] += shift_wd[i] * sig_wd
             if wd > 0.0 and wd < DMZ_WIDTH:
                 dlogh[k_terr] = -g_dmz[i] / DMZ_WIDTH
         for k in range(K):
@@ -520,11 +521,13 @@ def project_moves(x, new, rows, L, W, thr, ideal_all, P, steps):
             continue
         Xb[0] = x[j]
         value_row(Xb, 0, r, L[j], Wj, ideal, False, True, P, V, dV, wq, tmp)
+        bisect = False  # only an actor whose old position is fine but whose new one is not needs a cut
         for i in range(n):
             good_old[i] = V[0, i] >= thr[j, i]
+            bisect = bisect or (good_old[i] and not good_new[i])
             lo[i] = 0.0
             hi[i] = 1.0
-        for _ in range(steps):
+        for _ in range(steps if bisect else 0):
             for i in range(n):
                 mid = 0.5 * (lo[i] + hi[i])
                 for k in range(K):
