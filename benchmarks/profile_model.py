@@ -46,11 +46,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--outcomes", action="store_true", help="print outcome shares at every horizon")
     ap.add_argument("--sqp-passes", type=int, default=None,
                     help="linearisations of the mediator's text per round (default: the model's, 2)")
+    ap.add_argument("--solver-iters", type=int, default=None,
+                    help="Newton iterations of the Nash text per SQP pass (default: the model's)")
+    ap.add_argument("--ks-iters", type=int, default=None,
+                    help="Newton iterations of the KS text per SQP pass (default: the model's)")
+    ap.add_argument("--settled", type=float, default=None, help="text movement that ends the SQP passes")
     args = ap.parse_args(argv)
-    if args.sqp_passes is not None:  # a what-if for docs/performance.md, not a model option
-        import sim.model.mediation
+    import sim.model.mediation as mediation  # what-ifs for docs/performance.md, not model options
 
-        sim.model.mediation.N_LINEARISE = args.sqp_passes
+    for name, value in (("N_LINEARISE", args.sqp_passes), ("SOLVER_ITERS", args.solver_iters),
+                        ("KS_ITERS", args.ks_iters), ("SETTLED", args.settled)):  # fmt: skip
+        if value is not None:
+            setattr(mediation, name, value)
     import sim.model.model  # noqa: F401  (Mesa's import costs ~1 s once per process: not the model's cost)
 
     for R in args.sizes:
