@@ -323,18 +323,20 @@ def influence_moves(x, X_text, a, eng, tau_y, rows, sal, cap, beta, eta_p, class
 
 
 @njit(cache=True, inline="always")
-def _text_objective(x, Xn, j, r, Lj, x_prev, ctx):
+def _text_objective(x, Xn, j, r, Lj, x_prev, want_grad, ctx):
     """Return the mediator's objective Phi(X) with the full deal values (as mediation.text_objective).
 
     ``ctx`` = (W, ideal, thr, om, veto, eps, nonveto_weight, prox, P, V, dV, wq, tmp): member ``j`` of the
-    batch arrays W, ideal, thr, om, eps is used; Xn, V, dV, wq are (1, n, ...) buffers.
+    batch arrays W, ideal, thr, om, eps is used; Xn, V, dV, wq are (1, n, ...) buffers, left holding the
+    deal values at ``x`` (and, with ``want_grad``, their gradients and 1 - q: what the next SQP pass
+    linearises, so it need not evaluate them again).
     """
     W, ideal, thr, om, veto, eps, nonveto_weight, prox, P, V, dV, wq, tmp = ctx
     n, K = Xn.shape[1], Xn.shape[2]
     for i in range(n):
         for k in range(K):
             Xn[0, i, k] = x[k]
-    value_row(Xn, 0, r, Lj, W[j : j + 1], ideal[j : j + 1], False, True, P, V, dV, wq, tmp)
+    value_row(Xn, 0, r, Lj, W[j : j + 1], ideal[j : j + 1], want_grad, True, P, V, dV, wq, tmp)
     phi = 0.0
     for i in range(n):
         if veto[i]:
@@ -402,12 +404,15 @@ def solve_texts(rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonv
         for i in range(n):
             wv[i] = om[j, i] if veto[i] else 0.0
             wn[i] = 0.0 if veto[i] else nonveto_weight * om[j, i]
-        phi = _text_objective(x, Xn, j, r, L[j], xp, ctx)
-        for _ in range(n_passes):
-            for i in range(n):
-                for k in range(K):
-                    Xn[0, i, k] = x[k]
-            value_row(Xn, 0, r, L[j], W_m[j : j + 1], ideal_m[j : j + 1], True, True, P, V1, dV1, wq1, tmp)
+        # the deal values, gradients and 1 - q at x, which the first linearisation needs anyway
+        phi = _text_objective(x, Xn, j, r, L[j], xp, True, ctx)
+        fresh = True
+        for p in range(n_passes):
+            if p > 0 and not fresh:  # the accepted step was shorter than 1: evaluate at the new text
+                for i in range(n):
+                    for k in range(K):
+                        Xn[0, i, k] = x[k]
+                value_row(Xn, 0, r, L[j], W_m[j : j + 1], ideal_m[j : j + 1], True, True, P, V1, dV1, wq1, tmp)
             # A_i as entry lists scaled by 1 - q_i; linear utility has no quadratic part to pass on
             for i in range(n):
                 c = 0
@@ -446,6 +451,8 @@ def solve_texts(rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonv
                 new[k] = x[k]
             if is_ks[j]:  # normalise gains by each actor's utopia: its best value of the quadratic on the box
                 for i in range(n):
+                    if not veto[i]:  # only the veto players' gains enter the smooth minimum (span stays 1)
+                        continue
                     s1 = (nzk[i : i + 1], nzm[i : i + 1], nzv[i : i + 1], cnt[i : i + 1])
                     a1 = (xm[i : i + 1], Ax[i : i + 1], lin[i : i + 1])
                     m1 = (a1[0], a1[1], a1[2], zero1, one1, zero1, one1, one1, no_veto1, xu)
@@ -472,15 +479,18 @@ def solve_texts(rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonv
                 member = (xm, Ax, lin, wv, wn, thr, eps[j], span, veto, xp)
                 cn.solve_member(cn.NASH, new, lower, upper, sparse, member, prox, 1.0, iters, 1e-8, buf)
             moved = 0.0
+            fresh = False  # whether V1, dV1, wq1 now hold the values and gradients at the accepted text
             for step in (1.0, 0.5, 0.25):
                 for k in range(K):
                     cand[k] = x[k] + step * (new[k] - x[k])
-                pc = _text_objective(cand, Xn, j, r, L[j], xp, ctx)
+                grad_here = step == 1.0 and p < n_passes - 1  # most full steps are kept and re-linearised
+                pc = _text_objective(cand, Xn, j, r, L[j], xp, grad_here, ctx)
                 if pc > phi:
                     for k in range(K):
                         moved = max(moved, abs(cand[k] - x[k]))
                         x[k] = cand[k]
                     phi = pc
+                    fresh = grad_here
                     break
             if moved <= settled:
                 break
