@@ -412,7 +412,8 @@ def solve_texts(rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonv
                 for i in range(n):
                     for k in range(K):
                         Xn[0, i, k] = x[k]
-                value_row(Xn, 0, r, L[j], W_m[j : j + 1], ideal_m[j : j + 1], True, True, P, V1, dV1, wq1, tmp)
+                value_row(Xn, 0, r, L[j], W_m[j : j + 1], ideal_m[j : j + 1], True, True, P, V1, dV1, wq1,
+                          tmp)
             # A_i as entry lists scaled by 1 - q_i; linear utility has no quadratic part to pass on
             for i in range(n):
                 c = 0

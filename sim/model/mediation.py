@@ -8,7 +8,8 @@ declared positions, outside options with bias and noise (a biased mediator; Kydd
 for non-veto actors and a proximal term that makes the text path dependent (Nash 1950; Kalai 1977; the
 compromise model as a limit, Achen 2006). Kalai-Smorodinsky is the alternative ``text_solver``. The deal
 value V (with the commitment discount) is not quadratic; it is linearised around the current text and the
-quadratic solver of :mod:`sim.engines.nash` re-run (sequential quadratic programming, 2 passes).
+quadratic solver of :mod:`sim.engines.nash` re-run (sequential quadratic programming: 2 passes of at most 2
+Newton steps).
 Discrete issues are snapped to their options (TERR_CTRL also to the current line: "freeze where we stand").
 
 If the predicted chance that every veto player accepts is below ``ceasefire_threshold`` and the war is on,
@@ -45,10 +46,10 @@ from sim.model.state import (
 )
 
 N_LINEARISE = 2
-# One projected-Newton step on each linearisation: an inexact SQP (a damped Newton step on Phi with the
-# model's curvature). Solving each quadratic model to 1e-8 (25 iterations allowed, about 4 used) costs 30%
-# more and lands no closer to argmax Phi: docs/performance.md, "How exactly the text is solved".
-SOLVER_ITERS = 1
+# At most two projected-Newton steps on each linearisation (an inexact SQP): solving each quadratic model
+# to 1e-8 (about 4 steps) costs 10% more and lands about as close to argmax Phi; one step leaves the text a
+# round behind where a zone of agreement opens (T6). docs/performance.md, "How exactly the text is solved".
+SOLVER_ITERS = 2
 SETTLED = 1e-4  # a text that moved less than this in a pass is not re-linearised
 KS_TEMPERATURE = 0.05  # smooth minimum of normalised gains (shares of each party's maximal gain)
 KS_ITERS = 12  # warm-started from the previous text; the smooth minimum converges slowly near its kinks
