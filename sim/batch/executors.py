@@ -58,6 +58,11 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _import_model() -> None:
+    """First task of each worker: import the model (Mesa, SciPy, Numba: ~2 s) while the parent warms up."""
+    import sim.model.model  # noqa: F401
+
+
 class ProcessExecutor:
     """Run blocks on ``workers`` local processes (:class:`concurrent.futures.ProcessPoolExecutor`).
 
@@ -73,6 +78,8 @@ class ProcessExecutor:
         self.pool = ProcessPoolExecutor(max_workers=self.workers,
                                         mp_context=multiprocessing.get_context("spawn"),
                                         initializer=_ignore_sigint)
+        for _ in range(self.workers):  # start every worker now (the pool would start them one per block)
+            self.pool.submit(_import_model)
 
     def run(self, tasks: Iterable[BlockTask], block_fn: BlockFunction | None) -> Iterator[Outcome]:
         """Keep ``2 * workers`` blocks in flight (memory flat in the run size), yield results as they end."""

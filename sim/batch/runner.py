@@ -156,9 +156,11 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
     executor = None
     try:
         if todo:
-            if block_fn is None:  # the real model: compile its kernels here once, workers load the cache
-                _warm_up(scenario, draws, quiet)
+            # workers start (and import the model) while this process compiles or loads the kernels once;
+            # they get blocks only afterwards, so they load the cache instead of each compiling
             executor = make_executor(workers, scheduler, len(todo))
+            if block_fn is None:
+                _warm_up(scenario, draws, quiet)
             manifest["executor"] = executor.name
             for task, result in executor.run(make_tasks(plan, scenario, draws, todo), block_fn):
                 if isinstance(result, UserError):
