@@ -63,6 +63,32 @@ def sparse_member(A, nzk, nzm, nzv, cnt):
         cnt[i] = c
 
 
+@njit(cache=True, inline="always")
+def _weighted_outer_upper(negH, coef, col, G):
+    """Overwrite negH's upper triangle with sum_i coef[i, col] G_i G_i' (zero-weight rows skipped)."""
+    n, K = G.shape
+    for k in range(K):
+        for m in range(k, K):
+            negH[k, m] = 0.0
+    for i in range(n):
+        w = coef[i, col]
+        if w != 0.0:
+            for k in range(K):
+                a = w * G[i, k]
+                for m in range(k, K):
+                    negH[k, m] += a * G[i, m]
+
+
+@njit(cache=True, inline="always")
+def _add_sparse_upper(negH, i, w, sparse):
+    """Add w A_i to the upper triangle of negH, A_i given as its list of nonzero entries."""
+    nzk, nzm, nzv, cnt = sparse
+    for c in range(cnt[i]):
+        k, m = nzk[i, c], nzm[i, c]
+        if m >= k:
+            negH[k, m] += w * nzv[i, c]
+
+
 @njit(cache=True)
 def _evaluate(mode, x, want, grad, negH, work, sparse, member, rho, T):
     """Objective of one member at ``x``; fills ``grad`` and ``negH`` when ``want``.
@@ -110,23 +136,10 @@ def _evaluate(mode, x, want, grad, negH, work, sparse, member, rho, T):
             for i in range(n):
                 s += coef[i, 0] * dU[i, k]
             grad[k] = s - rho * (x[k] - xp[k]) if rho > 0.0 else s
-        # negH = 2 sum_i lambda_i A_i - sum_i w_i g2_i dU_i dU_i' + rho I (upper triangle, then mirrored);
-        # only veto players with curvature contribute outer products
-        for k in range(K):
-            for m in range(k, K):
-                negH[k, m] = 0.0
+        # negH = 2 sum_i lambda_i A_i - sum_i w_i g2_i dU_i dU_i' + rho I (upper triangle, then mirrored)
+        _weighted_outer_upper(negH, coef, 1, dU)
         for i in range(n):
-            c1 = coef[i, 1]
-            if c1 != 0.0:
-                for k in range(K):
-                    a = c1 * dU[i, k]
-                    for m in range(k, K):
-                        negH[k, m] += a * dU[i, m]
-        for i in range(n):
-            for c in range(cnt[i]):
-                k, m = nzk[i, c], nzm[i, c]
-                if m >= k:
-                    negH[k, m] += 2.0 * coef[i, 0] * nzv[i, c]
+            _add_sparse_upper(negH, i, 2.0 * coef[i, 0], sparse)
         for k in range(K):
             negH[k, k] += rho
             for m in range(k + 1, K):
@@ -163,25 +176,12 @@ def _evaluate(mode, x, want, grad, negH, work, sparse, member, rho, T):
         coef[0, 2 + k] = pa  # pa_k, kept for the curvature
         grad[k] = pa + s - (rho * (x[k] - xp[k]) if rho > 0.0 else 0.0)
     # negH = 2 sum_i (p_i / span_i + wn_i) A_i + (sum_i p_i a_i a_i' - pa pa') / T + rho I
-    for k in range(K):
-        for m in range(k, K):
-            negH[k, m] = 0.0
-    for i in range(n):
-        p = coef[i, 1]
-        if p != 0.0:
-            for k in range(K):
-                a = p * Ad[i, k]
-                for m in range(k, K):
-                    negH[k, m] += a * Ad[i, m]
+    _weighted_outer_upper(negH, coef, 1, Ad)
     for k in range(K):
         for m in range(k, K):
             negH[k, m] = (negH[k, m] - coef[0, 2 + k] * coef[0, 2 + m]) / T
     for i in range(n):
-        w = 2.0 * (coef[i, 1] / span[i] + wn[i])
-        for c in range(cnt[i]):
-            k, m = nzk[i, c], nzm[i, c]
-            if m >= k:
-                negH[k, m] += w * nzv[i, c]
+        _add_sparse_upper(negH, i, 2.0 * (coef[i, 1] / span[i] + wn[i]), sparse)
     for k in range(K):
         negH[k, k] += rho
         for m in range(k + 1, K):
