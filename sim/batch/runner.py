@@ -80,7 +80,7 @@ def _resolved(scenario: Any) -> Any:
 
 
 def _warm_up(scenario: Any, draws: pd.DataFrame, quiet: bool) -> None:
-    """Compile (or load from cache) the model's Numba kernels before any worker starts."""
+    """Compile (or load from cache) the model's Numba kernels before any block goes to a worker."""
     from sim.model.warmup import N_REPLICATES, compile_kernels
     from sim.scenario import materialise
 

@@ -2,8 +2,8 @@
 
 The kernels of :mod:`sim.model.kernels` and :mod:`sim.engines.compiled_newton` are compiled on first use
 (about half a minute) and cached on disk beside their modules. ``negsim run`` calls :func:`compile_kernels`
-in the parent before it starts worker processes, so the workers load the cache instead of each compiling
-it, and ``make install`` runs this module once so a newcomer's first run does not wait.
+in the parent before it sends any block to a worker process, so the workers load the cache instead of
+each compiling it, and ``make install`` runs this module once so a newcomer's first run does not wait.
 Usage: ``python -m sim.model.warmup [SCENARIO.yaml]`` (default ``scenarios/baseline.yaml``).
 """
 
