@@ -273,7 +273,8 @@ def test_sigint_keeps_finished_blocks_and_resumes(tmp_path, request, executor):
     else:
         where = f"scheduler={request.getfixturevalue('dask_cluster')!r}"
     script = textwrap.dedent(f"""
-        import sys
+        import signal, sys
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # even if this test run ignores SIGINT
         sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'tests')!r}]
         from test_batch_mechanics import run_toy, slow_block
         from sim.errors import UserError

@@ -15,6 +15,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = "scenarios/baseline.yaml"
+#: `python -m sim` with SIGINT raising KeyboardInterrupt again even where the test run inherited it ignored
+INTERRUPTIBLE_NEGSIM = ("import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                        "runpy.run_module('sim', run_name='__main__', alter_sys=True)")
 OUTCOMES = ("comprehensive_deal", "ceasefire", "continued_war", "collapse_escalation")
 
 
@@ -153,8 +156,10 @@ def test_option_errors(args, msg):
 def test_sigint_then_resume_equals_uninterrupted(small_ref, tmp_path):
     """Ctrl-C part-way through a 2-worker run of the real model, then --resume: same bytes as a clean run."""
     out = tmp_path / "int"
-    cmd = [sys.executable, "-m", "sim", "run", BASELINE, *SMALL, "--seed", "7", "--workers", "2", "--quiet",
-           "--out", str(out)]
+    # `python -m sim`, but with Ctrl-C turned back on: a test run started as a background job of a
+    # non-interactive shell ignores SIGINT, and its children would inherit that and never be interrupted
+    cmd = [sys.executable, "-c", INTERRUPTIBLE_NEGSIM, "run", BASELINE, *SMALL, "--seed", "7",
+           "--workers", "2", "--quiet", "--out", str(out)]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 300
     while time.time() < deadline and proc.poll() is None:
