@@ -73,13 +73,14 @@ class ProcessExecutor:
 
     name = "processes"
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, import_model: bool = True) -> None:
         self.workers = int(workers)
         self.pool = ProcessPoolExecutor(max_workers=self.workers,
                                         mp_context=multiprocessing.get_context("spawn"),
                                         initializer=_ignore_sigint)
-        for _ in range(self.workers):  # start every worker now (the pool would start them one per block)
-            self.pool.submit(_import_model)
+        if import_model:  # start every worker now (the pool would start them one per block)
+            for _ in range(self.workers):
+                self.pool.submit(_import_model)
 
     def run(self, tasks: Iterable[BlockTask], block_fn: BlockFunction | None) -> Iterator[Outcome]:
         """Keep ``2 * workers`` blocks in flight (memory flat in the run size), yield results as they end."""
@@ -212,8 +213,12 @@ class DaskExecutor:
         self.client.close()
 
 
-def make_executor(workers: int | None, scheduler: str | None, n_tasks: int) -> Executor:
-    """Choose the executor: Dask if ``scheduler``, in-process if one worker, else local processes."""
+def make_executor(workers: int | None, scheduler: str | None, n_tasks: int,
+                  import_model: bool = True) -> Executor:
+    """Choose the executor: Dask if ``scheduler``, in-process if one worker, else local processes.
+
+    ``import_model``: local workers import the model as soon as they start (runs of the real model).
+    """
     if scheduler:
         return DaskExecutor(scheduler)
     import os
@@ -223,4 +228,4 @@ def make_executor(workers: int | None, scheduler: str | None, n_tasks: int) -> E
     if workers < 1:
         raise UserError(f"--workers must be a positive integer (got {workers})")
     workers = min(workers, max(1, n_tasks))
-    return InProcessExecutor() if workers == 1 else ProcessExecutor(workers)
+    return InProcessExecutor() if workers == 1 else ProcessExecutor(workers, import_model)

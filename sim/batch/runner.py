@@ -158,7 +158,7 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
         if todo:
             # workers start (and import the model) while this process compiles or loads the kernels once;
             # they get blocks only afterwards, so they load the cache instead of each compiling
-            executor = make_executor(workers, scheduler, len(todo))
+            executor = make_executor(workers, scheduler, len(todo), import_model=block_fn is None)
             if block_fn is None:
                 _warm_up(scenario, draws, quiet)
             manifest["executor"] = executor.name
