@@ -278,28 +278,48 @@ def influence_moves(x, X_text, a, eng, tau_y, rows, sal, cap, beta, eta_p, class
     new = np.empty((B, n, K))
     E = np.empty((n, n))
     D = np.empty((n, n))
+    PI = np.empty((n, n))
     w = np.empty(n)
     for j in range(B):
         r = rows[j]
         for k in range(K):
             for v in range(n):
                 w[v] = cap[r, v] * sal[r, v, k]
-                for t in range(n):
-                    D[v, t] = abs(x[j, v, k] - x[j, t, k])
+                D[v, v] = 0.0
+                for t in range(v + 1, n):
+                    D[v, t] = D[t, v] = abs(x[j, v, k] - x[j, t, k])
+            # each unordered pair once: the votes for t over i are the votes against i over t (diff flips
+            # sign exactly), and the logistic of -z reuses the exponential of z (same numbers, half the work)
             for i in range(n):
-                for t in range(n):
-                    if i == t:
-                        E[i, t] = 0.0
-                        continue
-                    num = 0.0
+                E[i, i] = 0.0
+                for t in range(i + 1, n):
+                    num_it = 0.0
+                    num_ti = 0.0
                     den = 0.0
                     for v in range(n):
                         diff = w[v] * (D[v, t] - D[v, i])
-                        num += max(diff, 0.0)
+                        num_it += max(diff, 0.0)
+                        num_ti += max(-diff, 0.0)
                         den += abs(diff)
-                    P = num / den if den > 0.0 else 0.5
+                    P_it = num_it / den if den > 0.0 else 0.5
+                    P_ti = num_ti / den if den > 0.0 else 0.5
                     s_t = sal[r, t, k]
-                    E[i, t] = 2.0 * D[i, t] * (s_t * (2.0 * P - 1.0) + 1.0 - s_t)
+                    s_i = sal[r, i, k]
+                    E[i, t] = 2.0 * D[i, t] * (s_t * (2.0 * P_it - 1.0) + 1.0 - s_t)
+                    E[t, i] = 2.0 * D[t, i] * (s_i * (2.0 * P_ti - 1.0) + 1.0 - s_i)
+            for i in range(n):
+                for t in range(i + 1, n):
+                    if classic:
+                        PI[t, i] = 1.0 if E[t, i] > E[i, t] else 0.0
+                        PI[i, t] = 1.0 if E[i, t] > E[t, i] else 0.0
+                        continue
+                    if not (E[t, i] > 0.0 or E[i, t] > 0.0):
+                        continue
+                    z = beta * (E[t, i] - E[i, t])  # pressure of t on i; that of i on t has -z exactly
+                    e = math.exp(-abs(z))
+                    big, small = 1.0 / (1.0 + e), e / (1.0 + e)
+                    PI[t, i] = big if z >= 0.0 else small
+                    PI[i, t] = small if z > 0.0 else big
             for i in range(n):
                 xi = x[j, i, k]
                 pull = 0.0
@@ -308,11 +328,7 @@ def influence_moves(x, X_text, a, eng, tau_y, rows, sal, cap, beta, eta_p, class
                     for t in range(n):
                         if t == i or not E[t, i] > 0.0:
                             continue
-                        if classic:
-                            pi = 1.0 if E[t, i] > E[i, t] else 0.0
-                        else:
-                            z = beta * (E[t, i] - E[i, t])
-                            pi = 1.0 / (1.0 + math.exp(-z)) if z >= 0.0 else math.exp(z) / (1.0 + math.exp(z))
+                        pi = PI[t, i]
                         pull += pi * (x[j, t, k] - xi)
                         tot += pi
                 drive = a[j, i] * (X_text[j, k] - xi) + eta_p * pull
@@ -426,12 +442,12 @@ def solve_texts(rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonv
                         if a != 0.0:
                             nzk[i, c], nzm[i, c], nzv[i, c] = k, k, wq[i] * a
                             c += 1
-                    for p in range(pk.shape[1]):
-                        k = pk[i, p]
+                    for pair in range(pk.shape[1]):  # (not p: that is the pass)
+                        k = pk[i, pair]
                         if k < 0:
                             break
-                        m = pl[i, p]
-                        a = pv[r, i, p]
+                        m = pl[i, pair]
+                        a = pv[r, i, pair]
                         Ad[i, k] += a * (x[m] - xm[i, m])
                         Ad[i, m] += a * (x[k] - xm[i, k])
                         nzk[i, c], nzm[i, c], nzv[i, c] = k, m, wq[i] * a
