@@ -5,7 +5,7 @@ Usage (from the repository root)::
     .venv/bin/python benchmarks/profile_model.py --sizes 1000 5000 20000
     .venv/bin/python benchmarks/profile_model.py --sizes 4000 --profile 30   # top 30 functions
     .venv/bin/python benchmarks/profile_model.py --sizes 4000 --outcomes    # outcome shares at each horizon
-    .venv/bin/python benchmarks/profile_model.py --sizes 20000 --outcomes --sqp-passes 1   # one SQP pass
+    .venv/bin/python benchmarks/profile_model.py --sizes 20000 --outcomes --solver-iters 1,1,1  # 3 passes
 
 Parameters are sampled with ``numpy.random.default_rng(param_seed)`` (one draw per replicate) and the model
 runs from ``SeedSequence(model_seed)``, so two versions of the model can be compared on the same inputs.
@@ -44,18 +44,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model-seed", type=int, default=1)
     ap.add_argument("--profile", type=int, default=0, help="print the top N functions by cumulative time")
     ap.add_argument("--outcomes", action="store_true", help="print outcome shares at every horizon")
-    ap.add_argument("--sqp-passes", type=int, default=None,
-                    help="linearisations of the mediator's text per round (default: the model's, 2)")
-    ap.add_argument("--solver-iters", type=int, default=None,
-                    help="Newton iterations of the Nash text per SQP pass (default: the model's)")
+    ap.add_argument("--solver-iters", type=lambda v: tuple(int(i) for i in v.split(",")), default=None,
+                    help="Newton steps of the Nash text in each SQP pass, e.g. 2,1 (default: the model's)")
     ap.add_argument("--ks-iters", type=int, default=None,
                     help="Newton iterations of the KS text per SQP pass (default: the model's)")
     ap.add_argument("--settled", type=float, default=None, help="text movement that ends the SQP passes")
     args = ap.parse_args(argv)
     import sim.model.mediation as mediation  # what-ifs for docs/performance.md, not model options
 
-    for name, value in (("N_LINEARISE", args.sqp_passes), ("SOLVER_ITERS", args.solver_iters),
-                        ("KS_ITERS", args.ks_iters), ("SETTLED", args.settled)):  # fmt: skip
+    for name, value in (("SOLVER_ITERS", args.solver_iters), ("KS_ITERS", args.ks_iters),
+                        ("SETTLED", args.settled)):  # fmt: skip
         if value is not None:
             setattr(mediation, name, value)
     import sim.model.model  # noqa: F401  (Mesa's import costs ~1 s once per process: not the model's cost)

@@ -223,3 +223,54 @@ def test_value_row_sets_every_output_even_into_uninitialised_buffers(baseline_pa
     ref = deal_value(prm, X[:1], L[:1], W[:1], rows[:1], grad=True, ideal=ideal[:1])
     for got, want in zip((V, dV, wq), ref, strict=True):
         assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def _kink_inputs(prm, seed):
+    """Texts on and near the contact line, where the kinks bend V (their width is 0.01 TERR units)."""
+    rows, X, L, W, ideal = _inputs(prm, seed)
+    X[:, prm.k_terr] = L + np.random.default_rng(seed).uniform(-0.03, 0.03, rows.size)
+    return rows, X, L, W, ideal
+
+
+def _compiled_kink(prm, rows, X, L, W, ideal):
+    B, n, K = rows.size, prm.n, prm.K
+    X3 = np.ascontiguousarray(np.broadcast_to(X[:, None, :], (B, n, K)))
+    V, dV, wq, kink = np.empty((B, n)), np.empty((B, n, K)), np.empty((B, n)), np.full((B, n), np.nan)
+    P, tmp = kernels.kernel_params(prm), np.empty((4, K))
+    for j in range(B):
+        kernels.value_row(X3, j, rows[j], L[j], W, ideal, True, True, P, V, dV, wq, tmp, kink)
+    return kink
+
+
+@pytest.mark.parametrize(
+    "modules",
+    [{}, {"commitment": False}, {"reference_point": False}],
+    ids=["all", "no-commitment", "no-reference"],
+)
+def test_kink_curvature_matches_numpy(baseline_params, modules):
+    from sim.model.commitment import kink_curvature
+
+    prm = _prm(baseline_params, **modules)
+    rows, X, L, W, ideal = _kink_inputs(prm, 21)
+    got = _compiled_kink(prm, rows, X, L, W, ideal)
+    ref = kink_curvature(prm, X, L, W, rows, ideal=ideal)
+    assert_allclose(got, ref, rtol=1e-9, atol=1e-9)
+    assert (got >= 0).all()
+    assert got.max() > 1.0  # near the line the kinks do bend V (curvature up to ~ zeta / (4 * 0.01))
+
+
+def test_kink_curvature_is_the_second_derivative_of_the_reference_kink(baseline_params):
+    # without the commitment discount V_i = U_i + bonus, and U_i's only curvature in X_T beyond the quadratic
+    # part -2 A_i[T, T] is the reference kink's: finite differences of the exact gradient must give it
+    from sim.model.commitment import kink_curvature
+
+    prm = _prm(baseline_params, commitment=False)
+    rows, X, L, W, ideal = _kink_inputs(prm, 22)
+    k, h = prm.k_terr, 1e-6
+    up, down = X.copy(), X.copy()
+    up[:, k] += h
+    down[:, k] -= h
+    d2 = (deal_value(prm, up, L, W, rows, grad=True, ideal=ideal)[1][..., k]
+          - deal_value(prm, down, L, W, rows, grad=True, ideal=ideal)[1][..., k]) / (2 * h)  # fmt: skip
+    A_TT = prm.A[rows][:, :, k, k]
+    assert_allclose(kink_curvature(prm, X, L, W, rows, ideal=ideal), -d2 - 2.0 * A_TT, rtol=1e-5, atol=1e-4)

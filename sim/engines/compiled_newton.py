@@ -229,10 +229,12 @@ def scratch(n: int, K: int) -> tuple:
 
 
 @njit(cache=True)
-def solve_member(mode, x, lower, upper, sparse, member, rho, T, iters, tol, buf):
+def solve_member(mode, x, lower, upper, sparse, member, rho, T, iters, tol, buf, check_last=True):
     """Projected Newton for one member, in place on ``x`` (K,), from ``x`` (already inside the box).
 
-    ``sparse`` and ``member`` as in :func:`_evaluate`; ``buf`` from :func:`scratch`.
+    ``sparse`` and ``member`` as in :func:`_evaluate`; ``buf`` from :func:`scratch`. With ``check_last``
+    false the last of the ``iters`` Newton steps is taken without evaluating the objective there, for a
+    caller that line-searches the result on its own, truer objective (the SQP of the mediator's text).
     """
     xc, delta, g, grad, ngrad, negH, nH, M, free, work = buf
     K = x.shape[0]
@@ -259,6 +261,10 @@ def solve_member(mode, x, lower, upper, sparse, member, rho, T, iters, tol, buf)
             step = max(step, abs(xc[k] - x[k]))
         if step <= tol:
             break  # converged: the Newton step no longer moves the member
+        if last and not check_last:
+            for k in range(K):
+                x[k] = xc[k]
+            break
         pc = _evaluate(mode, xc, not last, ngrad, nH, work, sparse, member, rho, T)
         accepted = pc > phi
         fresh = accepted and not last  # derivatives at the new point are already in ngrad, nH
@@ -309,11 +315,12 @@ def member_value(mode, x, sparse, member, rho, T, buf):
 
 @njit(cache=True)
 def solve_batch(mode, x0, lower, upper, A, ideal, Ax, lin, wv, wn, thr, eps, span, veto, xp, rho, T,
-                iters, tol):  # fmt: skip
+                iters, tol, check_last=True):  # fmt: skip
     """Projected Newton for every member of a flat batch; returns the maximisers, shape (B, K).
 
     Shapes: x0, lower, upper, xp (B, K); A (B, n, K, K); ideal, Ax = A_i x_i, lin (B, n, K); wv, wn, thr,
-    eps, span (B, n); veto (B, n) bool. ``rho`` is the proximal weight (0: none), ``T`` the KS temperature.
+    eps, span (B, n); veto (B, n) bool. ``rho`` is the proximal weight (0: none), ``T`` the KS temperature;
+    ``check_last`` as in :func:`solve_member`.
     """
     B, K = x0.shape
     n = ideal.shape[1]
@@ -328,5 +335,5 @@ def solve_batch(mode, x0, lower, upper, A, ideal, Ax, lin, wv, wn, thr, eps, spa
             x[k] = min(max(x0[b, k], lower[b, k]), upper[b, k])
         sparse_member(A[b], sparse[0], sparse[1], sparse[2], sparse[3])
         member = (ideal[b], Ax[b], lin[b], wv[b], wn[b], thr[b], eps[b], span[b], veto[b], xp[b])
-        solve_member(mode, x, lower[b], upper[b], sparse, member, rho, T, iters, tol, buf)
+        solve_member(mode, x, lower[b], upper[b], sparse, member, rho, T, iters, tol, buf, check_last)
     return X

@@ -50,7 +50,9 @@ def use_compiled() -> bool:
     return _compiled is not None and os.environ.get("NEGSIM_NUMPY", "") not in ("1", "true", "yes")
 
 
-def _compiled_solve(mode, x0, lo, hi, A, ideal, Ax, lin, wv, wn, thr, eps, span, veto, xp, rho, T, iters):
+def _compiled_solve(
+    mode, x0, lo, hi, A, ideal, Ax, lin, wv, wn, thr, eps, span, veto, xp, rho, T, iters, check_last=True
+):
     """Run :func:`sim.engines.compiled_newton.solve_batch` on C-contiguous, writeable arrays.
 
     Numba compiles one specialisation per argument type, and read-only or strided views (``broadcast_to``)
@@ -65,7 +67,7 @@ def _compiled_solve(mode, x0, lo, hi, A, ideal, Ax, lin, wv, wn, thr, eps, span,
     return _compiled.solve_batch(
         mode, c(x0, float), c(lo, float), c(hi, float), c(A, float), c(ideal, float), c(Ax, float),
         c(lin, float), c(wv, float), c(wn, float), c(thr, float), c(eps, float), c(span, float),
-        c(veto, bool), c(xp, float), float(rho), float(T), int(iters), 1e-8,
+        c(veto, bool), c(xp, float), float(rho), float(T), int(iters), 1e-8, bool(check_last),
     )  # fmt: skip
 
 
@@ -117,7 +119,13 @@ Objective = Callable[..., tuple]
 
 
 def projected_newton(
-    objective: Objective, x0: Array, lower: Array, upper: Array, iters: int = 50, tol: float = 1e-8
+    objective: Objective,
+    x0: Array,
+    lower: Array,
+    upper: Array,
+    iters: int = 50,
+    tol: float = 1e-8,
+    check_last: bool = True,
 ) -> Array:
     """Maximise a concave objective over a box by projected Newton with backtracking, batch-wise.
 
@@ -134,6 +142,9 @@ def projected_newton(
         Maximum Newton iterations.
     tol : float
         A member stops when its step moves no coordinate by more than this.
+    check_last : bool
+        If false, the last of the ``iters`` steps is taken in full without evaluating the objective there:
+        for a caller that line-searches the result on its own, truer objective (the mediator's SQP).
 
     Returns
     -------
@@ -167,6 +178,10 @@ def projected_newton(
         full = np.clip(x + delta, lo, hi)
         todo = np.flatnonzero(np.max(np.abs(full - x), axis=-1) > tol)  # tiny Newton steps: converged
         last = it == iters - 1
+        if last and not check_last:
+            new[todo] = full[todo]
+            X[idx] = new
+            break
         # the full Newton step is evaluated with its gradient and curvature: most members accept it, and
         # then that evaluation is the next iteration's (the same numbers as evaluating again, half the cost).
         # A member kept for the next iteration was accepted either at the full step (derivatives filled in
@@ -305,6 +320,7 @@ def nash_solution(
     iters: int = 50,
     linear: ArrayLike | None = None,
     x0: ArrayLike | None = None,
+    check_last: bool = True,
 ) -> Array:
     """Weighted Nash bargaining text over veto players (memo §1.5 P8), vectorised over leading axes.
 
@@ -336,6 +352,8 @@ def nash_solution(
         Linear utility terms l_i.
     x0 : array_like, shape (..., K), optional
         Start (default ``x_prev`` or the weighted mean of ideal points).
+    check_last : bool
+        See :func:`projected_newton` (false: the last Newton step is not checked here).
 
     Returns
     -------
@@ -376,10 +394,10 @@ def nash_solution(
     if use_compiled():
         X = _compiled_solve(
             _compiled.NASH, start, lo, hi, A, ideal, Ax, lin, wv, wn, threshold, eps, eps, veto, xp, rho, 1.0,
-            iters,
+            iters, check_last,
         )  # fmt: skip
     else:
-        X = projected_newton(objective, start, lo, hi, iters=iters)
+        X = projected_newton(objective, start, lo, hi, iters=iters, check_last=check_last)
     return X.reshape(lead + (K,))
 
 

@@ -14,16 +14,17 @@ from scipy.special import expit
 
 from sim.engines.nash import softplus, use_compiled
 from sim.model import kernels
-from sim.model.preferences import _bc, utility, utility_grad
+from sim.model.preferences import KINK_EPS, _bc, ref_sign, utility, utility_grad
 
 DMZ_WIDTH = 0.25  # TERR units: a withdrawal of this size (the rest of Donetsk) is a full DMZ
+WITHDRAWAL_EPS = 0.01  # smoothing of the withdrawal X_T - L in the power shift, TERR units
 
 
 def _parts(prm, X, L, rows, grad: bool = True):
     """shift_i(X), dmz(X), log h_i(X) and, if ``grad``, their gradients (else None)."""
     Xb = _bc(X, prm.n)
     R, n, K = Xb.shape
-    eps = 0.01
+    eps = WITHDRAWAL_EPS
     XT = Xb[..., prm.k_terr] if prm.k_terr is not None else np.zeros((R, n))
     wd = XT - L[:, None]
     shift = prm.shift_const + np.einsum("nk,rnk->rn", prm.shift_lin, Xb) + prm.shift_wd * softplus(wd, eps)
@@ -97,3 +98,35 @@ def deal_value(prm, X, L, W, rows, grad: bool = False, ideal=None):
     dq = ((1.0 - q) * prm.H_c * h)[..., None] * dlogh
     dV = (1.0 - q)[..., None] * dU + dq * (fallback - U)[..., None] - (q * vt)[..., None] * dshift
     return V, dV, 1.0 - q
+
+
+def kink_curvature(prm, X, L, W, rows, ideal=None) -> np.ndarray:
+    """-d2 V_i / dX_TERR^2 of the two smoothed kinks at the contact line, clipped at 0, (R_sub, n).
+
+    The reference point's kink zeta sp(s (X_T - L)) bends U_i; the withdrawal's softplus in the power shift
+    bends shift_i, and through it the hazard and the fallback. Their curvature (width 0.01 in TERR units)
+    is what the mediator's SQP adds to its quadratic model of V_i (:func:`sim.model.mediation.solve_text`):
+    without it the model is flat across the kink and its steps overshoot it. Second derivatives of the
+    smooth parts only; the other terms of the Hessian (the hazard's gradient times U's) are left out, as
+    they are not negative semidefinite. The compiled twin is ``kernels.value_row``'s ``kink`` output.
+    """
+    R = L.shape[0]
+    if prm.k_terr is None:
+        return np.zeros((R, prm.n))
+    XT = _bc(X, prm.n)[..., prm.k_terr]
+    bend = np.zeros((R, prm.n))
+    if prm.modules["reference_point"]:
+        sgn = ref_sign(prm)
+        sig = expit(sgn * (XT - L[:, None]) / KINK_EPS)
+        bend = prm.zeta[rows] * sgn * sgn * sig * (1.0 - sig) / KINK_EPS
+    if not prm.modules["commitment"]:
+        return np.maximum(bend, 0.0)
+    U = utility(prm, X, L, rows, ideal)
+    shift, _, logh, _ = _parts(prm, X, L, rows, grad=False)
+    h = prm.h0[rows] * np.exp(logh)
+    q = -np.expm1(-prm.H_c * h)
+    vt = prm.vartheta[rows]
+    c = (1.0 - q) * prm.H_c * h * (W - vt * shift - U)
+    sig_wd = expit((XT - L[:, None]) / WITHDRAWAL_EPS)
+    s2 = prm.shift_wd * sig_wd * (1.0 - sig_wd) / WITHDRAWAL_EPS
+    return np.maximum((1.0 - q) * bend - (c * prm.g_shift - q * vt) * s2, 0.0)

@@ -23,7 +23,7 @@ from numba import njit
 from sim.engines import compiled_newton as cn
 
 KINK_EPS = 0.01  # as sim.model.preferences.KINK_EPS (TERR units)
-PARTS_EPS = 0.01  # smoothing of the withdrawal in the power shift, as sim.model.commitment._parts
+PARTS_EPS = 0.01  # smoothing of the withdrawal in the power shift, as sim.model.commitment.WITHDRAWAL_EPS
 DMZ_WIDTH = 0.25  # as sim.model.commitment.DMZ_WIDTH
 
 
@@ -43,11 +43,15 @@ def _softplus_expit(z, eps):
 
 
 @njit(cache=True)
-def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, tmp):
+def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, tmp, kink=None):
     """U_i or V_i of every actor of batch member ``j`` (replicate ``r`` of the parameters) into V, dV, wq.
 
     X, ideal, dV (B, n, K); W, V, wq (B, n); tmp (4, K) scratch; only member ``j`` is read and written
     (indices rather than views: a view per call costs more than the arithmetic). See :func:`values_batch`.
+    ``kink`` (B, n), filled with ``want_grad``: the curvature -d2 V_i / dX_TERR^2 of the two smoothed kinks
+    at the contact line (the reference point's and the withdrawal's in the power shift), where they bend
+    V_i down (>= 0; 0 elsewhere). :func:`solve_texts` adds it to its quadratic model of V_i: without it,
+    a text near the line sees no curvature there, and its steps overshoot the kink.
     """
     (Adiag, pk, pl, pv, linear, zeta, sgn, k_terr, ref_on, commit_on, bonus, shift_const, shift_lin,
      shift_wd, theta, g_guar, g_forces, g_dmz, g_shift, kG, kF, h0, H_c, vartheta) = P  # fmt: skip
@@ -56,6 +60,7 @@ def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, t
     npairs = pk.shape[1]
     for i in range(n):
         wq[j, i] = 1.0  # 1 - q_i, 1 without the commitment discount (callers may pass np.empty buffers)
+        bend = 0.0  # -d2 U_i / dX_TERR^2 of the reference kink
         # quadratic (or linear) part -(x - x_i)' A_i (x - x_i), gradient -2 A_i (x - x_i)
         U = 0.0
         for k in range(K):
@@ -84,6 +89,9 @@ def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, t
             sp, sig = _softplus_expit(z, KINK_EPS)
             U -= zeta[r, i] * sp
             g[k_terr] -= zeta[r, i] * sgn[i] * sig
+            bend = zeta[r, i] * sgn[i] * sgn[i] * sig * (1.0 - sig) / KINK_EPS
+        if kink is not None and want_grad:
+            kink[j, i] = max(bend, 0.0)
         if not with_commitment:
             V[j, i] = U
             if want_grad:
@@ -129,6 +137,11 @@ def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, t
         for k in range(K):
             dV[j, i, k] = (1.0 - q) * g[k] + c * dlogh[k] - q * vartheta[r, i] * dshift[k]
         wq[j, i] = 1.0 - q
+        if kink is not None and k_terr >= 0:
+            # the withdrawal softplus bends shift, and through it the hazard and the fallback: its second
+            # derivative s'' enters V_i'' as (c g_shift - q vartheta) s''
+            s2 = shift_wd[i] * sig_wd * (1.0 - sig_wd) / PARTS_EPS
+            kink[j, i] = max((1.0 - q) * bend - (c * g_shift[i] - q * vartheta[r, i]) * s2, 0.0)
 
 
 @njit(cache=True)
@@ -342,17 +355,17 @@ def influence_moves(x, X_text, a, eng, tau_y, rows, sal, cap, beta, eta_p, class
 def _text_objective(x, Xn, j, r, Lj, x_prev, want_grad, ctx):
     """Return the mediator's objective Phi(X) with the full deal values (as mediation.text_objective).
 
-    ``ctx`` = (W, ideal, thr, om, veto, eps, nonveto_weight, prox, P, V, dV, wq, tmp): member ``j`` of the
-    batch arrays W, ideal, thr, om, eps is used; Xn, V, dV, wq are (1, n, ...) buffers, left holding the
-    deal values at ``x`` (and, with ``want_grad``, their gradients and 1 - q: what the next SQP pass
-    linearises, so it need not evaluate them again).
+    ``ctx`` = (W, ideal, thr, om, veto, eps, nonveto_weight, prox, P, V, dV, wq, kink, tmp): member ``j`` of
+    the batch arrays W, ideal, thr, om, eps is used; Xn, V, dV, wq, kink are (1, n, ...) buffers, left
+    holding the deal values at ``x`` (and, with ``want_grad``, their gradients, 1 - q and the kinks'
+    curvature: what the next SQP pass linearises, so it need not evaluate them again).
     """
-    W, ideal, thr, om, veto, eps, nonveto_weight, prox, P, V, dV, wq, tmp = ctx
+    W, ideal, thr, om, veto, eps, nonveto_weight, prox, P, V, dV, wq, kink, tmp = ctx
     n, K = Xn.shape[1], Xn.shape[2]
     for i in range(n):
         for k in range(K):
             Xn[0, i, k] = x[k]
-    value_row(Xn, 0, r, Lj, W[j : j + 1], ideal[j : j + 1], want_grad, True, P, V, dV, wq, tmp)
+    value_row(Xn, 0, r, Lj, W[j : j + 1], ideal[j : j + 1], want_grad, True, P, V, dV, wq, tmp, kink)
     phi = 0.0
     for i in range(n):
         if veto[i]:
@@ -368,25 +381,29 @@ def _text_objective(x, Xn, j, r, Lj, x_prev, want_grad, ctx):
 
 
 @njit(cache=True)
-def solve_texts(rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonveto_weight, prox, n_passes,
-                settled, iters, ks_iters, ks_T, P):  # fmt: skip
+def solve_texts(rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonveto_weight, prox, iters,
+                settled, ks_iters, ks_T, P):  # fmt: skip
     """Return the mediator's texts for a batch: SQP over the weighted Nash / KS engine (memo P8).
 
-    Per replicate: the deal values are linearised around the current text (``value_row`` with gradient),
-    the quadratic program of :mod:`sim.engines.compiled_newton` is solved (Nash, or Kalai-Smorodinsky with
-    each actor's utopia value), and the step is accepted as far as it raises the true objective (steps 1,
-    1/2, 1/4); a text that moved less than ``settled`` is not re-linearised. The numpy reference is
-    :func:`sim.model.mediation.solve_text`.
+    Per replicate: the deal values are linearised around the current text (``value_row`` with gradient,
+    plus the curvature of the kinks at the contact line), the quadratic program of
+    :mod:`sim.engines.compiled_newton` is solved (Nash with ``iters[p]`` Newton steps in pass ``p``, the
+    last one checked only against the true objective below; or Kalai-Smorodinsky with each actor's utopia
+    value, ``ks_iters`` steps), and the step is accepted as far as it raises the true objective (steps 1,
+    1/2, 1/4); a text that moved less than ``settled`` is not re-linearised. ``iters`` (int64 array): one
+    entry per pass. The numpy reference is :func:`sim.model.mediation.solve_text`.
     """
-    (Adiag, pk, pl, pv, linear) = P[0], P[1], P[2], P[3], P[4]
+    Adiag, pk, pl, pv, linear, k_terr = P[0], P[1], P[2], P[3], P[4], P[7]
     B, K = X_prev.shape
     n = ideal_m.shape[1]
+    n_passes = iters.shape[0]
     out = X_prev.copy()
     Xn = np.empty((1, n, K))
     V1 = np.empty((1, n))
     dV1 = np.empty((1, n, K))
     wq1 = np.empty((1, n))
-    V, dV, wq = V1[0], dV1[0], wq1[0]
+    kink1 = np.empty((1, n))
+    V, dV, wq, kink = V1[0], dV1[0], wq1[0], kink1[0]
     tmp = np.empty((4, K))
     lin = np.empty((n, K))
     Ax = np.empty((n, K))
@@ -411,7 +428,7 @@ def solve_texts(rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonv
     zero1 = np.zeros(1)
     no_veto1 = np.zeros(1, np.bool_)
     xu = np.empty(K)
-    ctx = (W_m, ideal_m, thr_m, om, veto, eps, nonveto_weight, prox, P, V1, dV1, wq1, tmp)
+    ctx = (W_m, ideal_m, thr_m, om, veto, eps, nonveto_weight, prox, P, V1, dV1, wq1, kink1, tmp)
     for j in range(B):
         r = rows[j]
         x = out[j]
@@ -423,13 +440,13 @@ def solve_texts(rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonv
         # the deal values, gradients and 1 - q at x, which the first linearisation needs anyway
         phi = _text_objective(x, Xn, j, r, L[j], xp, True, ctx)
         fresh = True
-        for p in range(n_passes):
+        for p in range(n_passes):  # SQP passes: one linearisation each
             if p > 0 and not fresh:  # the accepted step was shorter than 1: evaluate at the new text
                 for i in range(n):
                     for k in range(K):
                         Xn[0, i, k] = x[k]
                 value_row(Xn, 0, r, L[j], W_m[j : j + 1], ideal_m[j : j + 1], True, True, P, V1, dV1, wq1,
-                          tmp)
+                          tmp, kink1)
             # A_i as entry lists scaled by 1 - q_i; linear utility has no quadratic part to pass on
             for i in range(n):
                 c = 0
@@ -438,6 +455,8 @@ def solve_texts(rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonv
                 if not linear:
                     for k in range(K):
                         a = Adiag[r, i, k]
+                        if k == k_terr and wq[i] > 0.0:  # the kinks' curvature, in units of A_i
+                            a += 0.5 * kink[i] / wq[i]
                         Ad[i, k] += a * (x[k] - xm[i, k])
                         if a != 0.0:
                             nzk[i, c], nzm[i, c], nzv[i, c] = k, k, wq[i] * a
@@ -494,7 +513,9 @@ def solve_texts(rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonv
                 cn.solve_member(cn.KS, new, lower, upper, sparse, member, prox, ks_T, ks_iters, 1e-8, buf)
             else:
                 member = (xm, Ax, lin, wv, wn, thr, eps[j], span, veto, xp)
-                cn.solve_member(cn.NASH, new, lower, upper, sparse, member, prox, 1.0, iters, 1e-8, buf)
+                cn.solve_member(
+                    cn.NASH, new, lower, upper, sparse, member, prox, 1.0, iters[p], 1e-8, buf, False
+                )
             moved = 0.0
             fresh = False  # whether V1, dV1, wq1 now hold the values and gradients at the accepted text
             for step in (1.0, 0.5, 0.25):

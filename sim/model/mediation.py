@@ -7,9 +7,9 @@ the veto players' surpluses over their thresholds, as the mediator perceives the
 declared positions, outside options with bias and noise (a biased mediator; Kydd 2003), plus a weak term
 for non-veto actors and a proximal term that makes the text path dependent (Nash 1950; Kalai 1977; the
 compromise model as a limit, Achen 2006). Kalai-Smorodinsky is the alternative ``text_solver``. The deal
-value V (with the commitment discount) is not quadratic; it is linearised around the current text and the
-quadratic solver of :mod:`sim.engines.nash` re-run (sequential quadratic programming: 2 passes of at most 2
-Newton steps).
+value V (with the commitment discount) is not quadratic; it is linearised around the current text, with the
+curvature of the two kinks at the contact line, and the quadratic solver of :mod:`sim.engines.nash` re-run
+(sequential quadratic programming: ``SOLVER_ITERS`` Newton steps in each pass).
 Discrete issues are snapped to their options (TERR_CTRL also to the current line: "freeze where we stand").
 
 If the predicted chance that every veto player accepts is below ``ceasefire_threshold`` and the war is on,
@@ -28,7 +28,7 @@ from scipy.special import ndtr
 from sim.engines.nash import kalai_smorodinsky, nash_solution, softplus, use_compiled
 from sim.model import kernels
 from sim.model.acceptance import accept_prob, referendum_required
-from sim.model.commitment import deal_value, reneging_prob
+from sim.model.commitment import deal_value, kink_curvature, reneging_prob
 from sim.model.events import step_probability
 from sim.model.influence import influence_phase
 from sim.model.outside_option import outside_option, war_cost
@@ -45,11 +45,9 @@ from sim.model.state import (
     in_status,
 )
 
-N_LINEARISE = 2
-# At most two projected-Newton steps on each linearisation (an inexact SQP): solving each quadratic model
-# to 1e-8 (about 4 steps) costs 10% more and lands about as close to argmax Phi; one step leaves the text a
-# round behind where a zone of agreement opens (T6). docs/performance.md, "How exactly the text is solved".
-SOLVER_ITERS = 2
+# Projected-Newton steps on each linearisation of the SQP (one entry per pass; an inexact SQP).
+# docs/performance.md, "How exactly the text is solved", compares schedules against argmax Phi.
+SOLVER_ITERS = (2, 1)
 SETTLED = 1e-4  # a text that moved less than this in a pass is not re-linearised
 KS_TEMPERATURE = 0.05  # smooth minimum of normalised gains (shares of each party's maximal gain)
 KS_ITERS = 12  # warm-started from the previous text; the smooth minimum converges slowly near its kinks
@@ -104,8 +102,8 @@ def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
         return kernels.solve_texts(
             kernels.row_index(rows, prm.R), c(state.X_text[rows]), c(state.L[rows]), c(ideal_m), c(W_m),
             c(thr_m), c(state.omega[rows]), np.require(prm.is_ks[rows], bool, ["C", "W"]), c(prm.eps[rows]),
-            np.require(prm.veto_C, bool, ["C", "W"]), float(prm.nonveto_weight), float(prm.prox), N_LINEARISE,
-            SETTLED, SOLVER_ITERS, KS_ITERS, KS_TEMPERATURE, kernels.kernel_params(prm),
+            np.require(prm.veto_C, bool, ["C", "W"]), float(prm.nonveto_weight), float(prm.prox),
+            np.asarray(SOLVER_ITERS, np.int64), SETTLED, KS_ITERS, KS_TEMPERATURE, kernels.kernel_params(prm),
         )  # fmt: skip
     L = state.L[rows]
     A = take(prm, "A", rows)
@@ -118,22 +116,28 @@ def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
     eps = prm.eps[rows]
     phi = text_objective(prm, X, L, rows, ideal_m, W_m, thr_m, X_prev, om)
     act = np.arange(len(L))  # positions (within rows) still moving; later passes skip settled texts
-    for _ in range(N_LINEARISE):
+    for iters in SOLVER_ITERS:
         if act.size == 0:
             break
         r, x, xm, wm, tm = rows[act], X[act], ideal_m[act], W_m[act], thr_m[act]
         V, dV, wq = deal_value(prm, x, L[act], wm, r, grad=True, ideal=xm)
+        A_act = A[act]
+        if not prm.linear_utility and prm.k_terr is not None:  # the kinks' curvature, in units of A_i
+            A_act = A_act.copy()
+            bend = kink_curvature(prm, x, L[act], wm, r, ideal=xm)
+            safe = np.where(wq > 0, wq, 1.0)
+            A_act[..., prm.k_terr, prm.k_terr] += np.where(wq > 0, 0.5 * bend / safe, 0.0)
         d = x[:, None, :] - xm
-        Ad = (A[act] @ d[..., None])[..., 0]
+        Ad = (A_act @ d[..., None])[..., 0]
         lin = dV + 2.0 * wq[..., None] * Ad
-        Aeff = wq[..., None, None] * A[act]
+        Aeff = wq[..., None, None] * A_act
         quad = -wq * np.einsum("bnk,bnk->bn", d, Ad)
         const = V - quad - np.einsum("bnk,bk->bn", lin, x)
         thr = tm - const
         new = np.empty_like(x)
         k_act = ks[act]
         for mask, solver, extra in (
-            (~k_act, nash_solution, {}),
+            (~k_act, nash_solution, {"check_last": False}),  # the true objective checks it below
             (k_act, kalai_smorodinsky, {"temperature": KS_TEMPERATURE, "iters": KS_ITERS}),
         ):
             if mask.any():
@@ -149,7 +153,7 @@ def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
                     eps=eps[act][mask],
                     linear=lin[mask],
                     x0=x[mask],
-                    **{"iters": SOLVER_ITERS, **extra},
+                    **{"iters": iters, **extra},
                 )
         # backtracking: each text takes the longest of the steps 1, 1/2, 1/4 that raises the true objective
         # (Armijo-style; most accept the full step, so the shorter ones are evaluated only for the rest)
