@@ -31,7 +31,7 @@ from sim.model.acceptance import accept_prob, referendum_required
 from sim.model.commitment import deal_value, kink_curvature, reneging_prob
 from sim.model.events import step_probability
 from sim.model.influence import influence_phase
-from sim.model.outside_option import outside_option, war_cost
+from sim.model.outside_option import option_value, war_cost, war_outlook
 from sim.model.preferences import take, utility
 from sim.model.state import (
     CEASEFIRE,
@@ -275,11 +275,12 @@ def negotiation_phase(
         state.log["round"] = None
         return
     L = state.L[rows]
-    W = outside_option(prm, state, rows)
+    war = war_outlook(prm, state, rows)  # the influence moves change positions, not the war's prospects
+    W = option_value(prm, war)
     influence_phase(state, prm, rows, t, mhs, W)
     tau = effective_tau(state, prm, rows)
     xm = state.x_decl[rows]
-    W_m = outside_option(prm, state, rows, ideal=xm) + prm.med_bias[rows] + prm.sigma_med[rows] * z_med[rows]
+    W_m = option_value(prm, war, ideal=xm) + prm.med_bias[rows] + prm.sigma_med[rows] * z_med[rows]
     thr_m = W_m + tau
     X_cont = solve_text(prm, state, rows, xm, W_m, thr_m)
     state.X_text[rows] = X_cont  # the continuous text carries the path dependence to the next round

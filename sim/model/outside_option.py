@@ -22,6 +22,7 @@ import numpy as np
 from sim.engines.nash import use_compiled
 from sim.model import kernels
 from sim.model.preferences import take, utility
+from sim.model.state import FIGHTING, in_status
 
 
 def war_cost(prm, state, rows, intensity: np.ndarray) -> np.ndarray:
@@ -68,35 +69,60 @@ def outside_option(prm, state, rows, ideal: np.ndarray | None = None) -> np.ndar
 
     ``ideal`` (R_sub, n, K) replaces the true ideal points (the mediator's model uses declared positions).
     """
-    L = state.L[rows]
+    return option_value(prm, war_outlook(prm, state, rows), ideal)
+
+
+class WarOutlook:
+    """What W_i needs from the state, whichever ideal points value it (see :func:`war_outlook`)."""
+
+    __slots__ = ("rows", "L", "m", "Lt", "VL", "cbar", "w", "esc", "fixed")
+
+
+def war_outlook(prm, state, rows) -> WarOutlook:
+    """Return the believed war lottery and its costs for ``rows``: the part of W_i not tied to ideals.
+
+    A mediated round values the same war twice, with the parties' true ideal points and with the
+    mediator's view of them (their declared positions); this is computed once for both.
+    """
+    o = WarOutlook()
+    o.rows = rows
+    o.L = L = state.L[rows]
     if not prm.modules["outside_option"]:
-        return prm.W_fixed[rows].copy()
+        o.fixed = prm.W_fixed[rows]
+        return o
+    o.fixed = None
     H = prm.H
-    fighting = np.isin(state.status[rows], (0, 5))
+    fighting = in_status(state.status[rows], FIGHTING)
     intensity = np.where(fighting, np.maximum(state.I[rows], 1.0), 1.0)
-    m = state.m[rows]
-    Pm = state.P[rows]
+    o.m = m = state.m[rows]
     lam = prm.col_belief[rows]
     EJ = 0.5 * (prm.col_lo + prm.col_hi)
     EJ2 = (prm.col_lo**2 + prm.col_lo * prm.col_hi + prm.col_hi**2) / 3.0
-    sig2 = prm.sigma_L[rows, None] ** 2
-    Lt = L[:, None] + m * H + lam * H * EJ
-    VL = sig2 * H + H * H / Pm + lam * H * EJ2
+    o.Lt = L[:, None] + m * H + lam * H * EJ
+    o.VL = prm.sigma_L[rows, None] ** 2 * H + H * H / state.P[rows] + lam * H * EJ2
+    o.w = np.exp(-prm.rho[rows] * H)
+    o.cbar = war_cost(prm, state, rows, intensity)
+    o.esc = -np.expm1(-escalation_rate(prm, rows, intensity) * H)[:, None] * prm.D[rows]
+    return o
+
+
+def option_value(prm, o: WarOutlook, ideal: np.ndarray | None = None) -> np.ndarray:
+    """W_i from a :class:`WarOutlook`, valued at the true ideal points or at ``ideal`` (R_sub, n, K)."""
+    if o.fixed is not None:
+        return o.fixed.copy()
+    H, rows, L, m = prm.H, o.rows, o.L, o.m
     if use_compiled():
         c = lambda v: np.require(v, float, ["C", "W"])  # noqa: E731
         idx = kernels.row_index(rows, prm.R)
         ideal_c = c(prm.ideal[idx] if ideal is None else ideal)
         u_end_net, u_sq = kernels.war_lottery_values(
-            idx, c(L), c(Lt), c(VL), c(L[:, None] + 0.5 * m * H), ideal_c,
+            idx, c(L), c(o.Lt), c(o.VL), c(L[:, None] + 0.5 * m * H), ideal_c,
             float(prm.L_lo), float(prm.L_hi), float(prm.L_min), -1 if prm.k_terr is None else int(prm.k_terr),
             c(prm.x_ua_max), c(prm.x_ru_max), c(prm.x_sq), kernels.kernel_params(prm),
         )  # fmt: skip
     else:
-        u_end_net, u_sq = _war_lottery_values(prm, rows, L, Lt, VL, m, ideal)
-    cbar = war_cost(prm, state, rows, intensity)
-    w = np.exp(-prm.rho[rows] * H)
-    esc = -np.expm1(-escalation_rate(prm, rows, intensity) * H)[:, None] * prm.D[rows]
-    return (1.0 - w) * (u_sq - cbar) + w * u_end_net - esc
+        u_end_net, u_sq = _war_lottery_values(prm, rows, L, o.Lt, o.VL, m, ideal)
+    return (1.0 - o.w) * (u_sq - o.cbar) + o.w * u_end_net - o.esc
 
 
 def _war_lottery_values(prm, rows, L, Lt, VL, m, ideal) -> tuple[np.ndarray, np.ndarray]:
