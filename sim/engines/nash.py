@@ -51,7 +51,8 @@ def use_compiled() -> bool:
 
 
 def _compiled_solve(
-    mode, x0, lo, hi, A, ideal, Ax, lin, wv, wn, thr, eps, span, veto, xp, rho, T, iters, check_last=True
+    mode, x0, lo, hi, A, ideal, Ax, lin, wv, wn, thr, eps, span, veto, xp, rho, T, iters, check_last=True,
+    tol=1e-8,
 ):
     """Run :func:`sim.engines.compiled_newton.solve_batch` on C-contiguous, writeable arrays.
 
@@ -67,7 +68,7 @@ def _compiled_solve(
     return _compiled.solve_batch(
         mode, c(x0, float), c(lo, float), c(hi, float), c(A, float), c(ideal, float), c(Ax, float),
         c(lin, float), c(wv, float), c(wn, float), c(thr, float), c(eps, float), c(span, float),
-        c(veto, bool), c(xp, float), float(rho), float(T), int(iters), 1e-8, bool(check_last),
+        c(veto, bool), c(xp, float), float(rho), float(T), int(iters), float(tol), bool(check_last),
     )  # fmt: skip
 
 
@@ -447,13 +448,15 @@ def kalai_smorodinsky(
     linear: ArrayLike | None = None,
     x0: ArrayLike | None = None,
     temperature: float = 0.01,
+    tol: float = 1e-8,
 ) -> Array:
     """Kalai-Smorodinsky text: equalise the veto players' shares of their maximal gains (memo §4.3).
 
     Maximises the smooth minimum -T log sum_i exp(-r_i / T) of the normalised surpluses
     r_i = (U_i(X) - t_i) / (U_i^max - t_i) over the veto players, where U_i^max is i's utopia value, its
     best utility on the box (Kalai & Smorodinsky 1975). Same arguments as :func:`nash_solution`
-    (``weight`` enters only through the non-veto utilitarian term and the start point).
+    (``weight`` enters only through the non-veto utilitarian term and the start point); ``tol`` is the
+    Newton step that counts as converged (:func:`projected_newton`).
 
     Returns
     -------
@@ -501,10 +504,10 @@ def kalai_smorodinsky(
     if use_compiled():
         X = _compiled_solve(
             _compiled.KS, start, lo, hi, A, ideal, Ax, lin, np.zeros_like(wn), wn, threshold, eps, span, veto,
-            xp, rho, T, iters,
+            xp, rho, T, iters, tol=tol,
         )  # fmt: skip
     else:
-        X = projected_newton(objective, start, lo, hi, iters=iters)
+        X = projected_newton(objective, start, lo, hi, iters=iters, tol=tol)
     return X.reshape(lead + (K,))
 
 

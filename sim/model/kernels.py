@@ -382,16 +382,17 @@ def _text_objective(x, Xn, j, r, Lj, x_prev, want_grad, ctx):
 
 @njit(cache=True)
 def solve_texts(rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonveto_weight, prox, iters,
-                settled, ks_iters, ks_T, P):  # fmt: skip
+                settled, ks_iters, ks_T, ks_tol, P):  # fmt: skip
     """Return the mediator's texts for a batch: SQP over the weighted Nash / KS engine (memo P8).
 
     Per replicate: the deal values are linearised around the current text (``value_row`` with gradient,
     plus the curvature of the kinks at the contact line), the quadratic program of
     :mod:`sim.engines.compiled_newton` is solved (Nash with ``iters[p]`` Newton steps in pass ``p``, the
     last one checked only against the true objective below; or Kalai-Smorodinsky with each actor's utopia
-    value, ``ks_iters`` steps), and the step is accepted as far as it raises the true objective (steps 1,
-    1/2, 1/4); a text that moved less than ``settled`` is not re-linearised. ``iters`` (int64 array): one
-    entry per pass. The numpy reference is :func:`sim.model.mediation.solve_text`.
+    value, at most ``ks_iters`` steps, converged at a step below ``ks_tol``), and the step is accepted as
+    far as it raises the true objective (steps 1, 1/2, 1/4); a text that moved less than ``settled`` is
+    not re-linearised. ``iters`` (int64 array): one entry per pass. The numpy reference is
+    :func:`sim.model.mediation.solve_text`.
     """
     Adiag, pk, pl, pv, linear, k_terr = P[0], P[1], P[2], P[3], P[4], P[7]
     B, K = X_prev.shape
@@ -510,7 +511,7 @@ def solve_texts(rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonv
                     umax = cn.member_value(cn.NASH, xu, s1, m1, 0.0, 1.0, buf1)
                     span[i] = max(umax - thr[i], max(eps[j, i], 1e-9))
                 member = (xm, Ax, lin, wv, wn, thr, eps[j], span, veto, xp)
-                cn.solve_member(cn.KS, new, lower, upper, sparse, member, prox, ks_T, ks_iters, 1e-8, buf)
+                cn.solve_member(cn.KS, new, lower, upper, sparse, member, prox, ks_T, ks_iters, ks_tol, buf)
             else:
                 member = (xm, Ax, lin, wv, wn, thr, eps[j], span, veto, xp)
                 cn.solve_member(

@@ -51,6 +51,9 @@ SOLVER_ITERS = (2, 1)
 SETTLED = 1e-4  # a text that moved less than this in a pass is not re-linearised
 KS_TEMPERATURE = 0.05  # smooth minimum of normalised gains (shares of each party's maximal gain)
 KS_ITERS = 12  # warm-started from the previous text; the smooth minimum converges slowly near its kinks
+# A KS Newton step below this counts as converged: the next would move the text by far less than SETTLED;
+# 1e-8 took one more Newton step for the same texts (docs/performance.md, "How exactly the text is solved").
+KS_TOL = 1e-5
 COERCION_WINDOW_WEEKS = 8.0
 
 
@@ -103,7 +106,8 @@ def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
             kernels.row_index(rows, prm.R), c(state.X_text[rows]), c(state.L[rows]), c(ideal_m), c(W_m),
             c(thr_m), c(state.omega[rows]), np.require(prm.is_ks[rows], bool, ["C", "W"]), c(prm.eps[rows]),
             np.require(prm.veto_C, bool, ["C", "W"]), float(prm.nonveto_weight), float(prm.prox),
-            np.asarray(SOLVER_ITERS, np.int64), SETTLED, KS_ITERS, KS_TEMPERATURE, kernels.kernel_params(prm),
+            np.asarray(SOLVER_ITERS, np.int64), SETTLED, KS_ITERS, KS_TEMPERATURE, KS_TOL,
+            kernels.kernel_params(prm),
         )  # fmt: skip
     L = state.L[rows]
     A = take(prm, "A", rows)
@@ -138,7 +142,7 @@ def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
         k_act = ks[act]
         for mask, solver, extra in (
             (~k_act, nash_solution, {"check_last": False}),  # the true objective checks it below
-            (k_act, kalai_smorodinsky, {"temperature": KS_TEMPERATURE, "iters": KS_ITERS}),
+            (k_act, kalai_smorodinsky, {"temperature": KS_TEMPERATURE, "iters": KS_ITERS, "tol": KS_TOL}),
         ):
             if mask.any():
                 new[mask] = solver(
