@@ -319,4 +319,5 @@ def events_phase(state: State, prm, u: np.ndarray, t: float) -> None:
             fire = np.asarray(ev.trigger(env), dtype=bool) & live & ~state.fired[:, k]
             apply_effects(state, ev.effects, fire)
         state.fired[:, k] |= fire
-        env = state_env(state, prm.bell_index)
+        if fire.any():  # effects edit the state arrays the env holds in place; only a status change is new
+            env = state_env(state, prm.bell_index)
