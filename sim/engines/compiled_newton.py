@@ -24,7 +24,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from sim.engines.jit import compiled
 
 NASH, KS = 0, 1
 _SHRINK = 0.25
@@ -32,7 +33,7 @@ _N_SHRINK = 7
 _FALLBACK = (1e-2, 1e-3, 1e-4)
 
 
-@njit(cache=True, inline="always")
+@compiled(inline="always")
 def _log_sp(S, eps):
     """Log of the smooth positive part eps log(1 + e^(S/eps)) and its first two derivatives in S."""
     z = S / eps
@@ -46,7 +47,7 @@ def _log_sp(S, eps):
     return math.log(eps) + math.log(lae), g1, min(g2, 0.0)
 
 
-@njit(cache=True)
+@compiled()
 def sparse_member(A, nzk, nzm, nzv, cnt):
     """Nonzero entries of one member's matrices A (n, K, K), per actor (linkage couples few issue pairs)."""
     n, K = A.shape[0], A.shape[1]
@@ -63,7 +64,7 @@ def sparse_member(A, nzk, nzm, nzv, cnt):
         cnt[i] = c
 
 
-@njit(cache=True, inline="always")
+@compiled(inline="always")
 def _weighted_outer_upper(negH, coef, col, G):
     """Overwrite negH's upper triangle with sum_i coef[i, col] G_i G_i' (zero-weight rows skipped)."""
     n, K = G.shape
@@ -79,7 +80,7 @@ def _weighted_outer_upper(negH, coef, col, G):
                     negH[k, m] += a * G[i, m]
 
 
-@njit(cache=True, inline="always")
+@compiled(inline="always")
 def _add_sparse_upper(negH, i, w, sparse):
     """Add w A_i to the upper triangle of negH, A_i given as its list of nonzero entries."""
     nzk, nzm, nzv, cnt = sparse
@@ -89,7 +90,7 @@ def _add_sparse_upper(negH, i, w, sparse):
             negH[k, m] += w * nzv[i, c]
 
 
-@njit(cache=True)
+@compiled()
 def _evaluate(mode, x, want, grad, negH, work, sparse, member, rho, T):
     """Objective of one member at ``x``; fills ``grad`` and ``negH`` when ``want``.
 
@@ -189,7 +190,7 @@ def _evaluate(mode, x, want, grad, negH, work, sparse, member, rho, T):
     return phi
 
 
-@njit(cache=True, inline="always")
+@compiled(inline="always")
 def _solve_in_place(M, g, out):
     """Solve M out = g by Gaussian elimination with partial pivoting (M and g are overwritten)."""
     K = g.shape[0]
@@ -218,7 +219,7 @@ def _solve_in_place(M, g, out):
         out[c] = s / M[c, c]
 
 
-@njit(cache=True)
+@compiled()
 def scratch(n: int, K: int) -> tuple:
     """Work arrays for :func:`solve_member` (allocate once, reuse for every member)."""
     vec = lambda: np.empty(K)  # noqa: E731
@@ -228,7 +229,7 @@ def scratch(n: int, K: int) -> tuple:
 
 
 
-@njit(cache=True)
+@compiled()
 def solve_member(mode, x, lower, upper, sparse, member, rho, T, iters, tol, buf, check_last=True):
     """Projected Newton for one member, in place on ``x`` (K,), from ``x`` (already inside the box).
 
@@ -306,14 +307,14 @@ def solve_member(mode, x, lower, upper, sparse, member, rho, T, iters, tol, buf,
             phi = _evaluate(mode, x, True, grad, negH, work, sparse, member, rho, T)
 
 
-@njit(cache=True)
+@compiled()
 def member_value(mode, x, sparse, member, rho, T, buf):
     """Return the objective of one member at ``x`` (for callers that need the optimum's value)."""
     xc, delta, g, grad, ngrad, negH, nH, M, free, work = buf
     return _evaluate(mode, x, False, grad, negH, work, sparse, member, rho, T)
 
 
-@njit(cache=True)
+@compiled()
 def solve_batch(mode, x0, lower, upper, A, ideal, Ax, lin, wv, wn, thr, eps, span, veto, xp, rho, T,
                 iters, tol, check_last=True):  # fmt: skip
     """Projected Newton for every member of a flat batch; returns the maximisers, shape (B, K).

@@ -18,16 +18,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from sim.engines import compiled_newton as cn
+from sim.engines.jit import compiled
 
 KINK_EPS = 0.01  # as sim.model.preferences.KINK_EPS (TERR units)
 PARTS_EPS = 0.01  # smoothing of the withdrawal in the power shift, as sim.model.commitment.WITHDRAWAL_EPS
 DMZ_WIDTH = 0.25  # as sim.model.commitment.DMZ_WIDTH
 
 
-@njit(cache=True, inline="always")
+@compiled(inline="always")
 def _softplus_expit(z, eps):
     """Return (eps log(1 + exp(z / eps)), 1 / (1 + exp(-z / eps))), stable for large |z| / eps.
 
@@ -42,7 +42,7 @@ def _softplus_expit(z, eps):
     return sp, (1.0 / (1.0 + e) if u >= 0.0 else e / (1.0 + e))
 
 
-@njit(cache=True)
+@compiled()
 def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, tmp, kink=None):
     """U_i or V_i of every actor of batch member ``j`` (replicate ``r`` of the parameters) into V, dV, wq.
 
@@ -144,7 +144,7 @@ def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, t
             kink[j, i] = max((1.0 - q) * bend - (c * g_shift[i] - q * vartheta[r, i]) * s2, 0.0)
 
 
-@njit(cache=True)
+@compiled()
 def values_batch(X, rows, L, W, ideal, want_grad, with_commitment, P):
     """U_i or V_i (and gradients) for every replicate of a batch and every actor.
 
@@ -272,7 +272,7 @@ def evaluate(prm, X, L, W, rows, ideal=None, grad: bool = False, commitment: boo
     return (V, dV, wq) if grad else V
 
 
-@njit(cache=True)
+@compiled()
 def influence_moves(x, X_text, a, eng, tau_y, rows, sal, cap, beta, eta_p, classic):
     """Return declared positions after BDM pressure and concession toward the text (memo §1.5 P7a).
 
@@ -351,7 +351,7 @@ def influence_moves(x, X_text, a, eng, tau_y, rows, sal, cap, beta, eta_p, class
     return new
 
 
-@njit(cache=True, inline="always")
+@compiled(inline="always")
 def _text_objective(x, Xn, j, r, Lj, x_prev, want_grad, ctx):
     """Return the mediator's objective Phi(X) with the full deal values (as mediation.text_objective).
 
@@ -380,7 +380,7 @@ def _text_objective(x, Xn, j, r, Lj, x_prev, want_grad, ctx):
     return phi - 0.5 * prox * s
 
 
-@njit(cache=True)
+@compiled()
 def solve_texts(rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonveto_weight, prox, iters,
                 settled, ks_iters, ks_T, ks_tol, P):  # fmt: skip
     """Return the mediator's texts for a batch: SQP over the weighted Nash / KS engine (memo P8).
@@ -536,7 +536,7 @@ def solve_texts(rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonv
     return out
 
 
-@njit(cache=True)
+@compiled()
 def project_moves(x, new, rows, L, W, thr, ideal_all, P, steps):
     """Pull each actor's move x -> new back so that it never declares below its reservation (memo P7a).
 
@@ -595,7 +595,7 @@ def project_moves(x, new, rows, L, W, thr, ideal_all, P, steps):
     return out
 
 
-@njit(cache=True)
+@compiled()
 def war_lottery_values(rows, L, Lt, VL, sq_line, ideal, L_lo, L_hi, L_min, k_terr, x_ua, x_ru, x_sq, P):
     """Each actor's value of the war lottery's end point and of the wartime status quo (memo §1.5 P4).
 
