@@ -329,3 +329,29 @@ def test_dask_cluster_without_negsim_is_refused_with_a_clear_message():
         "or start them from the project directory"
     )
     assert ex.client.closed
+
+
+def test_workers_started_early_are_stopped_when_the_scenario_is_bad(tmp_path, capsys):
+    """`negsim run` starts its workers before it reads the scenario; an invalid one must not leave them."""
+    import multiprocessing
+
+    from sim.cli import main
+
+    missing = tmp_path / "missing.yaml"
+    code = main(["run", str(missing), "--runs", "10", "--workers", "2", "--out", str(tmp_path / "out")])
+    assert code == 2
+    assert "missing.yaml" in capsys.readouterr().err
+    assert multiprocessing.active_children() == []
+
+
+def test_start_local_workers_only_for_local_processes():
+    from sim.batch.executors import ProcessExecutor, start_local_workers
+
+    assert start_local_workers(1, None) is None
+    assert start_local_workers(4, "tcp://127.0.0.1:1") is None  # Dask: nothing to start here
+    ex = start_local_workers(2, None)
+    try:
+        assert isinstance(ex, ProcessExecutor) and ex.workers == 2
+    finally:
+        ex.close(cancel=True)
+    ex.close(cancel=True)  # idempotent: the starter closes again after the runner did

@@ -159,7 +159,7 @@ def test_compiled_text_solve_matches_numpy_sqp(monkeypatch, baseline_params, sol
 
 def test_warm_up_compiles_every_model_kernel(baseline_params):
     from sim.engines import compiled_newton
-    from sim.model.warmup import N_REPLICATES, compile_kernels
+    from sim.model.warmup import N_REPLICATES, compile_kernels, kernels_cached
 
     sc = load_scenario("scenarios/baseline.yaml")
     params = materialise(sc, sample_parameters(sc, 1, np.random.default_rng(0)), np.zeros(N_REPLICATES, int))
@@ -167,6 +167,8 @@ def test_warm_up_compiles_every_model_kernel(baseline_params):
     for fn in (kernels.solve_texts, kernels.values_batch, kernels.influence_moves, kernels.war_lottery_values,
                compiled_newton.solve_batch):  # fmt: skip
         assert fn.signatures, fn.__name__
+    # and every kernel is now in the on-disk cache, so `negsim run` may skip its own warm-up
+    assert kernels_cached()
 
 
 def test_compiled_projection_of_moves_matches_numpy(monkeypatch, baseline_params):

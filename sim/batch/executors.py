@@ -13,12 +13,14 @@ import signal
 import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from sim.batch.block import BlockFunction, BlockTask, execute_block
 from sim.errors import UserError
 
-Outcome = tuple[BlockTask, bytes | BaseException]
+if TYPE_CHECKING:  # the block module imports pandas and pyarrow: only the methods that run blocks need it
+    from sim.batch.block import BlockFunction, BlockTask
+
+    Outcome = tuple[BlockTask, bytes | BaseException]
 
 
 class Executor(Protocol):
@@ -30,8 +32,11 @@ class Executor(Protocol):
         """Run every task; yield ``(task, bytes | exception)`` as each finishes."""
         ...
 
-    def close(self, cancel: bool = False) -> None:
-        """Shut down; with ``cancel`` drop pending blocks and stop running ones."""
+    def close(self, cancel: bool = False, wait: bool = True) -> None:
+        """Shut down; with ``cancel`` drop pending blocks and stop running ones.
+
+        ``wait=False`` lets workers exit in the background; a later ``close()`` waits for them.
+        """
         ...
 
 
@@ -42,6 +47,8 @@ class InProcessExecutor:
 
     def run(self, tasks: Iterable[BlockTask], block_fn: BlockFunction | None) -> Iterator[Outcome]:
         """Run the tasks in order."""
+        from sim.batch.block import execute_block
+
         for task in tasks:
             try:
                 result: bytes | BaseException = execute_block(task, block_fn)
@@ -49,7 +56,7 @@ class InProcessExecutor:
                 result = err
             yield task, result
 
-    def close(self, cancel: bool = False) -> None:
+    def close(self, cancel: bool = False, wait: bool = True) -> None:
         """Nothing to shut down."""
 
 
@@ -75,6 +82,7 @@ class ProcessExecutor:
 
     def __init__(self, workers: int, import_model: bool = True) -> None:
         self.workers = int(workers)
+        self.closed = False
         self.pool = ProcessPoolExecutor(max_workers=self.workers,
                                         mp_context=multiprocessing.get_context("spawn"),
                                         initializer=_ignore_sigint)
@@ -84,6 +92,8 @@ class ProcessExecutor:
 
     def run(self, tasks: Iterable[BlockTask], block_fn: BlockFunction | None) -> Iterator[Outcome]:
         """Keep ``2 * workers`` blocks in flight (memory flat in the run size), yield results as they end."""
+        from sim.batch.block import execute_block
+
         pending = iter(tasks)
         futures: dict = {}
 
@@ -106,8 +116,19 @@ class ProcessExecutor:
                 yield task, result
             top_up()
 
-    def close(self, cancel: bool = False) -> None:
-        """Shut the pool down; with ``cancel`` terminate the workers instead of waiting for them."""
+    def close(self, cancel: bool = False, wait: bool = True) -> None:
+        """Shut the pool down; with ``cancel`` terminate the workers instead of waiting for them.
+
+        With ``wait=False`` the workers exit in the background (half a second, which the runner spends
+        assembling the results); a later ``close()`` waits for them. Idempotent: a pool started early
+        (:func:`start_local_workers`) is closed again by its starter.
+        """
+        if self.closed:
+            return
+        if not wait and not cancel:
+            self.pool.shutdown(wait=False)
+            return
+        self.closed = True
         if cancel:
             procs = list((getattr(self.pool, "_processes", None) or {}).values())
             self.pool.shutdown(wait=False, cancel_futures=True)
@@ -168,6 +189,8 @@ class DaskExecutor:
         """Submit every task (one Dask task per block), yield results as they complete."""
         from dask.distributed import as_completed as dask_as_completed
 
+        from sim.batch.block import execute_block
+
         token = uuid.uuid4().hex[:8]
         by_key: dict[str, BlockTask] = {}
         pending = iter(tasks)
@@ -197,7 +220,7 @@ class DaskExecutor:
             if nxt is not None:
                 stream.add(nxt)
 
-    def close(self, cancel: bool = False) -> None:
+    def close(self, cancel: bool = False, wait: bool = True) -> None:
         """Cancel pending blocks if asked, then disconnect (the cluster itself keeps running).
 
         Idempotent: after Ctrl-C the runner closes the executor and its ``finally`` may close it again;
@@ -213,6 +236,26 @@ class DaskExecutor:
         self.client.close()
 
 
+def default_workers() -> int:
+    """Return the number of cores this process may use (the ``--workers`` default)."""
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def start_local_workers(workers: int | None, scheduler: str | None) -> ProcessExecutor | None:
+    """Start the local worker processes now, for a ``negsim run`` that will need them; else return None.
+
+    Called first thing by ``negsim run``: the workers spend about two seconds importing the model, and they
+    can do so while this process imports the batch layer, reads the scenario and samples the parameters
+    (instead of after). The caller passes the executor to :func:`sim.batch.runner.execute_run` and closes it
+    in all cases (an invalid scenario terminates the workers at once).
+    """
+    if scheduler or (workers if workers is not None else default_workers()) < 2:
+        return None
+    return ProcessExecutor(workers or default_workers())
+
+
 def make_executor(workers: int | None, scheduler: str | None, n_tasks: int,
                   import_model: bool = True) -> Executor:
     """Choose the executor: Dask if ``scheduler``, in-process if one worker, else local processes.
@@ -221,10 +264,8 @@ def make_executor(workers: int | None, scheduler: str | None, n_tasks: int,
     """
     if scheduler:
         return DaskExecutor(scheduler)
-    import os
-
     if workers is None:
-        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        workers = default_workers()
     if workers < 1:
         raise UserError(f"--workers must be a positive integer (got {workers})")
     workers = min(workers, max(1, n_tasks))

@@ -21,11 +21,10 @@ import pyarrow as pa
 
 from sim.batch import storage
 from sim.batch.block import BlockFunction, BlockTask, block_table, model_block
-from sim.batch.executors import make_executor
+from sim.batch.executors import Executor, make_executor
 from sim.batch.manifest import build_manifest, check_resume, utc_now
 from sim.batch.plan import BatchPlan, make_plan
 from sim.batch.seeds import parameter_seed_sequence
-from sim.batch.summary import SummaryAccumulator, summarise_parts
 from sim.errors import UserError
 
 
@@ -80,10 +79,12 @@ def _resolved(scenario: Any) -> Any:
 
 
 def _warm_up(scenario: Any, draws: pd.DataFrame, quiet: bool) -> None:
-    """Compile (or load from cache) the model's Numba kernels before any block goes to a worker."""
-    from sim.model.warmup import N_REPLICATES, compile_kernels
+    """Compile the model's Numba kernels before any block goes to a worker, unless all are cached already."""
+    from sim.model.warmup import N_REPLICATES, compile_kernels, kernels_cached
     from sim.scenario import materialise
 
+    if kernels_cached():
+        return
     seconds = compile_kernels(materialise(scenario, draws.iloc[:1], np.zeros(N_REPLICATES, dtype=int)))
     if seconds > 5 and not quiet:
         print(f"negsim: compiled the numerical kernels in {seconds:.0f} s (cached for later runs)",
@@ -100,7 +101,7 @@ def resume_command(scenario: Any, plan: BatchPlan, run_dir: Path) -> str:
 def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Path, *,
                 workers: int | None = None, scheduler: str | None = None, resume: bool = False,
                 force: bool = False, quiet: bool = False, block_fn: BlockFunction | None = None,
-                classes: tuple[str, ...] | None = None) -> Path:
+                classes: tuple[str, ...] | None = None, executor: Executor | None = None) -> Path:
     """Run ``plan`` for a loaded scenario and its parameter draws into ``run_dir``.
 
     Parameters
@@ -123,6 +124,9 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
         Function that runs one block (default: the real model, :func:`sim.batch.block.model_block`).
     classes:
         Outcome classes (default ``sim.model.OUTCOMES``).
+    executor:
+        Workers already started (:func:`sim.batch.executors.start_local_workers`) to use instead of
+        ``workers`` and ``scheduler``; closed here when the run ends, as any executor made here.
 
     Raises
     ------
@@ -137,7 +141,9 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
     if len(draws) != plan.n_draws:
         raise ValueError(f"{len(draws)} parameter draws for a plan of {plan.n_draws}")
     storage.prepare_run_dir(run_dir, force=force, resume=resume)
-    executor_name = "dask" if scheduler else ("in-process" if workers == 1 else "processes")
+    started = executor
+    executor_name = started.name if started else ("dask" if scheduler else ("in-process" if workers == 1
+                                                                               else "processes"))
     manifest = build_manifest(scenario, plan, draws, executor_name, workers, _resolved(scenario))
     manifest["scheduler"] = scheduler
     if resume:
@@ -153,12 +159,12 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
     n_done_reps = sum(stop - start for start, stop in map(plan.block_range, done))
     bar = tqdm(total=plan.runs, initial=n_done_reps, unit="rep", unit_scale=True, disable=quiet,
                file=sys.stderr, desc=f"{scenario.id}: blocks {len(done)}/{plan.n_blocks}", dynamic_ncols=True)
-    executor = None
+    executor = finished = started
     try:
         if todo:
             # workers start (and import the model) while this process compiles or loads the kernels once;
             # they get blocks only afterwards, so they load the cache instead of each compiling
-            executor = make_executor(workers, scheduler, len(todo), import_model=block_fn is None)
+            executor = started or make_executor(workers, scheduler, len(todo), import_model=block_fn is None)
             if block_fn is None:
                 _warm_up(scenario, draws, quiet)
             manifest["executor"] = executor.name
@@ -176,8 +182,8 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
                     done.add(task.index)
                 bar.update(task.n_replicates)
                 bar.set_description(f"{scenario.id}: blocks {len(done)}/{plan.n_blocks}", refresh=False)
-            executor.close()
-            executor = None
+            finished, executor = executor, None
+            finished.close(wait=False)  # the workers exit while the parts are assembled below
     except KeyboardInterrupt:
         if executor is not None:
             executor.close(cancel=True)
@@ -191,17 +197,23 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
             executor.close(cancel=True)
         bar.close()
 
-    if failures:
-        _report_failures(run_dir, manifest, failures, len(done), plan, scenario)
+    try:
+        if failures:
+            _report_failures(run_dir, manifest, failures, len(done), plan, scenario)
 
-    storage.concatenate_parts(run_dir, plan.n_blocks)
-    horizons, horizon, issues = _scenario_meta(scenario)
-    acc = SummaryAccumulator(classes or _outcome_classes(), horizons, horizon, issues, plan.n_draws)
-    summary = summarise_parts(storage.iter_parts(run_dir, plan.n_blocks), acc, scenario=scenario.id,
-                              runs=plan.runs, seed=plan.seed, draws=plan.n_draws,
-                              paths_per_draw=plan.paths_per_draw)
-    storage.write_json(run_dir / storage.SUMMARY, summary)
-    _finish_manifest(run_dir, manifest, "complete", len(done))
+        from sim.batch.summary import SummaryAccumulator, summarise_parts  # SciPy: not before it is needed
+
+        storage.concatenate_parts(run_dir, plan.n_blocks)
+        horizons, horizon, issues = _scenario_meta(scenario)
+        acc = SummaryAccumulator(classes or _outcome_classes(), horizons, horizon, issues, plan.n_draws)
+        summary = summarise_parts(storage.iter_parts(run_dir, plan.n_blocks), acc, scenario=scenario.id,
+                                  runs=plan.runs, seed=plan.seed, draws=plan.n_draws,
+                                  paths_per_draw=plan.paths_per_draw)
+        storage.write_json(run_dir / storage.SUMMARY, summary)
+        _finish_manifest(run_dir, manifest, "complete", len(done))
+    finally:
+        if finished is not None:  # wait for the workers that were left to exit during the assembly
+            finished.close()
     return run_dir
 
 
@@ -241,7 +253,7 @@ def run_batch(scenario_path: str | Path, out: str | Path | None = None, runs: in
               seed: int = 1, workers: int | None = None, scheduler: str | None = None,
               block_size: int | None = None, paths_per_draw: int | None = None, resume: bool = False,
               force: bool = False, quiet: bool = False, draws: pd.DataFrame | int | None = None,
-              block_fn: BlockFunction | None = None) -> Path:
+              block_fn: BlockFunction | None = None, executor: Executor | None = None) -> Path:
     """Run a scenario file as a Monte Carlo batch; return the run directory (DESIGN §5-§6).
 
     ``runs`` replicates = parameter draws x ``paths_per_draw`` (two-level Monte Carlo, memo §1.7).
@@ -260,7 +272,7 @@ def run_batch(scenario_path: str | Path, out: str | Path | None = None, runs: in
     table = given.reset_index(drop=True) if given is not None else _sample(scenario, plan)
     run_dir = Path(out) if out is not None else default_run_dir(scenario.id)
     return execute_run(scenario, plan, table, run_dir, workers=workers, scheduler=scheduler, resume=resume,
-                       force=force, quiet=quiet, block_fn=block_fn)
+                       force=force, quiet=quiet, block_fn=block_fn, executor=executor)
 
 
 def simulate_draws(sc: Any, draws: pd.DataFrame, paths_per_draw: int, seed: int, *,

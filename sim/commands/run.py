@@ -58,12 +58,20 @@ def main(args: argparse.Namespace) -> int:
     """Run the batch through :func:`sim.batch.run_batch` and print the run directory and the table."""
     import json
 
-    from sim.batch import run_batch
+    from sim.batch.executors import start_local_workers
 
-    run_dir = run_batch(args.scenario, out=args.out, runs=args.runs, seed=args.seed, workers=args.workers,
-                        scheduler=args.scheduler, block_size=args.block_size,
-                        paths_per_draw=args.paths_per_draw, resume=args.resume, force=args.force,
-                        quiet=args.quiet, draws=args.draws)
+    # the workers import the model while this process reads the scenario and samples the parameters
+    executor = start_local_workers(args.workers, args.scheduler)
+    try:
+        from sim.batch import run_batch
+
+        run_dir = run_batch(args.scenario, out=args.out, runs=args.runs, seed=args.seed, workers=args.workers,
+                            scheduler=args.scheduler, block_size=args.block_size,
+                            paths_per_draw=args.paths_per_draw, resume=args.resume, force=args.force,
+                            quiet=args.quiet, draws=args.draws, executor=executor)
+    finally:
+        if executor is not None:  # already closed after a complete run; terminated after an error
+            executor.close(cancel=True)
     summary = json.loads((run_dir / "summary.json").read_text())
     print(f"run directory: {run_dir}")
     print(format_table(summary))

@@ -4,6 +4,8 @@ The kernels of :mod:`sim.model.kernels` and :mod:`sim.engines.compiled_newton` a
 (about half a minute) and cached on disk beside their modules. ``negsim run`` calls :func:`compile_kernels`
 in the parent before it sends any block to a worker process, so the workers load the cache instead of
 each compiling it, and ``make install`` runs this module once so a newcomer's first run does not wait.
+When :func:`kernels_cached` finds every kernel in the cache already, the parent skips that warm-up (a
+couple of seconds of a core that the workers need while they start).
 Usage: ``python -m sim.model.warmup [SCENARIO.yaml]`` (default ``scenarios/baseline.yaml``).
 """
 
@@ -15,6 +17,33 @@ import time
 import numpy as np
 
 N_REPLICATES = 8  # enough for rounds, texts and influence to occur, so every kernel is compiled
+
+
+def kernels_cached() -> bool:
+    """Whether every kernel has a cache entry on disk that this CPU can load and its source still matches.
+
+    Reads Numba's cache index of each compiled function (not inlined ones, which live inside their callers)
+    and looks for an entry compiled for this CPU; the index is empty when the source file changed since.
+    Numba does not document this lookup, so any error answers False and the caller warms up as before.
+    """
+    try:
+        from numba.core.dispatcher import Dispatcher
+
+        from sim.engines import compiled_newton
+        from sim.model import kernels
+
+        found = 0
+        for module in (kernels, compiled_newton):
+            for fn in vars(module).values():
+                if not isinstance(fn, Dispatcher) or fn.targetoptions.get("inline") == "always":
+                    continue
+                magic = fn.targetctx.codegen().magic_tuple()
+                if not any(key[1] == magic for key in fn._cache._cache_file._load_index()):
+                    return False
+                found += 1
+        return found > 0
+    except Exception:  # noqa: BLE001 - an undocumented Numba internal: when in doubt, warm up
+        return False
 
 
 def compile_kernels(params: dict) -> float:

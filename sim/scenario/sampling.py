@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtr, ndtri  # the normal's cdf and ppf (scipy.stats is slow to import)
 
 from sim.errors import UserError
 from sim.scenario.checks import correlation_groups
@@ -96,9 +96,9 @@ def sample_parameters(sc: Scenario, n_draws: int, rng: SeedLike) -> pd.DataFrame
         if len(names) < 2:
             continue
         gen = stream(root, "|".join(names))
-        z = stats.norm.ppf(latin_hypercube(gen, n, len(names)))
+        z = ndtri(latin_hypercube(gen, n, len(names)))
         z = z @ np.linalg.cholesky(corr).T
-        u = stats.norm.cdf(z)
+        u = ndtr(z)
         for j, name in enumerate(names):
             uniforms[name] = u[:, [j]]
             grouped.add(name)
