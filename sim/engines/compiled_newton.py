@@ -307,6 +307,79 @@ def solve_member(mode, x, lower, upper, sparse, member, rho, T, iters, tol, buf,
             phi = _evaluate(mode, x, True, grad, negH, work, sparse, member, rho, T)
 
 
+@compiled(inline="always")
+def _edge_best(beta, c, m, lo, hi):
+    """Maximiser of beta x - c (x - m)^2 on [lo, hi] (c may be <= 0: then an end point wins)."""
+    best_x = lo
+    best = beta * lo - c * (lo - m) * (lo - m)
+    v = beta * hi - c * (hi - m) * (hi - m)
+    if v > best:
+        best_x, best = hi, v
+    if c > 0.0:
+        x = min(max(m + 0.5 * beta / c, lo), hi)
+        v = beta * x - c * (x - m) * (x - m)
+        if v > best:
+            best_x = x
+    return best_x
+
+
+@compiled()
+def box_qp_small_blocks(x, i, sparse, ideal, lin, lower, upper):
+    """Maximise lin'x - (x - m)' A_i (x - m) on the box exactly when A_i couples issues at most in pairs.
+
+    The utopia of the Kalai-Smorodinsky text is such a program per veto player (a concave quadratic).
+    Linkage couples few issue pairs, so the program splits into one- and two-issue pieces: a one-issue
+    piece is a clipped parabola; a two-issue piece is maximised at its stationary point when that lies in
+    the box, else on one of the four edges, each a clipped parabola (a concave function's maximum over a
+    box lies in its interior or on its boundary). Returns False, with ``x`` untouched, where an issue is
+    linked to two others (the caller then runs projected Newton); the maximum value is exact either way,
+    which is all the normalisation of the KS gains uses.
+    """
+    nzk, nzm, nzv, cnt = sparse
+    K = x.shape[0]
+    diag = np.zeros(K)
+    partner = np.full(K, -1)
+    cross = np.zeros(K)
+    for e in range(cnt[i]):
+        k, m = nzk[i, e], nzm[i, e]
+        if k == m:
+            diag[k] += nzv[i, e]
+        elif k < m:  # each pair is stored twice, (k, m) and (m, k)
+            if partner[k] >= 0 or partner[m] >= 0:
+                return False
+            partner[k], partner[m] = m, k
+            cross[k] = cross[m] = nzv[i, e]
+    for k in range(K):
+        l = partner[k]
+        if l < 0:
+            x[k] = _edge_best(lin[i, k], diag[k], ideal[i, k], lower[k], upper[k])
+            continue
+        if l < k:
+            continue  # solved with its partner
+        a, b, c = diag[k], cross[k], diag[l]
+        mk, ml, pk, pl = ideal[i, k], ideal[i, l], lin[i, k], lin[i, l]
+        det = a * c - b * b
+        if det > 0.0 and a > 0.0:  # strictly concave: the stationary point, if inside the box
+            xk = mk + 0.5 * (c * pk - b * pl) / det
+            xl = ml + 0.5 * (a * pl - b * pk) / det
+            if lower[k] <= xk <= upper[k] and lower[l] <= xl <= upper[l]:
+                x[k], x[l] = xk, xl
+                continue
+        best = -np.inf
+        for edge in range(4):
+            if edge < 2:  # x_k on a bound, x_l free: the cross term shifts x_l's linear coefficient
+                xk = lower[k] if edge == 0 else upper[k]
+                xl = _edge_best(pl - 2.0 * b * (xk - mk), c, ml, lower[l], upper[l])
+            else:
+                xl = lower[l] if edge == 2 else upper[l]
+                xk = _edge_best(pk - 2.0 * b * (xl - ml), a, mk, lower[k], upper[k])
+            dk, dl = xk - mk, xl - ml
+            v = pk * xk + pl * xl - (a * dk * dk + 2.0 * b * dk * dl + c * dl * dl)
+            if v > best:
+                best, x[k], x[l] = v, xk, xl
+    return True
+
+
 @compiled()
 def member_value(mode, x, sparse, member, rho, T, buf):
     """Return the objective of one member at ``x`` (for callers that need the optimum's value)."""

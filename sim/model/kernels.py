@@ -493,20 +493,17 @@ def solve_texts(rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonv
                     s1 = (nzk[i : i + 1], nzm[i : i + 1], nzv[i : i + 1], cnt[i : i + 1])
                     a1 = (xm[i : i + 1], Ax[i : i + 1], lin[i : i + 1])
                     m1 = (a1[0], a1[1], a1[2], zero1, one1, zero1, one1, one1, no_veto1, xu)
-                    # start from the optimum of the diagonal part, clipped: exact when A_i has no linkage
-                    diag_only = True
-                    for e in range(cnt[i]):
-                        if nzk[i, e] != nzm[i, e]:
-                            diag_only = False
-                    for k in range(K):
-                        xu[k] = xm[i, k]
-                    for e in range(cnt[i]):
-                        if nzk[i, e] == nzm[i, e] and nzv[i, e] > 0.0:
-                            k = nzk[i, e]
-                            xu[k] = xm[i, k] + lin[i, k] / (2.0 * nzv[i, e])
-                    for k in range(K):
-                        xu[k] = min(max(xu[k], 0.0), 1.0)
-                    if not diag_only or cnt[i] < K:
+                    # exact in closed form when linkage couples issues at most in pairs (the usual case);
+                    # else projected Newton from the clipped optimum of the diagonal part
+                    if not cn.box_qp_small_blocks(xu, i, sparse, xm, lin, lower, upper):
+                        for k in range(K):
+                            xu[k] = xm[i, k]
+                        for e in range(cnt[i]):
+                            if nzk[i, e] == nzm[i, e] and nzv[i, e] > 0.0:
+                                k = nzk[i, e]
+                                xu[k] = xm[i, k] + lin[i, k] / (2.0 * nzv[i, e])
+                        for k in range(K):
+                            xu[k] = min(max(xu[k], 0.0), 1.0)
                         cn.solve_member(cn.NASH, xu, lower, upper, s1, m1, 0.0, 1.0, 30, 1e-8, buf1)
                     umax = cn.member_value(cn.NASH, xu, s1, m1, 0.0, 1.0, buf1)
                     span[i] = max(umax - thr[i], max(eps[j, i], 1e-9))
