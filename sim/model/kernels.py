@@ -43,7 +43,7 @@ def _softplus_expit(z, eps):
 
 
 @compiled()
-def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, tmp, kink=None):
+def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, tmp, kink=None, actor=-1):
     """U_i or V_i of every actor of batch member ``j`` (replicate ``r`` of the parameters) into V, dV, wq.
 
     X, ideal, dV (B, n, K); W, V, wq (B, n); tmp (4, K) scratch; only member ``j`` is read and written
@@ -52,13 +52,16 @@ def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, t
     at the contact line (the reference point's and the withdrawal's in the power shift), where they bend
     V_i down (>= 0; 0 elsewhere). :func:`solve_texts` adds it to its quadratic model of V_i: without it,
     a text near the line sees no curvature there, and its steps overshoot the kink.
+    ``actor`` >= 0: evaluate that actor only (each actor's value depends on its own row alone), for the
+    bisection of :func:`project_moves`, which cuts back one actor's move at a time.
     """
     (Adiag, pk, pl, pv, linear, zeta, sgn, k_terr, ref_on, commit_on, bonus, shift_const, shift_lin,
      shift_wd, theta, g_guar, g_forces, g_dmz, g_shift, kG, kF, h0, H_c, vartheta) = P  # fmt: skip
     n, K = X.shape[1], X.shape[2]
     d, g, dlogh, dshift = tmp[0], tmp[1], tmp[2], tmp[3]
     npairs = pk.shape[1]
-    for i in range(n):
+    first, stop = (0, n) if actor < 0 else (actor, actor + 1)
+    for i in range(first, stop):
         wq[j, i] = 1.0  # 1 - q_i, 1 without the commitment discount (callers may pass np.empty buffers)
         bend = 0.0  # -d2 U_i / dX_TERR^2 of the reference kink
         # quadratic (or linear) part -(x - x_i)' A_i (x - x_i), gradient -2 A_i (x - x_i)
@@ -573,14 +576,14 @@ def project_moves(x, new, rows, L, W, thr, ideal_all, P, steps):
             bisect = bisect or (good_old[i] and not good_new[i])
             lo[i] = 0.0
             hi[i] = 1.0
-        for _ in range(steps if bisect else 0):
-            for i in range(n):
+        for i in range(n if bisect else 0):  # the actors whose move must be cut, one at a time
+            if not good_old[i] or good_new[i]:
+                continue
+            for _ in range(steps):
                 mid = 0.5 * (lo[i] + hi[i])
                 for k in range(K):
                     Xb[0, i, k] = x[j, i, k] + mid * (new[j, i, k] - x[j, i, k])
-            value_row(Xb, 0, r, L[j], Wj, ideal, False, True, P, V, dV, wq, tmp)
-            for i in range(n):
-                mid = 0.5 * (lo[i] + hi[i])
+                value_row(Xb, 0, r, L[j], Wj, ideal, False, True, P, V, dV, wq, tmp, None, i)
                 if V[0, i] >= thr[j, i]:
                     lo[i] = mid
                 else:
