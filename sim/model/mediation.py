@@ -298,10 +298,13 @@ def negotiation_phase(
     p_hat = np.prod(np.where(prm.veto_C, p_each, 1.0), axis=1)
     at_war = in_status(state.status[rows], (WAR, RELAPSE))
     propose_cf = at_war & (p_hat < prm.cf_threshold) & prm.veto_F.any()
-    # ceasefire proposals: acceptance on the ceasefire value by the ceasefire veto players
-    Vc = ceasefire_value(prm, state, rows, W, V)
-    S_cf = Vc - W - tau - state.xi[rows]
-    S_use = np.where(propose_cf[:, None], S_cf, S)
+    # ceasefire proposals: acceptance on the ceasefire value by the ceasefire veto players (valued only
+    # where a ceasefire is proposed; every term is per replicate, so the others need not be)
+    S_use = S.copy()
+    if propose_cf.any():
+        cf_rows = rows[propose_cf]
+        Vc = ceasefire_value(prm, state, cf_rows, W[propose_cf], V[propose_cf])
+        S_use[propose_cf] = Vc - W[propose_cf] - tau[propose_cf] - state.xi[cf_rows]
     veto = np.where(propose_cf[:, None], prm.veto_F, prm.veto_C)
     if decide is not None:  # the model's agents own the decision, each on its own column
         acc = decide(rows, S_use, u_acc[rows])
