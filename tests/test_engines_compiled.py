@@ -58,6 +58,17 @@ def test_compiled_nash_equals_numpy_reference(monkeypatch, seed, sparse):
     assert on_bound > 0.05  # the box constraint is exercised
 
 
+def test_compiled_newton_step_without_concavity_equals_numpy_reference(monkeypatch):
+    """Non-concave utilities make the Newton matrix indefinite: the compiled step then falls back from
+    Cholesky to elimination with pivoting, and follows numpy's solve step for step."""
+    A, ideal, w, thr, kw = _problem(6, B=200)
+    A -= 1.5 * np.eye(A.shape[-1])  # every actor's utility is convex in every issue
+    kw["prox"] = 0.0
+    assert (np.linalg.eigvalsh(A) < 0).all()
+    got, ref = _both(monkeypatch, nash.nash_solution, A, ideal, w, thr, iters=25, **kw)
+    assert_allclose(got, ref, rtol=0, atol=1e-7)
+
+
 @pytest.mark.parametrize("seed, sparse", [(2, False), (3, True)])
 def test_compiled_kalai_smorodinsky_equals_numpy_reference(monkeypatch, seed, sparse):
     A, ideal, w, thr, kw = _problem(seed, sparse=sparse)

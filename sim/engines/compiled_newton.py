@@ -219,13 +219,69 @@ def _solve_in_place(M, g, out):
         out[c] = s / M[c, c]
 
 
+@compiled(inline="always")
+def _newton_step(negH, grad, idx, nf, reg, M, g, delta):
+    """Newton step on the free variables ``idx[:nf]``: solve (negH + reg I) d = grad there, 0 elsewhere.
+
+    negH is symmetric and, for concave utilities, positive definite (a weighted sum of the A_i, outer
+    products with non-negative weights and the proximal term), so a Cholesky factorisation of the free
+    block does it in about half the work of elimination; where a pivot is not positive (a non-concave
+    utility), the block is solved by Gaussian elimination with partial pivoting instead.
+    """
+    K = delta.shape[0]
+    for a in range(nf):
+        ka = idx[a]
+        for b in range(a + 1):
+            M[a, b] = negH[ka, idx[b]]
+        M[a, a] += reg
+        g[a] = grad[ka]
+    definite = True
+    for a in range(nf):  # M = L L', L in the lower triangle
+        s = M[a, a]
+        for c in range(a):
+            s -= M[a, c] * M[a, c]
+        if not s > 0.0:
+            definite = False
+            break
+        d = math.sqrt(s)
+        M[a, a] = d
+        for b in range(a + 1, nf):
+            s = M[b, a]
+            for c in range(a):
+                s -= M[b, c] * M[a, c]
+            M[b, a] = s / d
+    if definite:
+        for a in range(nf):  # L y = g
+            s = g[a]
+            for c in range(a):
+                s -= M[a, c] * g[c]
+            g[a] = s / M[a, a]
+        for a in range(nf - 1, -1, -1):  # L' d = y
+            s = g[a]
+            for c in range(a + 1, nf):
+                s -= M[c, a] * g[c]
+            g[a] = s / M[a, a]
+    else:
+        for a in range(nf):
+            for b in range(nf):
+                M[a, b] = negH[idx[a], idx[b]]
+            M[a, a] += reg
+            g[a] = grad[idx[a]]
+        _solve_in_place(M[:nf, :nf], g[:nf], g[:nf])  # the back substitution may overwrite g in place
+    for k in range(K):
+        delta[k] = 0.0
+    for a in range(nf):
+        delta[idx[a]] = g[a]
+
+
 @compiled()
 def scratch(n: int, K: int) -> tuple:
     """Work arrays for :func:`solve_member` (allocate once, reuse for every member)."""
     vec = lambda: np.empty(K)  # noqa: E731
     mat = lambda: np.empty((K, K))  # noqa: E731
     work = (np.empty((n, K)), np.empty((n, K)), np.empty(n), np.empty((n, K + 2)))
-    return (vec(), vec(), vec(), vec(), vec(), mat(), mat(), mat(), np.empty(K, np.bool_), work)
+    return (vec(), vec(), vec(), vec(), vec(), mat(), mat(), mat(), np.empty(K, np.bool_), work,
+            np.empty(K, np.int64))
 
 
 
@@ -237,7 +293,7 @@ def solve_member(mode, x, lower, upper, sparse, member, rho, T, iters, tol, buf,
     false the last of the ``iters`` Newton steps is taken without evaluating the objective there, for a
     caller that line-searches the result on its own, truer objective (the SQP of the mediator's text).
     """
-    xc, delta, g, grad, ngrad, negH, nH, M, free, work = buf
+    xc, delta, g, grad, ngrad, negH, nH, M, free, work, idx = buf
     K = x.shape[0]
     if iters <= 0:
         return
@@ -245,17 +301,16 @@ def solve_member(mode, x, lower, upper, sparse, member, rho, T, iters, tol, buf,
     for it in range(iters):
         last = it == iters - 1
         scale = 1e-300
+        nf = 0
         for k in range(K):
             at_lo = x[k] <= lower[k] + 1e-12 and grad[k] < 0.0
             at_hi = x[k] >= upper[k] - 1e-12 and grad[k] > 0.0
             free[k] = not (at_lo or at_hi)
             scale = max(scale, abs(negH[k, k]))
-        for k in range(K):
-            for m in range(K):
-                M[k, m] = negH[k, m] if (free[k] and free[m]) else 0.0
-            M[k, k] += 1e-12 * scale if free[k] else 1.0
-            g[k] = grad[k] if free[k] else 0.0
-        _solve_in_place(M, g, delta)
+            if free[k]:
+                idx[nf] = k
+                nf += 1
+        _newton_step(negH, grad, idx, nf, 1e-12 * scale, M, g, delta)
         step = 0.0
         for k in range(K):
             xc[k] = min(max(x[k] + delta[k], lower[k]), upper[k])
@@ -383,7 +438,7 @@ def box_qp_small_blocks(x, i, sparse, ideal, lin, lower, upper):
 @compiled()
 def member_value(mode, x, sparse, member, rho, T, buf):
     """Return the objective of one member at ``x`` (for callers that need the optimum's value)."""
-    xc, delta, g, grad, ngrad, negH, nH, M, free, work = buf
+    xc, delta, g, grad, ngrad, negH, nH, M, free, work, idx = buf
     return _evaluate(mode, x, False, grad, negH, work, sparse, member, rho, T)
 
 
