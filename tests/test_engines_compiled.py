@@ -157,3 +157,25 @@ def test_box_qp_small_blocks_declines_an_issue_linked_twice():
     x = np.full(5, 0.25)
     assert not box_qp_small_blocks(x, 0, sparse, ideal, lin, np.zeros(5), np.ones(5))
     assert np.all(x == 0.25)
+
+
+def test_a_change_to_any_kernel_source_invalidates_every_cached_kernel(monkeypatch, tmp_path):
+    """solve_texts inlines the Newton solver: a change to compiled_newton.py alone must recompile it."""
+    from sim.engines import compiled_newton, jit
+    from sim.model import kernels
+
+    checked = 0
+    for module in (kernels, compiled_newton):
+        for fn in vars(module).values():
+            if hasattr(fn, "py_func") and fn._cache is not None and hasattr(fn._cache, "_impl"):
+                assert isinstance(fn._cache._impl._locator, jit._AllKernelSources), fn.__name__
+                checked += 1
+    assert checked >= 15  # every compiled function of the two modules
+    files = [tmp_path / f"k{i}.py" for i in range(3)]
+    for f in files:
+        f.write_text("x = 1\n")
+    monkeypatch.setattr(jit, "KERNEL_SOURCES", tuple(map(str, files)))
+    before = jit.kernel_sources_stamp()
+    assert jit.kernel_sources_stamp() == before
+    files[1].write_text("x = 22\n")  # the solver's file changes, the caller's does not
+    assert jit.kernel_sources_stamp() != before

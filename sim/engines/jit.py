@@ -1,4 +1,4 @@
-"""The Numba compilation options that every compiled kernel of negsim shares.
+"""The Numba compilation options that every compiled kernel of negsim shares, and their cache.
 
 * ``cache=True``: compiled once (``make install`` warms the cache), then loaded from disk by every worker.
 * ``error_model="numpy"``: a float division by zero gives inf or nan, as in numpy, instead of raising
@@ -6,15 +6,82 @@
   numbers are the same bit for bit; what changes is that Numba no longer emits a zero test and an exception
   path before every division, which kept the compiler from keeping the inner loops tight (the Newton solver
   and the deal values measured 5-10% faster; docs/performance.md).
+
+**The cache follows every kernel source.** Numba keys a cached function by its own source file only, but
+the kernels of :mod:`sim.model.kernels` inline those of :mod:`sim.engines.compiled_newton`: after a change
+to the solver alone, ``solve_texts`` would load its stale machine code from the cache and silently run the
+old solver. The cache locators below stamp each entry with the contents of all the kernel sources, so a
+change to any of them recompiles every kernel (Numba's ``NUMBA_CACHE_LOCATOR_CLASSES`` hook, used only
+while negsim's kernels are decorated; with an older Numba the stamp is its own, per file).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import os
 from collections.abc import Callable
+from pathlib import Path
 
+import numba
 from numba import njit
+from numba.core import caching
+
+#: The files whose compiled functions call one another (a change to one must recompile all).
+KERNEL_SOURCES = tuple(
+    str(Path(__file__).resolve().parents[1] / rel)
+    for rel in ("engines/jit.py", "engines/compiled_newton.py", "model/kernels.py")
+)
+
+
+@functools.cache
+def _content_hash(path: str, st_mtime: float, st_size: int) -> bytes:
+    """SHA-256 of a file's bytes (memoised on its mtime and size, as Numba does for one file)."""
+    return hashlib.sha256(Path(path).read_bytes()).digest()
+
+
+def kernel_sources_stamp() -> bytes:
+    """One hash of the contents of every file in :data:`KERNEL_SOURCES`."""
+    h = hashlib.sha256()
+    for path in KERNEL_SOURCES:
+        st = os.stat(path)
+        h.update(_content_hash(path, st.st_mtime, st.st_size))
+    return h.digest()
+
+
+class _AllKernelSources:
+    """Locator mixin: the source stamp covers every kernel source file, not only the function's own."""
+
+    def get_source_stamp(self) -> bytes:
+        return kernel_sources_stamp()
+
+
+class KernelInTreeLocator(_AllKernelSources, caching.InTreeCacheLocator):
+    """``__pycache__`` beside the source (Numba's default place)."""
+
+
+class KernelUserProvidedLocator(_AllKernelSources, caching.UserProvidedCacheLocator):
+    """``NUMBA_CACHE_DIR`` when the user sets it."""
+
+
+class KernelUserWideLocator(_AllKernelSources, caching.UserWideCacheLocator):
+    """The user-wide cache directory, where the package directory is not writable."""
+
+
+_LOCATORS = ",".join(f"{__name__}.{cls.__name__}"
+                     for cls in (KernelUserProvidedLocator, KernelInTreeLocator, KernelUserWideLocator))
 
 
 def compiled(**options) -> Callable:
     """Return Numba's ``njit`` decorator with negsim's shared options (``inline="always"`` etc. added)."""
-    return njit(cache=True, error_model="numpy", **options)
+    decorate = njit(cache=True, error_model="numpy", **options)
+
+    def apply(fn: Callable) -> Callable:
+        saved = getattr(numba.config, "CACHE_LOCATOR_CLASSES", None)
+        numba.config.CACHE_LOCATOR_CLASSES = _LOCATORS  # read when the dispatcher sets up its cache
+        try:
+            return decorate(fn)
+        finally:
+            numba.config.CACHE_LOCATOR_CLASSES = saved
+
+    return apply
