@@ -148,15 +148,17 @@ def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, t
 
 
 @compiled()
-def values_batch(X, rows, L, W, ideal, want_grad, with_commitment, P):
+def values_batch(X, rows, L, W, ideal, ideal_rows, want_grad, with_commitment, P):
     """U_i or V_i (and gradients) for every replicate of a batch and every actor.
 
     Parameters
     ----------
-    X : (B, n, K) each actor's point (the same text repeated, or each actor's own position)
+    X : (B, n, K) each actor's point (its own position), or (B, 1, K) one point for all (a text)
     rows : (B,) replicate index of each batch member into the per-replicate arrays of ``P``
     L : (B,) front lines; W : (B, n) outside options (ignored without commitment)
-    ideal : (B, n, K) ideal points (true or declared)
+    ideal, ideal_rows : ideal points (true or declared) of member j are ``ideal[ideal_rows[j]]`` (n, K):
+        the model's (R, n, K) array with ``rows``, or a batch's own (B, n, K) with 0..B-1, so neither the
+        repeated text nor the ideal points are copied out for the whole batch first
     want_grad : also fill dV/dX and 1 - q
     with_commitment : V_i (deal value with bonus and reneging discount) instead of U_i (utility)
     P : the model's parameters (see :func:`kernel_params`); the utility matrices A_i come as their
@@ -165,15 +167,36 @@ def values_batch(X, rows, L, W, ideal, want_grad, with_commitment, P):
 
     Returns
     -------
-    V (B, n), dV (B, n, K) (zeros unless ``want_grad``), wq (B, n) (ones unless commitment and grad)
+    V (B, n), dV (B, n, K) (all zero, and (1, n, K), unless ``want_grad``), wq (B, n) (ones unless
+    commitment and grad)
     """
-    B, n, K = X.shape
+    B, n, K = X.shape[0], ideal.shape[1], X.shape[2]
+    shared = X.shape[1] == 1
     V = np.empty((B, n))
-    dV = np.zeros((B, n, K))
+    dV = np.zeros((B if want_grad else 1, n, K))
     wq = np.ones((B, n))
     tmp = np.empty((4, K))
+    Xn = np.empty((1, n, K))
+    idl = np.empty((1, n, K))
+    Wn = np.empty((1, n))
+    V1 = np.empty((1, n))
+    dV1 = np.empty((1, n, K))
+    wq1 = np.empty((1, n))
     for j in range(B):
-        value_row(X, j, rows[j], L[j], W, ideal, want_grad, with_commitment, P, V, dV, wq, tmp)
+        s = ideal_rows[j]
+        for i in range(n):
+            a = 0 if shared else i
+            for k in range(K):
+                Xn[0, i, k] = X[j, a, k]
+                idl[0, i, k] = ideal[s, i, k]
+            Wn[0, i] = W[j, i]
+        value_row(Xn, 0, rows[j], L[j], Wn, idl, want_grad, with_commitment, P, V1, dV1, wq1, tmp)
+        for i in range(n):
+            V[j, i] = V1[0, i]
+            wq[j, i] = wq1[0, i]
+            if want_grad:
+                for k in range(K):
+                    dV[j, i, k] = dV1[0, i, k]
     return V, dV, wq
 
 
@@ -267,11 +290,14 @@ def evaluate(prm, X, L, W, rows, ideal=None, grad: bool = False, commitment: boo
     idx = row_index(rows, prm.R)
     B, n, K = idx.size, prm.n, prm.K
     c = lambda a: np.require(a, float, ["C", "W"])  # noqa: E731  (one array type: one compiled version)
-    X3 = c(np.broadcast_to(X[:, None, :], (B, n, K)) if X.ndim == 2 else X)
-    ideal3 = c(prm.ideal[idx] if ideal is None else np.broadcast_to(ideal, (B, n, K)))
+    X3 = c(X[:, None, :] if X.ndim == 2 else X)  # a text: one row per member, read for every actor
+    if ideal is None:
+        ideal_src, ideal_rows = cached(prm, "ideal"), idx
+    else:
+        ideal_src, ideal_rows = c(np.broadcast_to(ideal, (B, n, K))), np.arange(B)
     Wc = np.zeros((B, n)) if W is None else c(np.broadcast_to(W, (B, n)))
     Lc = c(np.broadcast_to(L, (B,)))
-    V, dV, wq = values_batch(X3, idx, Lc, Wc, ideal3, grad, commitment, kernel_params(prm))
+    V, dV, wq = values_batch(X3, idx, Lc, Wc, ideal_src, ideal_rows, grad, commitment, kernel_params(prm))
     return (V, dV, wq) if grad else V
 
 
@@ -596,7 +622,8 @@ def project_moves(x, new, rows, L, W, thr, ideal_all, P, steps):
 
 
 @compiled()
-def war_lottery_values(rows, L, Lt, VL, sq_line, ideal, L_lo, L_hi, L_min, k_terr, x_ua, x_ru, x_sq, P):
+def war_lottery_values(rows, L, Lt, VL, sq_line, ideal, ideal_rows, L_lo, L_hi, L_min, k_terr, x_ua, x_ru,
+                       x_sq, P):  # fmt: skip
     """Each actor's value of the war lottery's end point and of the wartime status quo (memo §1.5 P4).
 
     Returns (U_i(phi(L~_i)) - V_L,i b'A_i b, U_i(X^SQ)): the expected utility of the imposed terms at the
@@ -604,10 +631,11 @@ def war_lottery_values(rows, L, Lt, VL, sq_line, ideal, L_lo, L_hi, L_min, k_ter
     and the utility of the status quo with the line at ``sq_line``. phi(L) = X^UA* + (X^RU* - X^UA*) pi(L)
     on the other issues, TERR = clip(L, L_min, 1). The numpy reference is
     :func:`sim.model.outside_option.outside_option`. Shapes: rows, L (B,); Lt, VL, sq_line (B, n);
-    ideal (B, n, K); x_ua, x_ru, x_sq (K,).
+    x_ua, x_ru, x_sq (K,); member j's ideal points are ``ideal[ideal_rows[j]]`` (n, K), as in
+    :func:`values_batch`.
     """
     Adiag, pk, pl, pv, linear = P[0], P[1], P[2], P[3], P[4]
-    B, n, K = ideal.shape
+    B, n, K = rows.shape[0], ideal.shape[1], ideal.shape[2]
     u_end = np.empty((B, n))
     u_sq = np.empty((B, n))
     Xb = np.empty((1, n, K))
@@ -620,7 +648,7 @@ def war_lottery_values(rows, L, Lt, VL, sq_line, ideal, L_lo, L_hi, L_min, k_ter
     span = L_hi - L_lo
     for j in range(B):
         r = rows[j]
-        idl = ideal[j : j + 1]
+        idl = ideal[ideal_rows[j] : ideal_rows[j] + 1]
         for i in range(n):
             lt = Lt[j, i]
             pi = min(max((lt - L_lo) / span, 0.0), 1.0)

@@ -114,9 +114,11 @@ def option_value(prm, o: WarOutlook, ideal: np.ndarray | None = None) -> np.ndar
     if use_compiled():
         c = lambda v: np.require(v, float, ["C", "W"])  # noqa: E731
         idx = kernels.row_index(rows, prm.R)
-        ideal_c = c(prm.ideal[idx] if ideal is None else ideal)
+        # the true ideal points are read in place (no copy for the batch), a given view from its own rows
+        ideal_c, ideal_rows = (kernels.cached(prm, "ideal"), idx) if ideal is None else (c(ideal), None)
         u_end_net, u_sq = kernels.war_lottery_values(
             idx, c(L), c(o.Lt), c(o.VL), c(L[:, None] + 0.5 * m * H), ideal_c,
+            np.arange(idx.size) if ideal_rows is None else ideal_rows,
             float(prm.L_lo), float(prm.L_hi), float(prm.L_min), -1 if prm.k_terr is None else int(prm.k_terr),
             c(prm.x_ua_max), c(prm.x_ru_max), c(prm.x_sq), kernels.kernel_params(prm),
         )  # fmt: skip
