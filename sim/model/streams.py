@@ -45,7 +45,8 @@ class Streams:
         """Uniforms in (0, 1) of shape (R, m) for ``phase`` at ``step`` (step -1 for initial draws)."""
         g = np.random.Generator(np.random.PCG64(self._seq(phase, step)))
         u = g.random((self.R, max(int(m), 1)))
-        return np.clip(u, 1e-16, 1.0 - 1e-16)
+        # into (0, 1): random() is in [0, 1 - 2^-53], so only the lower end needs a floor (in place)
+        return np.maximum(u, 1e-16, out=u)
 
     def normal(self, phase: str, step: int, m: int) -> np.ndarray:
         """Return standard normals of shape (R, m) (inverse CDF of this phase's uniforms)."""
