@@ -179,3 +179,9 @@ def test_a_change_to_any_kernel_source_invalidates_every_cached_kernel(monkeypat
     assert jit.kernel_sources_stamp() == before
     files[1].write_text("x = 22\n")  # the solver's file changes, the caller's does not
     assert jit.kernel_sources_stamp() != before
+    other = tmp_path / "elsewhere.py"  # a compiled function outside the list still follows its own file
+    other.write_text("y = 1\n")
+    with_other = jit.kernel_sources_stamp(str(other))
+    assert with_other != jit.kernel_sources_stamp()
+    other.write_text("y = 333\n")
+    assert jit.kernel_sources_stamp(str(other)) != with_other

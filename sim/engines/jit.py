@@ -40,10 +40,10 @@ def _content_hash(path: str, st_mtime: float, st_size: int) -> bytes:
     return hashlib.sha256(Path(path).read_bytes()).digest()
 
 
-def kernel_sources_stamp() -> bytes:
-    """One hash of the contents of every file in :data:`KERNEL_SOURCES`."""
+def kernel_sources_stamp(own_file: str | None = None) -> bytes:
+    """One hash of the contents of every file in :data:`KERNEL_SOURCES` (and of ``own_file``, if another)."""
     h = hashlib.sha256()
-    for path in KERNEL_SOURCES:
+    for path in (*KERNEL_SOURCES, *([own_file] if own_file and own_file not in KERNEL_SOURCES else [])):
         st = os.stat(path)
         h.update(_content_hash(path, st.st_mtime, st.st_size))
     return h.digest()
@@ -53,7 +53,7 @@ class _AllKernelSources:
     """Locator mixin: the source stamp covers every kernel source file, not only the function's own."""
 
     def get_source_stamp(self) -> bytes:
-        return kernel_sources_stamp()
+        return kernel_sources_stamp(str(Path(self._py_file).resolve()))
 
 
 class KernelInTreeLocator(_AllKernelSources, caching.InTreeCacheLocator):
