@@ -100,6 +100,10 @@ def test_compiled_solver_handles_an_empty_batch():
     assert out.shape == (0, ideal.shape[-1])
 
 
+def _qp_scratch(K):
+    return np.empty(K), np.empty(K, np.int64), np.empty(K)
+
+
 def _pairs_problem(rng, K, pairs, definite=True):
     """One actor's sparse A (diagonal plus the given linked pairs), an ideal point and a linear term."""
     diag = rng.uniform(0.0, 1.0, K) * (rng.random(K) > 0.15)  # some issues purely linear (a_kk = 0)
@@ -131,7 +135,7 @@ def test_box_qp_small_blocks_finds_the_maximum_value(definite):
     for _ in range(40):
         sparse, A, ideal, lin = _pairs_problem(rng, K, [(0, 3), (2, 5)], definite)
         x = np.full(K, 0.5)
-        assert box_qp_small_blocks(x, 0, sparse, ideal, lin, np.zeros(K), np.ones(K))
+        assert box_qp_small_blocks(x, 0, sparse, ideal, lin, np.zeros(K), np.ones(K), *_qp_scratch(K))
         value = lin[0] @ x - (x - ideal[0]) @ A @ (x - ideal[0])
         # the pieces are independent: search each pair on a grid, each single issue on the grid too
         z = np.zeros(K)
@@ -155,7 +159,7 @@ def test_box_qp_small_blocks_declines_an_issue_linked_twice():
 
     sparse, _, ideal, lin = _pairs_problem(np.random.default_rng(13), 5, [(0, 3), (3, 4)])
     x = np.full(5, 0.25)
-    assert not box_qp_small_blocks(x, 0, sparse, ideal, lin, np.zeros(5), np.ones(5))
+    assert not box_qp_small_blocks(x, 0, sparse, ideal, lin, np.zeros(5), np.ones(5), *_qp_scratch(5))
     assert np.all(x == 0.25)
 
 

@@ -379,7 +379,7 @@ def _edge_best(beta, c, m, lo, hi):
 
 
 @compiled()
-def box_qp_small_blocks(x, i, sparse, ideal, lin, lower, upper):
+def box_qp_small_blocks(x, i, sparse, ideal, lin, lower, upper, diag, partner, cross):
     """Maximise lin'x - (x - m)' A_i (x - m) on the box exactly when A_i couples issues at most in pairs.
 
     The utopia of the Kalai-Smorodinsky text is such a program per veto player (a concave quadratic).
@@ -388,13 +388,15 @@ def box_qp_small_blocks(x, i, sparse, ideal, lin, lower, upper):
     the box, else on one of the four edges, each a clipped parabola (a concave function's maximum over a
     box lies in its interior or on its boundary). Returns False, with ``x`` untouched, where an issue is
     linked to two others (the caller then runs projected Newton); the maximum value is exact either way,
-    which is all the normalisation of the KS gains uses.
+    which is all the normalisation of the KS gains uses. ``diag``, ``cross`` (K,) float and ``partner``
+    (K,) int64 are scratch (the caller allocates them once, not per actor and pass).
     """
     nzk, nzm, nzv, cnt = sparse
     K = x.shape[0]
-    diag = np.zeros(K)
-    partner = np.full(K, -1)
-    cross = np.zeros(K)
+    for k in range(K):
+        diag[k] = 0.0
+        partner[k] = -1
+        cross[k] = 0.0
     for e in range(cnt[i]):
         k, m = nzk[i, e], nzm[i, e]
         if k == m:

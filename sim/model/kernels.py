@@ -458,6 +458,7 @@ def solve_texts(rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonv
     zero1 = np.zeros(1)
     no_veto1 = np.zeros(1, np.bool_)
     xu = np.empty(K)
+    qp_diag, qp_cross, qp_partner = np.empty(K), np.empty(K), np.empty(K, np.int64)
     ctx = (W_m, ideal_m, thr_m, om, veto, eps, nonveto_weight, prox, P, V1, dV1, wq1, kink1, tmp)
     for j in range(B):
         r = rows[j]
@@ -524,7 +525,8 @@ def solve_texts(rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonv
                     m1 = (a1[0], a1[1], a1[2], zero1, one1, zero1, one1, one1, no_veto1, xu)
                     # exact in closed form when linkage couples issues at most in pairs (the usual case);
                     # else projected Newton from the clipped optimum of the diagonal part
-                    if not cn.box_qp_small_blocks(xu, i, sparse, xm, lin, lower, upper):
+                    if not cn.box_qp_small_blocks(xu, i, sparse, xm, lin, lower, upper, qp_diag, qp_partner,
+                                                  qp_cross):
                         for k in range(K):
                             xu[k] = xm[i, k]
                         for e in range(cnt[i]):
