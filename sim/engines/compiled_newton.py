@@ -47,7 +47,7 @@ def _log_sp(S, eps):
     return math.log(eps) + math.log(lae), g1, min(g2, 0.0)
 
 
-@compiled()
+@compiled(_nrt=False)
 def sparse_member(A, nzk, nzm, nzv, cnt):
     """Nonzero entries of one member's matrices A (n, K, K), per actor (linkage couples few issue pairs)."""
     n, K = A.shape[0], A.shape[1]
@@ -90,7 +90,7 @@ def _add_sparse_upper(negH, i, w, sparse):
             negH[k, m] += w * nzv[i, c]
 
 
-@compiled()
+@compiled(_nrt=False)
 def _evaluate(mode, x, want, grad, negH, work, sparse, member, rho, T):
     """Objective of one member at ``x``; fills ``grad`` and ``negH`` when ``want``.
 
@@ -285,7 +285,7 @@ def scratch(n: int, K: int) -> tuple:
 
 
 
-@compiled()
+@compiled(_nrt=False)
 def solve_member(mode, x, lower, upper, sparse, member, rho, T, iters, tol, buf, check_last=True):
     """Projected Newton for one member, in place on ``x`` (K,), from ``x`` (already inside the box).
 
@@ -355,9 +355,11 @@ def solve_member(mode, x, lower, upper, sparse, member, rho, T, iters, tol, buf,
         phi = pc
         if last or moved <= tol:
             break
-        if fresh:
-            grad[:] = ngrad
-            negH[:, :] = nH
+        if fresh:  # element by element: a slice copy may allocate, which needs the runtime (_nrt=False)
+            for k in range(K):
+                grad[k] = ngrad[k]
+                for m in range(K):
+                    negH[k, m] = nH[k, m]
         else:
             phi = _evaluate(mode, x, True, grad, negH, work, sparse, member, rho, T)
 
@@ -378,7 +380,7 @@ def _edge_best(beta, c, m, lo, hi):
     return best_x
 
 
-@compiled()
+@compiled(_nrt=False)
 def box_qp_small_blocks(x, i, sparse, ideal, lin, lower, upper, diag, partner, cross):
     """Maximise lin'x - (x - m)' A_i (x - m) on the box exactly when A_i couples issues at most in pairs.
 
@@ -437,7 +439,7 @@ def box_qp_small_blocks(x, i, sparse, ideal, lin, lower, upper, diag, partner, c
     return True
 
 
-@compiled()
+@compiled(_nrt=False)
 def member_value(mode, x, sparse, member, rho, T, buf):
     """Return the objective of one member at ``x`` (for callers that need the optimum's value)."""
     xc, delta, g, grad, ngrad, negH, nH, M, free, work, idx = buf

@@ -6,6 +6,11 @@
   numbers are the same bit for bit; what changes is that Numba no longer emits a zero test and an exception
   path before every division, which kept the compiler from keeping the inner loops tight (the Newton solver
   and the deal values measured 5-10% faster; docs/performance.md).
+* ``_nrt=False`` (kernels that allocate nothing: the Newton solver's member functions, ``value_row``):
+  compiled without Numba's reference-counting runtime. Every call of such a function from another kernel
+  otherwise increments and decrements the reference count of each array it is passed (a dozen or two
+  per call, atomically): 10% of the text solve's time in a profile with ``perf``. Such a kernel cannot
+  allocate, not even for a slice copy (``a[:] = b``), so it copies element by element.
 
 **The cache follows every kernel source.** Numba keys a cached function by its own source file only, but
 the kernels of :mod:`sim.model.kernels` inline those of :mod:`sim.engines.compiled_newton`: after a change

@@ -42,7 +42,7 @@ def _softplus_expit(z, eps):
     return sp, (1.0 / (1.0 + e) if u >= 0.0 else e / (1.0 + e))
 
 
-@compiled()
+@compiled(_nrt=False)
 def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, tmp, kink=None, actor=-1):
     """U_i or V_i of every actor of batch member ``j`` (replicate ``r`` of the parameters) into V, dV, wq.
 
