@@ -356,3 +356,19 @@ def test_start_local_workers_only_for_local_processes():
     finally:
         ex.close(cancel=True)
     ex.close(cancel=True)  # idempotent: the starter closes again after the runner did
+
+
+def test_a_worker_freezes_its_imports_once_before_its_first_block():
+    """The import-time objects leave the collector's reach once; later objects are collected as before."""
+    code = textwrap.dedent("""
+        import gc
+        from sim.batch.block import _freeze_long_lived_objects
+        before = gc.get_freeze_count()
+        _freeze_long_lived_objects()
+        first = gc.get_freeze_count()
+        junk = [[] for _ in range(1000)]
+        _freeze_long_lived_objects()
+        print(first > before, gc.get_freeze_count() == first)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True"]
