@@ -28,18 +28,25 @@ DMZ_WIDTH = 0.25  # as sim.model.commitment.DMZ_WIDTH
 
 
 @compiled(inline="always")
-def _softplus_expit(z, eps):
-    """Return (eps log(1 + exp(z / eps)), 1 / (1 + exp(-z / eps))), stable for large |z| / eps.
+def _softplus_expit(z, eps, memo):
+    """Return (eps log(1 + exp(z / eps)), 1 / (1 + exp(-z / eps)), memo), stable for large |z| / eps.
 
     One exponential serves both. Beyond |z / eps| > 37, exp(-|z / eps|) < 2^-53 no longer changes either
     result in double precision, so it is skipped where that saves work (the same numbers, bit for bit).
+    ``memo`` = (|u|, exp(-|u|), log1p(exp(-|u|))) for u = z / eps of an earlier call (|u| = -1: none) is
+    reused when |u| repeats, and returned updated: the actors of one text share its distance to the line,
+    so their kinks repeat |u| (the same numbers again, with a third of the exponentials).
     """
     u = z / eps
     if u > 37.0:
-        return eps * u, 1.0
-    e = math.exp(-abs(u))
-    sp = eps * (max(u, 0.0) + math.log1p(e))
-    return sp, (1.0 / (1.0 + e) if u >= 0.0 else e / (1.0 + e))
+        return eps * u, 1.0, memo
+    a = abs(u)
+    if a != memo[0]:
+        e = math.exp(-a)
+        memo = (a, e, math.log1p(e))
+    e = memo[1]
+    sp = eps * (max(u, 0.0) + memo[2])
+    return sp, (1.0 / (1.0 + e) if u >= 0.0 else e / (1.0 + e)), memo
 
 
 @compiled(_nrt=False)
@@ -61,6 +68,9 @@ def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, t
     d, g, dlogh, dshift = tmp[0], tmp[1], tmp[2], tmp[3]
     npairs = pk.shape[1]
     first, stop = (0, n) if actor < 0 else (actor, actor + 1)
+    # memos of the smoothed kinks: the reference kink of actors without a side (sgn 0: u = 0) and with one
+    # (sgn +-1: the same |u| for both sides), and the withdrawal's (one u for all actors of a text)
+    memo_flat = memo_side = memo_wd = (-1.0, 0.0, 0.0)
     for i in range(first, stop):
         wq[j, i] = 1.0  # 1 - q_i, 1 without the commitment discount (callers may pass np.empty buffers)
         bend = 0.0  # -d2 U_i / dX_TERR^2 of the reference kink
@@ -89,7 +99,10 @@ def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, t
                 g[m] -= 2.0 * a * d[k]
         if k_terr >= 0 and ref_on:  # the reference kink at the contact line
             z = sgn[i] * (X[j, i, k_terr] - Lj)
-            sp, sig = _softplus_expit(z, KINK_EPS)
+            if sgn[i] == 0.0:
+                sp, sig, memo_flat = _softplus_expit(z, KINK_EPS, memo_flat)
+            else:
+                sp, sig, memo_side = _softplus_expit(z, KINK_EPS, memo_side)
             U -= zeta[r, i] * sp
             g[k_terr] -= zeta[r, i] * sgn[i] * sig
             bend = zeta[r, i] * sgn[i] * sgn[i] * sig * (1.0 - sig) / KINK_EPS
@@ -109,7 +122,7 @@ def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, t
             continue
         # reneging discount: shift_i(X), dmz(X), hazard h_i(X), q_i = 1 - exp(-H_c h_i)
         wd = (X[j, i, k_terr] if k_terr >= 0 else 0.0) - Lj
-        sp_wd, sig_wd = _softplus_expit(wd, PARTS_EPS)
+        sp_wd, sig_wd, memo_wd = _softplus_expit(wd, PARTS_EPS, memo_wd)
         shift = shift_const[i] + shift_wd[i] * sp_wd
         for k in range(K):
             shift += shift_lin[i, k] * X[j, i, k]
@@ -318,65 +331,84 @@ def influence_moves(x, X_text, a, eng, tau_y, rows, sal, cap, beta, eta_p, class
     """
     B, n, K = x.shape
     new = np.empty((B, n, K))
-    E = np.empty((n, n))
-    D = np.empty((n, n))
-    PI = np.empty((n, n))
-    w = np.empty(n)
+    # per (actor, actor, issue), the issue innermost: the loops over issues run on whole vectors
+    w = np.empty((n, K))
+    D = np.empty((n, n, K))
+    E = np.empty((n, n, K))
+    PI = np.empty((n, n, K))
+    num_it = np.empty(K)
+    num_ti = np.empty(K)
+    den = np.empty(K)
+    pull = np.empty(K)
+    tot = np.empty(K)
     for j in range(B):
         r = rows[j]
-        for k in range(K):
-            for v in range(n):
-                w[v] = cap[r, v] * sal[r, v, k]
-                D[v, v] = 0.0
-                for t in range(v + 1, n):
-                    D[v, t] = D[t, v] = abs(x[j, v, k] - x[j, t, k])
-            # each unordered pair once: the votes for t over i are the votes against i over t (diff flips
-            # sign exactly), and the logistic of -z reuses the exponential of z (same numbers, half the work)
-            for i in range(n):
-                E[i, i] = 0.0
-                for t in range(i + 1, n):
-                    num_it = 0.0
-                    num_ti = 0.0
-                    den = 0.0
-                    for v in range(n):
-                        diff = w[v] * (D[v, t] - D[v, i])
-                        num_it += max(diff, 0.0)
-                        num_ti += max(-diff, 0.0)
-                        den += abs(diff)
-                    P_it = num_it / den if den > 0.0 else 0.5
-                    P_ti = num_ti / den if den > 0.0 else 0.5
+        xj = x[j]
+        for v in range(n):
+            for k in range(K):
+                w[v, k] = cap[r, v] * sal[r, v, k]
+                D[v, v, k] = 0.0
+            for t in range(v + 1, n):
+                for k in range(K):
+                    D[v, t, k] = D[t, v, k] = abs(xj[v, k] - xj[t, k])
+        # each unordered pair once: the votes for t over i are the votes against i over t (diff flips sign
+        # exactly), and the logistic of -z reuses the exponential of z (same numbers, half the work)
+        for i in range(n):
+            for k in range(K):
+                E[i, i, k] = 0.0
+            for t in range(i + 1, n):
+                for k in range(K):
+                    num_it[k] = 0.0
+                    num_ti[k] = 0.0
+                    den[k] = 0.0
+                for v in range(n):
+                    for k in range(K):
+                        diff = w[v, k] * (D[v, t, k] - D[v, i, k])
+                        num_it[k] += max(diff, 0.0)
+                        num_ti[k] += max(-diff, 0.0)
+                        den[k] += abs(diff)
+                for k in range(K):
+                    P_it = num_it[k] / den[k] if den[k] > 0.0 else 0.5
+                    P_ti = num_ti[k] / den[k] if den[k] > 0.0 else 0.5
                     s_t = sal[r, t, k]
                     s_i = sal[r, i, k]
-                    E[i, t] = 2.0 * D[i, t] * (s_t * (2.0 * P_it - 1.0) + 1.0 - s_t)
-                    E[t, i] = 2.0 * D[t, i] * (s_i * (2.0 * P_ti - 1.0) + 1.0 - s_i)
-            for i in range(n):
-                for t in range(i + 1, n):
+                    E[i, t, k] = 2.0 * D[i, t, k] * (s_t * (2.0 * P_it - 1.0) + 1.0 - s_t)
+                    E[t, i, k] = 2.0 * D[t, i, k] * (s_i * (2.0 * P_ti - 1.0) + 1.0 - s_i)
+        for i in range(n):
+            for t in range(i + 1, n):
+                for k in range(K):
                     if classic:
-                        PI[t, i] = 1.0 if E[t, i] > E[i, t] else 0.0
-                        PI[i, t] = 1.0 if E[i, t] > E[t, i] else 0.0
+                        PI[t, i, k] = 1.0 if E[t, i, k] > E[i, t, k] else 0.0
+                        PI[i, t, k] = 1.0 if E[i, t, k] > E[t, i, k] else 0.0
                         continue
-                    if not (E[t, i] > 0.0 or E[i, t] > 0.0):
+                    if not (E[t, i, k] > 0.0 or E[i, t, k] > 0.0):
                         continue
-                    z = beta * (E[t, i] - E[i, t])  # pressure of t on i; that of i on t has -z exactly
+                    z = beta * (E[t, i, k] - E[i, t, k])  # pressure of t on i; that of i on t has -z exactly
                     e = math.exp(-abs(z))
                     big, small = 1.0 / (1.0 + e), e / (1.0 + e)
-                    PI[t, i] = big if z >= 0.0 else small
-                    PI[i, t] = small if z > 0.0 else big
-            for i in range(n):
-                xi = x[j, i, k]
-                pull = 0.0
-                tot = 0.0
-                if eng[j, i]:
-                    for t in range(n):
-                        if t == i or not E[t, i] > 0.0:
-                            continue
-                        pi = PI[t, i]
-                        pull += pi * (x[j, t, k] - xi)
-                        tot += pi
-                drive = a[j, i] * (X_text[j, k] - xi) + eta_p * pull
-                rate = a[j, i] + eta_p * tot
-                frac = -math.expm1(-rate * tau_y[j]) / rate if rate > 1e-12 else tau_y[j]
-                new[j, i, k] = min(max(xi + frac * drive, 0.0), 1.0)
+                    PI[t, i, k] = big if z >= 0.0 else small
+                    PI[i, t, k] = small if z > 0.0 else big
+        for i in range(n):
+            for k in range(K):
+                pull[k] = 0.0
+                tot[k] = 0.0
+            if eng[j, i]:
+                for t in range(n):
+                    if t == i:
+                        continue
+                    for k in range(K):
+                        if E[t, i, k] > 0.0:
+                            pull[k] += PI[t, i, k] * (xj[t, k] - xj[i, k])
+                            tot[k] += PI[t, i, k]
+            last_rate, last_frac = -1.0, 0.0  # issues without pressure share i's rate: one expm1 for them
+            for k in range(K):
+                xi = xj[i, k]
+                drive = a[j, i] * (X_text[j, k] - xi) + eta_p * pull[k]
+                rate = a[j, i] + eta_p * tot[k]
+                if rate != last_rate:
+                    last_rate = rate
+                    last_frac = -math.expm1(-rate * tau_y[j]) / rate if rate > 1e-12 else tau_y[j]
+                new[j, i, k] = min(max(xi + last_frac * drive, 0.0), 1.0)
     return new
 
 
