@@ -190,3 +190,44 @@ def test_a_change_to_any_kernel_source_invalidates_every_cached_kernel(monkeypat
     assert with_other != jit.kernel_sources_stamp()
     other.write_text("y = 333\n")
     assert jit.kernel_sources_stamp(str(other)) != with_other
+
+
+def test_kernels_without_the_refcount_runtime_never_return_an_argument():
+    """A kernel compiled with _nrt=False takes no reference to what it returns: returning an array it was
+    lent would hand its caller a reference it never got, and the caller's release would free the array
+    under its owner (heap corruption, seen once when a row loop was split out of solve_texts)."""
+    import ast
+    import inspect
+
+    from numba.core.dispatcher import Dispatcher
+
+    from sim.engines import compiled_newton
+    from sim.model import kernels
+
+    checked = set()
+    for module in (kernels, compiled_newton):
+        for fn in vars(module).values():
+            if not (isinstance(fn, Dispatcher) and fn.targetoptions.get("_nrt") is False):
+                continue
+            tree = ast.parse(inspect.getsource(fn.py_func))
+            params = {a.arg for a in tree.body[0].args.args}
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Return) and node.value is not None:
+                    returned = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
+                    names = {n.id for r in returned for n in ast.walk(r) if isinstance(n, ast.Name)}
+                    lent = {n for n in names if n in params and not _is_scalar_use(node.value, n)}
+                    assert not lent, f"{fn.__name__} returns its argument(s) {sorted(lent)}"
+            checked.add(fn.__name__)
+    assert {"value_row", "_evaluate", "solve_member", "_solve_text_rows"} <= checked
+
+
+def _is_scalar_use(expr, name: str) -> bool:
+    """Whether ``name`` appears in ``expr`` only inside arithmetic or a call (a scalar made from it)."""
+    import ast
+
+    if isinstance(expr, ast.Name):
+        return False
+    if isinstance(expr, ast.Tuple):
+        return all(_is_scalar_use(e, name) for e in expr.elts if any(
+            isinstance(n, ast.Name) and n.id == name for n in ast.walk(e)))
+    return True

@@ -10,7 +10,9 @@
   compiled without Numba's reference-counting runtime. Every call of such a function from another kernel
   otherwise increments and decrements the reference count of each array it is passed (a dozen or two
   per call, atomically): 10% of the text solve's time in a profile with ``perf``. Such a kernel cannot
-  allocate, not even for a slice copy (``a[:] = b``), so it copies element by element.
+  allocate, not even for a slice copy (``a[:] = b``), so it copies element by element; and it must never
+  return an array it was passed (its caller would release a reference it never got, freeing the array
+  under its owner; ``tests/test_engines_compiled.py`` checks the source for it).
 
 **The cache follows every kernel source.** Numba keys a cached function by its own source file only, but
 the kernels of :mod:`sim.model.kernels` inline those of :mod:`sim.engines.compiled_newton`: after a change

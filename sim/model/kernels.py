@@ -455,17 +455,14 @@ def solve_texts(rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonv
     not re-linearised. ``iters`` (int64 array): one entry per pass. The numpy reference is
     :func:`sim.model.mediation.solve_text`.
     """
-    Adiag, pk, pl, pv, linear, k_terr = P[0], P[1], P[2], P[3], P[4], P[7]
     B, K = X_prev.shape
     n = ideal_m.shape[1]
-    n_passes = iters.shape[0]
     out = X_prev.copy()
     Xn = np.empty((1, n, K))
     V1 = np.empty((1, n))
     dV1 = np.empty((1, n, K))
     wq1 = np.empty((1, n))
     kink1 = np.empty((1, n))
-    V, dV, wq, kink = V1[0], dV1[0], wq1[0], kink1[0]
     tmp = np.empty((4, K))
     lin = np.empty((n, K))
     Ax = np.empty((n, K))
@@ -483,7 +480,6 @@ def solve_texts(rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonv
     nzm = np.empty((n, KK), np.int64)
     nzv = np.empty((n, KK))
     cnt = np.empty(n, np.int64)
-    sparse = (nzk, nzm, nzv, cnt)
     buf = cn.scratch(n, K)
     buf1 = cn.scratch(1, K)
     one1 = np.ones(1)
@@ -491,6 +487,30 @@ def solve_texts(rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonv
     no_veto1 = np.zeros(1, np.bool_)
     xu = np.empty(K)
     qp_diag, qp_cross, qp_partner = np.empty(K), np.empty(K), np.empty(K, np.int64)
+    work = (Xn, V1, dV1, wq1, kink1, tmp, lin, Ax, Ad, thr, wv, wn, span, lower, upper, new, cand,
+            nzk, nzm, nzv, cnt, buf, buf1, one1, zero1, no_veto1, xu, qp_diag, qp_cross, qp_partner)
+    _solve_text_rows(out, rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonveto_weight, prox,
+                     iters, settled, ks_iters, ks_T, ks_tol, P, work)
+    return out
+
+
+@compiled(_nrt=False)
+def _solve_text_rows(out, rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonveto_weight, prox,
+                     iters, settled, ks_iters, ks_T, ks_tol, P, work):  # fmt: skip
+    """Run the row loop of :func:`solve_texts` into ``out`` (B, K; X_prev on entry) with its scratch arrays.
+
+    Compiled without the reference-counting runtime (see :mod:`sim.engines.jit`): the loop takes a view
+    or builds a tuple of arrays for every row, pass and actor, and each would otherwise cost an atomic
+    increment and decrement per array. :func:`solve_texts` allocates; this function cannot.
+    """
+    (Xn, V1, dV1, wq1, kink1, tmp, lin, Ax, Ad, thr, wv, wn, span, lower, upper, new, cand,
+     nzk, nzm, nzv, cnt, buf, buf1, one1, zero1, no_veto1, xu, qp_diag, qp_cross, qp_partner) = work
+    Adiag, pk, pl, pv, linear, k_terr = P[0], P[1], P[2], P[3], P[4], P[7]
+    B, K = X_prev.shape
+    n = ideal_m.shape[1]
+    n_passes = iters.shape[0]
+    V, dV, wq, kink = V1[0], dV1[0], wq1[0], kink1[0]
+    sparse = (nzk, nzm, nzv, cnt)
     ctx = (W_m, ideal_m, thr_m, om, veto, eps, nonveto_weight, prox, P, V1, dV1, wq1, kink1, tmp)
     for j in range(B):
         r = rows[j]
@@ -593,7 +613,6 @@ def solve_texts(rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonv
                     break
             if moved <= settled:
                 break
-    return out
 
 
 @compiled()
