@@ -70,6 +70,14 @@ def _outcome_classes() -> tuple[str, ...]:
     return tuple(OUTCOMES)
 
 
+def _summary_accumulator(scenario: Any, plan: BatchPlan, classes: tuple[str, ...] | None) -> Any:
+    """Return the streaming statistics of summary.json for this run (a ``SummaryAccumulator``)."""
+    from sim.batch.summary import SummaryAccumulator  # SciPy: imported by the sampling already, or now
+
+    horizons, horizon, issues = _scenario_meta(scenario)
+    return SummaryAccumulator(classes or _outcome_classes(), horizons, horizon, issues, plan.n_draws)
+
+
 def _resolved(scenario: Any) -> Any:
     try:
         from sim.scenario import resolved_for_manifest
@@ -160,6 +168,10 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
     bar = tqdm(total=plan.runs, initial=n_done_reps, unit="rep", unit_scale=True, disable=quiet,
                file=sys.stderr, desc=f"{scenario.id}: blocks {len(done)}/{plan.n_blocks}", dynamic_ncols=True)
     executor = finished = started
+    # runs.parquet and the summary grow block by block while the workers run (see storage.RunsWriter)
+    acc = _summary_accumulator(scenario, plan, classes)
+    runs_writer = storage.RunsWriter(run_dir, plan.n_blocks,
+                                     on_table=lambda table: acc.add(table.select(acc.columns()).to_pandas()))
     try:
         if todo:
             # workers start (and import the model) while this process compiles or loads the kernels once;
@@ -174,12 +186,14 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
                     executor.close(cancel=True)
                     executor = None
                     _finish_manifest(run_dir, manifest, "failed", len(done))
+                    runs_writer.abort()
                     raise UserError(f"{result.message} (raised in {task.describe()})") from None
                 if isinstance(result, BaseException):
                     failures.append((task, result))
                 else:
                     storage.atomic_write_bytes(storage.part_path(run_dir, task.index), result)
                     done.add(task.index)
+                    runs_writer.advance(done)
                 bar.update(task.n_replicates)
                 bar.set_description(f"{scenario.id}: blocks {len(done)}/{plan.n_blocks}", refresh=False)
             finished, executor = executor, None
@@ -189,6 +203,7 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
             executor.close(cancel=True)
             executor = None
         bar.close()
+        runs_writer.abort()
         _finish_manifest(run_dir, manifest, "interrupted", len(done))
         raise BatchInterrupted(f"interrupted: {len(done)} of {plan.n_blocks} blocks done; resume with: "
                                f"{resume_command(scenario, plan, run_dir)}") from None
@@ -199,16 +214,11 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
 
     try:
         if failures:
+            runs_writer.abort()
             _report_failures(run_dir, manifest, failures, len(done), plan, scenario)
-
-        from sim.batch.summary import SummaryAccumulator, summarise_parts  # SciPy: not before it is needed
-
-        storage.concatenate_parts(run_dir, plan.n_blocks)
-        horizons, horizon, issues = _scenario_meta(scenario)
-        acc = SummaryAccumulator(classes or _outcome_classes(), horizons, horizon, issues, plan.n_draws)
-        summary = summarise_parts(storage.iter_parts(run_dir, plan.n_blocks), acc, scenario=scenario.id,
-                                  runs=plan.runs, seed=plan.seed, draws=plan.n_draws,
-                                  paths_per_draw=plan.paths_per_draw)
+        runs_writer.finish()
+        summary = acc.finish(scenario=scenario.id, runs=plan.runs, seed=plan.seed, draws=plan.n_draws,
+                             paths_per_draw=plan.paths_per_draw)
         storage.write_json(run_dir / storage.SUMMARY, summary)
         _finish_manifest(run_dir, manifest, "complete", len(done))
     finally:

@@ -16,7 +16,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Container, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +98,8 @@ def prepare_run_dir(run_dir: Path, force: bool, resume: bool) -> None:
         for name in (RUNS, SUMMARY, MANIFEST, ERRORS):
             (run_dir / name).unlink(missing_ok=True)
     (run_dir / PARTS).mkdir(parents=True, exist_ok=True)
-    for tmp in (run_dir / PARTS).glob(".*.tmp"):   # left by a killed writer
+    # left by a killed writer
+    for tmp in [*(run_dir / PARTS).glob(".*.tmp"), *run_dir.glob(f".{RUNS}.*.tmp")]:
         tmp.unlink(missing_ok=True)
 
 
@@ -108,32 +109,77 @@ def iter_parts(run_dir: Path, n_blocks: int) -> Iterator[Path]:
         yield part_path(run_dir, b)
 
 
-def concatenate_parts(run_dir: Path, n_blocks: int) -> Path:
-    """Write runs.parquet from the block files, one block in memory at a time, one row group per block.
+class RunsWriter:
+    """runs.parquet, written block by block in block order while the run goes on.
 
-    The output bytes depend only on the block files, so they are identical whatever executor produced
-    them. Written to a temporary file and renamed, like the blocks.
+    The parent has little to do while the workers run. Each block is appended as soon as it and every block
+    before it are done, so only the last ones remain when the workers finish (the whole file used to be
+    written afterwards: 1.7 s of a 100k run, with one core idle). One block is in memory at a time, one
+    row group per block; the bytes are those of appending every block at the end (the same tables in the
+    same order through one writer), so they do not depend on the executor or the completion order.
+    ``on_table`` is shown each block's table, so a summary can be accumulated without reading the block
+    files again. Written to a temporary file and renamed by :meth:`finish`, like the blocks;
+    :meth:`abort` removes it (and :func:`prepare_run_dir` any that a killed run left).
     """
-    run_dir = Path(run_dir)
-    out = run_dir / RUNS
-    fd, tmp = tempfile.mkstemp(dir=run_dir, prefix=f".{RUNS}.", suffix=".tmp")
-    os.fchmod(fd, FILE_MODE)
-    os.close(fd)
-    try:
-        writer = None
-        for path in iter_parts(run_dir, n_blocks):
-            table = pq.read_table(path)
-            if writer is None:
-                writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
-            elif table.schema != writer.schema:
-                raise ValueError(f"{path.name}: columns differ from block 0 "
-                                 f"({table.schema} vs {writer.schema})")
-            writer.write_table(table, row_group_size=max(1, table.num_rows))
-            del table
-        if writer is not None:
-            writer.close()
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+
+    def __init__(self, run_dir: Path, n_blocks: int, on_table: Callable[[Any], None] | None = None) -> None:
+        self.run_dir = Path(run_dir)
+        self.n_blocks = int(n_blocks)
+        self.on_table = on_table
+        self.next_block = 0  # the first block not yet appended
+        self._tmp: str | None = None
+        self._writer: pq.ParquetWriter | None = None
+
+    def advance(self, done: Container[int]) -> None:
+        """Append the blocks from :attr:`next_block` on, as long as each is in ``done``."""
+        while self.next_block < self.n_blocks and self.next_block in done:
+            self._append(part_path(self.run_dir, self.next_block))
+            self.next_block += 1
+
+    def _open(self) -> None:
+        fd, self._tmp = tempfile.mkstemp(dir=self.run_dir, prefix=f".{RUNS}.", suffix=".tmp")
+        os.fchmod(fd, FILE_MODE)
+        os.close(fd)
+
+    def _append(self, path: Path) -> None:
+        table = pq.read_table(path)
+        if self._writer is None:
+            self._open()
+            self._writer = pq.ParquetWriter(self._tmp, table.schema, compression="zstd")
+        elif table.schema != self._writer.schema:
+            raise ValueError(f"{path.name}: columns differ from block 0 "
+                             f"({table.schema} vs {self._writer.schema})")
+        self._writer.write_table(table, row_group_size=max(1, table.num_rows))
+        if self.on_table is not None:
+            self.on_table(table)
+
+    def finish(self) -> Path:
+        """Append the remaining blocks (all must be done), close and rename; return runs.parquet's path."""
+        try:
+            self.advance(range(self.n_blocks))
+            if self._tmp is None:
+                self._open()
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
+            out = self.run_dir / RUNS
+            os.replace(self._tmp, out)
+            self._tmp = None
+            return out
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self) -> None:
+        """Drop the partial file (an interrupted or failed run: the block files are what resumes)."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        if self._tmp is not None:
+            Path(self._tmp).unlink(missing_ok=True)
+            self._tmp = None
+
+
+def concatenate_parts(run_dir: Path, n_blocks: int) -> Path:
+    """Write runs.parquet from the block files at once (see :class:`RunsWriter`)."""
+    return RunsWriter(run_dir, n_blocks).finish()
