@@ -276,3 +276,25 @@ def test_kink_curvature_is_the_second_derivative_of_the_reference_kink(baseline_
           - deal_value(prm, down, L, W, rows, grad=True, ideal=ideal)[1][..., k]) / (2 * h)  # fmt: skip
     A_TT = prm.A[rows][:, :, k, k]
     assert_allclose(kink_curvature(prm, X, L, W, rows, ideal=ideal), -d2 - 2.0 * A_TT, rtol=1e-5, atol=1e-4)
+
+
+def test_compiled_snap_gives_numpys_nearest_option_ties_and_nan_included(monkeypatch, baseline_params):
+    from sim.model.mediation import snap
+
+    prm = build_params(copy.deepcopy(baseline_params), R)
+    snapped = [k for k, opts in enumerate(prm.options) if opts and k != prm.k_terr]
+    assert snapped  # the baseline has discrete issues
+    rng = np.random.default_rng(5)
+    X = rng.uniform(-0.1, 1.1, (200, prm.K))
+    k = snapped[0]
+    opts = prm.options[k]
+    X[0, k] = 0.5 * (opts[0] + opts[1])  # halfway, up to rounding: both must take the same option
+    X[1, k] = np.nan
+    L = rng.uniform(0.2, 0.8, 200)
+    got = snap(prm, X, L)
+    ref = _reference(monkeypatch, snap, prm, X, L)
+    np.testing.assert_array_equal(got, ref)
+    assert got[0, k] in opts[:2] and got[1, k] == opts[0]  # NaN: the first option, as numpy's argmin
+    unsnapped = [j for j in range(prm.K) if j not in snapped]
+    np.testing.assert_array_equal(got[:, unsnapped], X[:, unsnapped])  # TERR_CTRL and continuous issues
+    assert all(np.isin(got[:, j], prm.options[j]).all() for j in snapped)

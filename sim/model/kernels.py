@@ -616,6 +616,48 @@ def _solve_text_rows(out, rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, 
 
 
 @compiled()
+def snap_to_options(X, options, n_options):
+    """Each issue ``k`` with ``n_options[k] > 0`` snapped to its nearest option (the first of equals).
+
+    ``options`` (K, max options) holds issue k's options in its first ``n_options[k]`` entries. The same
+    numbers as numpy's ``argmin(abs(options - x))`` (first minimum; an issue that is NaN takes its first
+    option), without its (B, options) temporaries per issue. The numpy reference is
+    :func:`sim.model.mediation.snap`.
+    """
+    B, K = X.shape
+    out = X.copy()
+    for j in range(B):
+        for k in range(K):
+            m = n_options[k]
+            if m == 0:
+                continue
+            best_o = 0
+            best = abs(options[k, 0] - X[j, k])
+            for o in range(1, m):
+                dist = abs(options[k, o] - X[j, k])
+                if dist < best:
+                    best, best_o = dist, o
+            out[j, k] = options[k, best_o]
+    return out
+
+
+def option_table(prm) -> tuple[np.ndarray, np.ndarray]:
+    """Return the snapped issues' options as arrays for :func:`snap_to_options` (built once per model).
+
+    Issues without options, and the territorial line (snapped to no option: see ``mediation.snap``), get
+    ``n_options`` 0.
+    """
+    cached = prm.__dict__.get("_option_table")
+    if cached is None:
+        counts = [0 if (not opts or k == prm.k_terr) else len(opts) for k, opts in enumerate(prm.options)]
+        table = np.zeros((prm.K, max(1, *counts)))
+        for k, m in enumerate(counts):
+            table[k, :m] = prm.options[k][:m]
+        cached = prm.__dict__["_option_table"] = (table, np.asarray(counts, np.int64))
+    return cached
+
+
+@compiled()
 def project_moves(x, new, rows, L, W, thr, ideal_all, P, steps):
     """Pull each actor's move x -> new back so that it never declares below its reservation (memo P7a).
 

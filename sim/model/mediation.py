@@ -23,7 +23,7 @@ the mediator walk away for a while.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import ndtr
+from scipy.special import ndtr, ndtri
 
 from sim.engines.nash import kalai_smorodinsky, nash_solution, softplus, use_compiled
 from sim.model import kernels
@@ -70,8 +70,11 @@ def snap(prm, X: np.ndarray, L: np.ndarray) -> np.ndarray:
 
     TERR_CTRL is measured on the same scale as the line L (an armistice line can run anywhere), so it is
     not snapped; every other issue with ``options`` is rounded to the nearest one (a simplification of the
-    memo's greedy snapping with re-optimisation, which would cost a solve per issue).
+    memo's greedy snapping with re-optimisation, which would cost a solve per issue). Compiled:
+    :func:`sim.model.kernels.snap_to_options` (the same numbers); this loop is its numpy reference.
     """
+    if use_compiled():
+        return kernels.snap_to_options(np.require(X, float, ["C", "W"]), *kernels.option_table(prm))
     out = X.copy()
     for k, opts in enumerate(prm.options):
         if not opts or k == prm.k_terr:
@@ -257,7 +260,7 @@ def negotiation_phase(
     rows: np.ndarray,
     t: float,
     mhs: np.ndarray,
-    z_med: np.ndarray,
+    u_med: np.ndarray,
     u_acc: np.ndarray,
     u_lev: np.ndarray,
     decide=None,
@@ -266,8 +269,8 @@ def negotiation_phase(
 
     Parameters
     ----------
-    z_med : ndarray, shape (R, n)
-        Normals for the mediator's misperception of outside options.
+    u_med : ndarray, shape (R, n)
+        Uniforms for the mediator's misperception of outside options (made normal for ``rows`` only).
     u_acc : ndarray, shape (R, n)
         Uniforms for each actor's accept/refuse draw (canonical actor order).
     u_lev : ndarray, shape (R, 1)
@@ -284,7 +287,7 @@ def negotiation_phase(
     influence_phase(state, prm, rows, t, mhs, W)
     tau = effective_tau(state, prm, rows)
     xm = state.x_decl[rows]
-    W_m = option_value(prm, war, ideal=xm) + prm.med_bias[rows] + prm.sigma_med[rows] * z_med[rows]
+    W_m = option_value(prm, war, ideal=xm) + prm.med_bias[rows] + prm.sigma_med[rows] * ndtri(u_med[rows])
     thr_m = W_m + tau
     X_cont = solve_text(prm, state, rows, xm, W_m, thr_m)
     state.X_text[rows] = X_cont  # the continuous text carries the path dependence to the next round

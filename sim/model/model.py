@@ -171,7 +171,7 @@ class NegotiationModel(mesa.Model):
                 rows,
                 t,
                 mhs,
-                S.normal("mediator", s, prm.n),
+                S.uniform("mediator", s, prm.n),
                 S.uniform("acceptance", s, prm.n),
                 S.uniform("levers", s, 1),
                 decide=self.decide,

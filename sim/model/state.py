@@ -7,6 +7,7 @@ change any result (memo §4.2 guard 1).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,11 +27,17 @@ def in_status(status: np.ndarray, codes: tuple[int, ...]) -> np.ndarray:
     """Boolean mask of replicates whose status is one of ``codes``.
 
     A lookup in a table over the seven codes: ``np.isin`` costs ~50 us a call in set-up for what is one
-    gather, and the model asks this some 30 times a step.
+    gather, and the model asks this some 30 times a step (each table is built once).
     """
+    return _status_table(tuple(codes))[status]
+
+
+@functools.cache
+def _status_table(codes: tuple[int, ...]) -> np.ndarray:
     table = np.zeros(len(STATUS_NAMES), bool)
     table[list(codes)] = True
-    return table[status]
+    table.flags.writeable = False
+    return table
 
 
 @dataclass
