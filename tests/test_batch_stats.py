@@ -7,9 +7,11 @@ import weakref
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
-from sim.batch import summary as summary_mod
+from sim.batch import storage
+from sim.batch.block import table_to_parquet_bytes
 from sim.batch.plan import default_block_size, default_paths_per_draw, make_plan
 from sim.batch.stats import (
     between_draw_quantiles,
@@ -19,7 +21,7 @@ from sim.batch.stats import (
     outcome_probabilities,
     wilson_interval,
 )
-from sim.batch.summary import Sketch, SummaryAccumulator, summarise_parts
+from sim.batch.summary import Sketch, SummaryAccumulator
 from sim.errors import UserError
 
 CLASSES = ("comprehensive_deal", "ceasefire", "continued_war", "collapse_escalation")
@@ -151,25 +153,32 @@ def test_summary_rejects_unknown_class():
                  "weeks_to_agreement": np.array([np.nan])})
 
 
-def test_summary_reads_one_part_at_a_time(monkeypatch, tmp_path):
-    """Memory stays flat: no earlier block is alive when the next one is read."""
+def test_summary_and_runs_file_hold_one_block_at_a_time(monkeypatch, tmp_path):
+    """Memory stays flat: no earlier block is alive when the next one is read (storage.RunsWriter feeding
+    the accumulator, as the runner does)."""
     rng = np.random.default_rng(2)
-    blocks = {tmp_path / f"p{b}": _fake_block(rng, np.arange(b * 4, b * 4 + 4), 5) for b in range(8)}
+    storage.prepare_run_dir(tmp_path, force=False, resume=False)
+    for b in range(8):
+        table = pa.Table.from_pandas(_fake_block(rng, np.arange(b * 4, b * 4 + 4), 5), preserve_index=False)
+        storage.atomic_write_bytes(storage.part_path(tmp_path, b), table_to_parquet_bytes(table))
     alive: set[int] = set()
     most = []
+    read_table = storage.pq.read_table
 
-    def fake_read(path, columns):
+    def tracked_read(path, *args, **kw):
         gc.collect()
         most.append(len(alive))
-        df = blocks[path][columns].copy()
-        alive.add(id(df))
-        weakref.finalize(df, alive.discard, id(df))
-        return df
+        table = read_table(path, *args, **kw)
+        alive.add(id(table))
+        weakref.finalize(table, alive.discard, id(table))
+        return table
 
-    monkeypatch.setattr(summary_mod, "read_part", fake_read)
+    monkeypatch.setattr(storage.pq, "read_table", tracked_read)
     acc = SummaryAccumulator(CLASSES, [26, 52, 104], 104, ["TERR"], 32)
-    summarise_parts(iter(blocks), acc)
-    assert max(most) == 0 and acc.n == 160
+    writer = storage.RunsWriter(tmp_path, 8, on_table=lambda t: acc.add(t.select(acc.columns()).to_pandas()))
+    writer.advance({0, 1, 2})
+    writer.finish()
+    assert len(most) == 8 and max(most) == 0 and acc.n == 160
 
 
 def test_plan_defaults_and_layout():

@@ -16,7 +16,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Container, Iterator
+from collections.abc import Callable, Container
 from pathlib import Path
 from typing import Any
 
@@ -101,12 +101,6 @@ def prepare_run_dir(run_dir: Path, force: bool, resume: bool) -> None:
     # left by a killed writer
     for tmp in [*(run_dir / PARTS).glob(".*.tmp"), *run_dir.glob(f".{RUNS}.*.tmp")]:
         tmp.unlink(missing_ok=True)
-
-
-def iter_parts(run_dir: Path, n_blocks: int) -> Iterator[Path]:
-    """Block files in block order."""
-    for b in range(n_blocks):
-        yield part_path(run_dir, b)
 
 
 class RunsWriter:

@@ -2,8 +2,9 @@
 
 :class:`SummaryAccumulator` holds only fixed-size state: per-draw outcome counts at each reporting horizon
 (``D x C`` integers), and histograms of the time to first agreement and of each issue's settlement
-(:class:`Sketch`). :func:`summarise_parts` feeds it one block file at a time. The statistics themselves are
-the pure functions of :mod:`sim.batch.stats`.
+(:class:`Sketch`). The runner feeds it each block's table as ``storage.RunsWriter`` appends the block to
+runs.parquet, one block at a time. The statistics themselves are the pure functions of
+:mod:`sim.batch.stats`.
 
 Time to agreement is right-censored at the scenario horizon: a replicate without an agreement counts as
 "later than the horizon". Because every replicate is followed to the same horizon (administrative
@@ -13,13 +14,11 @@ that falls among the censored replicates is reported as ``null`` (memo §4.5, "C
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from sim.batch.stats import binned_quantile, draw_counts, outcome_probabilities
 
@@ -144,16 +143,3 @@ class SummaryAccumulator:
                 for i, s in self.settle.items()
             },
         }
-
-
-def read_part(path: Path, columns: list[str]) -> pd.DataFrame:
-    """Read the given columns of one block file."""
-    return pq.read_table(path, columns=columns).to_pandas()
-
-
-def summarise_parts(parts: Iterable[Path], acc: SummaryAccumulator, **header: Any) -> dict[str, Any]:
-    """Stream the block files through ``acc`` one at a time; return summary.json as a dict."""
-    cols = acc.columns()
-    for path in parts:
-        acc.add(read_part(path, cols))
-    return acc.finish(**header)
