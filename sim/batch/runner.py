@@ -197,7 +197,7 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
                 bar.update(task.n_replicates)
                 bar.set_description(f"{scenario.id}: blocks {len(done)}/{plan.n_blocks}", refresh=False)
             finished, executor = executor, None
-            finished.close(wait=False)  # the workers exit while the parts are assembled below
+            finished.close(wait=False)  # the workers exit while the last blocks are appended below
     except KeyboardInterrupt:
         if executor is not None:
             executor.close(cancel=True)
