@@ -186,7 +186,6 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
                     executor.close(cancel=True)
                     executor = None
                     _finish_manifest(run_dir, manifest, "failed", len(done))
-                    runs_writer.abort()
                     raise UserError(f"{result.message} (raised in {task.describe()})") from None
                 if isinstance(result, BaseException):
                     failures.append((task, result))
@@ -207,6 +206,9 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
         _finish_manifest(run_dir, manifest, "interrupted", len(done))
         raise BatchInterrupted(f"interrupted: {len(done)} of {plan.n_blocks} blocks done; resume with: "
                                f"{resume_command(scenario, plan, run_dir)}") from None
+    except BaseException:
+        runs_writer.abort()  # a stopped or failed run leaves no partial runs.parquet (its blocks remain)
+        raise
     finally:
         if executor is not None:
             executor.close(cancel=True)

@@ -650,7 +650,7 @@ def option_table(prm) -> tuple[np.ndarray, np.ndarray]:
     cached = prm.__dict__.get("_option_table")
     if cached is None:
         counts = [0 if (not opts or k == prm.k_terr) else len(opts) for k, opts in enumerate(prm.options)]
-        table = np.zeros((prm.K, max(1, *counts)))
+        table = np.zeros((prm.K, max([1, *counts])))
         for k, m in enumerate(counts):
             table[k, :m] = prm.options[k][:m]
         cached = prm.__dict__["_option_table"] = (table, np.asarray(counts, np.int64))
