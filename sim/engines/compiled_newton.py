@@ -98,6 +98,19 @@ def _evaluate(mode, x, want, grad, negH, work, sparse, member, rho, T):
     lists of nonzero entries (from :func:`sparse_member`); ``member`` = (ideal, Ax, lin) (n, K) and (wv,
     wn, thr, eps, span, veto) (n,) and xp (K,).
     """
+    phi = _objective(mode, x, work, sparse, member, rho, T)
+    if want:
+        _derivatives(mode, x, grad, negH, work, sparse, member, rho, T)
+    return phi
+
+
+@compiled(_nrt=False)
+def _objective(mode, x, work, sparse, member, rho, T):
+    """Objective of one member at ``x``, leaving in ``work`` what :func:`_derivatives` needs at ``x``.
+
+    The derivatives cost about as much again as the value; the solver asks for them only at points it
+    accepts, so a trial step that is refused costs the value alone.
+    """
     Ad, dU, U, coef = work
     nzk, nzm, nzv, cnt = sparse
     ideal, Ax, lin, wv, wn, thr, eps, span, veto, xp = member
@@ -129,23 +142,7 @@ def _evaluate(mode, x, want, grad, negH, work, sparse, member, rho, T):
             else:
                 coef[i, 0] = wn[i]
                 coef[i, 1] = 0.0
-        phi -= 0.5 * rho * prox
-        if not want:
-            return phi
-        for k in range(K):
-            s = 0.0
-            for i in range(n):
-                s += coef[i, 0] * dU[i, k]
-            grad[k] = s - rho * (x[k] - xp[k]) if rho > 0.0 else s
-        # negH = 2 sum_i lambda_i A_i - sum_i w_i g2_i dU_i dU_i' + rho I (upper triangle, then mirrored)
-        _weighted_outer_upper(negH, coef, 1, dU)
-        for i in range(n):
-            _add_sparse_upper(negH, i, 2.0 * coef[i, 0], sparse)
-        for k in range(K):
-            negH[k, k] += rho
-            for m in range(k + 1, K):
-                negH[m, k] = negH[k, m]
-        return phi
+        return phi - 0.5 * rho * prox
     # Kalai-Smorodinsky: smooth minimum of the veto players' normalised gains
     rmin = np.inf
     for i in range(n):
@@ -161,8 +158,33 @@ def _evaluate(mode, x, want, grad, negH, work, sparse, member, rho, T):
     phi = rmin - T * math.log(Z) - 0.5 * rho * prox
     for i in range(n):
         phi += wn[i] * U[i]
-    if not want:
-        return phi
+    return phi
+
+
+@compiled(_nrt=False)
+def _derivatives(mode, x, grad, negH, work, sparse, member, rho, T):
+    """Gradient and negated Hessian at ``x`` from what :func:`_objective` left in ``work`` at ``x``."""
+    Ad, dU, U, coef = work
+    ideal, Ax, lin, wv, wn, thr, eps, span, veto, xp = member
+    n, K = ideal.shape[0], ideal.shape[1]
+    if mode == NASH:
+        for k in range(K):
+            s = 0.0
+            for i in range(n):
+                s += coef[i, 0] * dU[i, k]
+            grad[k] = s - rho * (x[k] - xp[k]) if rho > 0.0 else s
+        # negH = 2 sum_i lambda_i A_i - sum_i w_i g2_i dU_i dU_i' + rho I (upper triangle, then mirrored)
+        _weighted_outer_upper(negH, coef, 1, dU)
+        for i in range(n):
+            _add_sparse_upper(negH, i, 2.0 * coef[i, 0], sparse)
+        for k in range(K):
+            negH[k, k] += rho
+            for m in range(k + 1, K):
+                negH[m, k] = negH[k, m]
+        return
+    Z = 0.0  # the same sum, in the same order, as in _objective
+    for i in range(n):
+        Z += coef[i, 1]
     # p_i = e_i / Z, a_i = dU_i / span_i; reuse Ad for a_i
     for i in range(n):
         coef[i, 1] /= Z
@@ -187,7 +209,6 @@ def _evaluate(mode, x, want, grad, negH, work, sparse, member, rho, T):
         negH[k, k] += rho
         for m in range(k + 1, K):
             negH[m, k] = negH[k, m]
-    return phi
 
 
 @compiled(inline="always")
@@ -321,16 +342,18 @@ def solve_member(mode, x, lower, upper, sparse, member, rho, T, iters, tol, buf,
             for k in range(K):
                 x[k] = xc[k]
             break
-        pc = _evaluate(mode, xc, not last, ngrad, nH, work, sparse, member, rho, T)
+        pc = _objective(mode, xc, work, sparse, member, rho, T)
         accepted = pc > phi
-        fresh = accepted and not last  # derivatives at the new point are already in ngrad, nH
+        fresh = accepted and not last  # then the next step needs the derivatives there: into ngrad, nH
+        if fresh:
+            _derivatives(mode, xc, ngrad, nH, work, sparse, member, rho, T)
         if not accepted:
             eta = 1.0
             for _ in range(_N_SHRINK):
                 eta *= _SHRINK
                 for k in range(K):
                     xc[k] = min(max(x[k] + eta * delta[k], lower[k]), upper[k])
-                pc = _evaluate(mode, xc, False, ngrad, nH, work, sparse, member, rho, T)
+                pc = _objective(mode, xc, work, sparse, member, rho, T)
                 if pc > phi:
                     accepted = True
                     break
@@ -342,7 +365,7 @@ def solve_member(mode, x, lower, upper, sparse, member, rho, T, iters, tol, buf,
             for s in _FALLBACK:
                 for k in range(K):
                     xc[k] = min(max(x[k] + s * grad[k] / gnorm, lower[k]), upper[k])
-                pc = _evaluate(mode, xc, False, ngrad, nH, work, sparse, member, rho, T)
+                pc = _objective(mode, xc, work, sparse, member, rho, T)
                 if pc > phi:
                     accepted = True
                     break
@@ -442,8 +465,7 @@ def box_qp_small_blocks(x, i, sparse, ideal, lin, lower, upper, diag, partner, c
 @compiled(_nrt=False)
 def member_value(mode, x, sparse, member, rho, T, buf):
     """Return the objective of one member at ``x`` (for callers that need the optimum's value)."""
-    xc, delta, g, grad, ngrad, negH, nH, M, free, work, idx = buf
-    return _evaluate(mode, x, False, grad, negH, work, sparse, member, rho, T)
+    return _objective(mode, x, buf[9], sparse, member, rho, T)
 
 
 @compiled()
