@@ -301,9 +301,7 @@ def scratch(n: int, K: int) -> tuple:
     vec = lambda: np.empty(K)  # noqa: E731
     mat = lambda: np.empty((K, K))  # noqa: E731
     work = (np.empty((n, K)), np.empty((n, K)), np.empty(n), np.empty((n, K + 2)))
-    return (vec(), vec(), vec(), vec(), vec(), mat(), mat(), mat(), np.empty(K, np.bool_), work,
-            np.empty(K, np.int64))
-
+    return vec(), vec(), vec(), vec(), mat(), mat(), np.empty(K, np.bool_), work, np.empty(K, np.int64)
 
 
 @compiled(_nrt=False)
@@ -314,7 +312,7 @@ def solve_member(mode, x, lower, upper, sparse, member, rho, T, iters, tol, buf,
     false the last of the ``iters`` Newton steps is taken without evaluating the objective there, for a
     caller that line-searches the result on its own, truer objective (the SQP of the mediator's text).
     """
-    xc, delta, g, grad, ngrad, negH, nH, M, free, work, idx = buf
+    xc, delta, g, grad, negH, M, free, work, idx = buf
     K = x.shape[0]
     if iters <= 0:
         return
@@ -344,9 +342,6 @@ def solve_member(mode, x, lower, upper, sparse, member, rho, T, iters, tol, buf,
             break
         pc = _objective(mode, xc, work, sparse, member, rho, T)
         accepted = pc > phi
-        fresh = accepted and not last  # then the next step needs the derivatives there: into ngrad, nH
-        if fresh:
-            _derivatives(mode, xc, ngrad, nH, work, sparse, member, rho, T)
         if not accepted:
             eta = 1.0
             for _ in range(_N_SHRINK):
@@ -378,13 +373,8 @@ def solve_member(mode, x, lower, upper, sparse, member, rho, T, iters, tol, buf,
         phi = pc
         if last or moved <= tol:
             break
-        if fresh:  # element by element: a slice copy may allocate, which needs the runtime (_nrt=False)
-            for k in range(K):
-                grad[k] = ngrad[k]
-                for m in range(K):
-                    negH[k, m] = nH[k, m]
-        else:
-            phi = _evaluate(mode, x, True, grad, negH, work, sparse, member, rho, T)
+        # the last objective evaluated was the accepted point's, so work holds what its derivatives need
+        _derivatives(mode, x, grad, negH, work, sparse, member, rho, T)
 
 
 @compiled(inline="always")
@@ -465,7 +455,7 @@ def box_qp_small_blocks(x, i, sparse, ideal, lin, lower, upper, diag, partner, c
 @compiled(_nrt=False)
 def member_value(mode, x, sparse, member, rho, T, buf):
     """Return the objective of one member at ``x`` (for callers that need the optimum's value)."""
-    return _objective(mode, x, buf[9], sparse, member, rho, T)
+    return _objective(mode, x, buf[7], sparse, member, rho, T)
 
 
 @compiled()
