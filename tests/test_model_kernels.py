@@ -171,6 +171,29 @@ def test_warm_up_compiles_every_model_kernel(baseline_params):
     assert kernels_cached()
 
 
+def test_worker_runtime_start_loads_from_the_cache_and_never_compiles():
+    # a fresh interpreter, as a worker of `negsim run` (in this one the kernels may be loaded already)
+    import subprocess
+    import sys
+
+    from sim.model.warmup import compile_kernels, kernels_cached
+
+    if not kernels_cached():  # the cache of a fresh checkout is filled by the warm-up (make install)
+        sc = load_scenario("scenarios/baseline.yaml")
+        compile_kernels(materialise(sc, sample_parameters(sc, 1, np.random.default_rng(0)), np.zeros(8, int)))
+    code = (
+        "import sim.model.warmup as w\n"
+        "from sim.engines.compiled_newton import scratch\n"
+        "cached = w.kernels_cached\n"
+        "w.kernels_cached = lambda: False\n"
+        "print(w.start_runtime(), len(scratch.signatures))\n"
+        "w.kernels_cached = cached\n"
+        "print(w.start_runtime(), len(scratch.signatures))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split("\n")[:2] == ["False 0", "True 1"]  # stale cache: nothing compiled; else one loaded
+
+
 def test_compiled_projection_of_moves_matches_numpy(monkeypatch, baseline_params):
     # positions pushed far toward the text: some actors would concede past their reservation
     from sim.model.model import NegotiationModel

@@ -66,8 +66,14 @@ def _ignore_sigint() -> None:
 
 
 def _import_model() -> None:
-    """First task of each worker: import the model (Mesa, SciPy, Numba: ~2 s) while the parent warms up."""
+    """First task of each worker: import the model (Mesa, SciPy, Numba: ~2 s) and start Numba.
+
+    Both happen while the parent samples the parameters and warms up (:func:`sim.model.warmup.start_runtime`).
+    """
     import sim.model.model  # noqa: F401
+    from sim.model.warmup import start_runtime
+
+    start_runtime()
 
 
 class ProcessExecutor:

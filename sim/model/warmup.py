@@ -46,6 +46,23 @@ def kernels_cached() -> bool:
         return False
 
 
+def start_runtime() -> bool:
+    """Start Numba in this process by loading one small kernel from the cache; never compile.
+
+    The first kernel a process loads pays for Numba's typing and lowering registries (0.2-0.4 s here); each
+    later one costs milliseconds. A worker of ``negsim run`` calls this after its imports, while the parent
+    is still sampling the parameters, instead of paying in its first block (10k runs: 0.4 s sooner,
+    docs/performance.md). Where the cache is stale the parent is compiling, and a worker must not compete
+    with it: nothing is loaded then, and False is returned.
+    """
+    if not kernels_cached():
+        return False
+    from sim.engines.compiled_newton import scratch
+
+    scratch(1, 1)
+    return True
+
+
 def compile_kernels(params: dict) -> float:
     """Run the model on a few replicates of ``params`` (materialised for N_REPLICATES) and the engines once.
 
