@@ -163,7 +163,10 @@ def _objective(mode, x, work, sparse, member, rho, T):
 
 @compiled(_nrt=False)
 def _derivatives(mode, x, grad, negH, work, sparse, member, rho, T):
-    """Gradient and negated Hessian at ``x`` from what :func:`_objective` left in ``work`` at ``x``."""
+    """Gradient and negated Hessian at ``x`` from what :func:`_objective` left in ``work`` at ``x``.
+
+    Call it at most once after each :func:`_objective` (the KS weights are normalised in place).
+    """
     Ad, dU, U, coef = work
     ideal, Ax, lin, wv, wn, thr, eps, span, veto, xp = member
     n, K = ideal.shape[0], ideal.shape[1]
@@ -455,7 +458,8 @@ def box_qp_small_blocks(x, i, sparse, ideal, lin, lower, upper, diag, partner, c
 @compiled(_nrt=False)
 def member_value(mode, x, sparse, member, rho, T, buf):
     """Return the objective of one member at ``x`` (for callers that need the optimum's value)."""
-    return _objective(mode, x, buf[7], sparse, member, rho, T)
+    xc, delta, g, grad, negH, M, free, work, idx = buf
+    return _objective(mode, x, work, sparse, member, rho, T)
 
 
 @compiled()
