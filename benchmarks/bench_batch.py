@@ -12,7 +12,9 @@ Usage::
   per run, the classic way).
 * ``scale``: ``negsim run`` in a subprocess at each size: wall time, and peak memory of the whole process
   tree (sampled sum of RSS over the tree with psutil, and ``getrusage(RUSAGE_CHILDREN)`` = largest single
-  process).
+  process). ``--repeat N`` runs each size N times in a row and adds the median, minimum and maximum: this
+  VM's speed drifts by 10-15% with the hour, and two runs in a row can differ by several seconds, so one
+  run says little about a target near its limit (docs/performance.md).
 * ``profile``: cProfile of one block in this process; the top functions by own time.
 
 Results are printed and saved as JSON under ``benchmarks/results/``; docs/performance.md reports them.
@@ -125,9 +127,9 @@ class TreeMemory:
         return self.peak
 
 
-def bench_scale(sizes: list[int], workers: int, keep: bool) -> list[dict]:
+def bench_scale(sizes: list[int], workers: int, keep: bool, repeat: int = 1) -> list[dict]:
     out = []
-    for n in sizes:
+    for n in [n for n in sizes for _ in range(repeat)]:
         run_dir = Path(tempfile.mkdtemp(prefix=f"bench-{n}-", dir=ROOT / "results"))
         cmd = [sys.executable, "-m", "sim", "run", str(SCENARIO), "--runs", str(n), "--seed", "1",
                "--workers", str(workers), "--out", str(run_dir), "--force", "--quiet"]
@@ -161,6 +163,20 @@ def bench_scale(sizes: list[int], workers: int, keep: bool) -> list[dict]:
         if not keep:
             shutil.rmtree(run_dir, ignore_errors=True)
     return out
+
+
+def repeat_summary(rows: list[dict]) -> list[dict]:
+    """Median, minimum and maximum wall time (and median CPU per replicate) of the runs of each size."""
+    import statistics
+
+    summary = []
+    for n in dict.fromkeys(r["runs"] for r in rows):
+        secs = [r["seconds"] for r in rows if r["runs"] == n]
+        cpu = [r["cpu_ms_per_replicate"] for r in rows if r["runs"] == n]
+        summary.append({"runs": n, "repeat": len(secs), "seconds_median": statistics.median(secs),
+                        "seconds_min": min(secs), "seconds_max": max(secs),
+                        "cpu_ms_per_replicate_median": statistics.median(cpu)})
+    return summary
 
 
 def bench_profile(n: int = 4000, top: int = 25) -> str:
@@ -200,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="10000,30000,100000,1000000")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--keep", action="store_true", help="keep the run directories of the scale benchmark")
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each size in the scale benchmark (median)")
     args = ap.parse_args(argv)
     only = set(args.only.split(","))
     res: dict = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
@@ -209,7 +226,11 @@ def main(argv: list[str] | None = None) -> int:
         res["vector"] = vector_speedup(res["blocks"])
         print(json.dumps(res["vector"], indent=1), flush=True)
     if "scale" in only:
-        res["scale"] = bench_scale([int(s) for s in args.sizes.split(",")], args.workers, args.keep)
+        res["scale"] = bench_scale([int(s) for s in args.sizes.split(",")], args.workers, args.keep,
+                                   max(1, args.repeat))
+        if args.repeat > 1:
+            res["scale_repeat"] = repeat_summary(res["scale"])
+            print(json.dumps(res["scale_repeat"], indent=1), flush=True)
     if "profile" in only:
         res["profile"] = bench_profile(2000 if args.quick else 4000)
         print(res["profile"], flush=True)
