@@ -26,7 +26,7 @@ def test_blocks_appended_as_they_finish_give_the_bytes_of_one_concatenation(tmp_
     at_end, as_they_come = tmp_path / "end", tmp_path / "incremental"
     _write_parts(at_end)
     _write_parts(as_they_come)
-    reference = storage.concatenate_parts(at_end, N_BLOCKS).read_bytes()
+    reference = storage.RunsWriter(at_end, N_BLOCKS).finish().read_bytes()  # all blocks at the end
 
     seen = []
     writer = storage.RunsWriter(as_they_come, N_BLOCKS,

@@ -172,8 +172,3 @@ class RunsWriter:
         if self._tmp is not None:
             Path(self._tmp).unlink(missing_ok=True)
             self._tmp = None
-
-
-def concatenate_parts(run_dir: Path, n_blocks: int) -> Path:
-    """Write runs.parquet from the block files at once (see :class:`RunsWriter`)."""
-    return RunsWriter(run_dir, n_blocks).finish()
