@@ -13,7 +13,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from sim.model import influence, kernels
-from sim.model.commitment import deal_value
+from sim.model.commitment import deal_value, deal_values_both
 from sim.model.params import build_params
 from sim.model.preferences import utility
 from sim.scenario import load_scenario, materialise, sample_parameters
@@ -73,6 +73,31 @@ def test_deal_value_and_gradient_match_numpy(monkeypatch, baseline_params, modul
     assert_allclose(
         deal_value(prm, X3, L, W, rows), _reference(monkeypatch, deal_value, prm, X3, L, W, rows), rtol=1e-10
     )
+
+
+@pytest.mark.parametrize(
+    "modules",
+    [{}, {"commitment": False}, {"reference_point": False}, {"linear_utility": True}],
+    ids=["all", "no-commitment", "no-reference-point", "linear"],
+)
+def test_paired_deal_values_equal_two_single_evaluations(monkeypatch, baseline_params, modules):
+    # the round's V (true ideal points, W) and the mediator's V_m (declared positions, W_m) in one pass
+    # share the text's own terms: the same numbers as two evaluations, bit for bit
+    if "linear_utility" in modules:
+        params = copy.deepcopy(baseline_params)
+        params.setdefault("scenario", {}).setdefault("structure", {})["utility_shape"] = "linear"
+        prm = build_params(params, R)
+    else:
+        prm = _prm(baseline_params, **modules)
+    rows, X, L, W, ideal = _inputs(prm, 5)
+    W_m = W + np.random.default_rng(6).normal(0.0, 0.1, W.shape)
+    V, V_m = deal_values_both(prm, X, L, W, rows, W_m, ideal)
+    np.testing.assert_array_equal(V, deal_value(prm, X, L, W, rows))
+    np.testing.assert_array_equal(V_m, deal_value(prm, X, L, W_m, rows, ideal=ideal))
+    assert not np.allclose(V, V_m)  # the two sets differ, so a mix-up would show
+    ref = _reference(monkeypatch, deal_values_both, prm, X, L, W, rows, W_m, ideal)
+    for got, want in zip((V, V_m), ref, strict=True):
+        assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
 
 def test_utility_matches_numpy_with_a_boolean_row_mask(monkeypatch, baseline_params):

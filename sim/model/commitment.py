@@ -100,6 +100,18 @@ def deal_value(prm, X, L, W, rows, grad: bool = False, ideal=None):
     return V, dV, 1.0 - q
 
 
+def deal_values_both(prm, X, L, W, rows, W_m, ideal_m) -> tuple[np.ndarray, np.ndarray]:
+    """V_i(X) for the parties (true ideal points, W) and for the mediator's model (``ideal_m``, ``W_m``).
+
+    As two calls of :func:`deal_value`. A round judges its text both ways; compiled, the text's own terms
+    (the kinks, the reneging discount) are computed once for both (:func:`sim.model.kernels.values_pair`),
+    with the same numbers.
+    """
+    if use_compiled():
+        return kernels.evaluate_pair(prm, X, L, W, rows, W_m, ideal_m)
+    return deal_value(prm, X, L, W, rows), deal_value(prm, X, L, W_m, rows, ideal=ideal_m)
+
+
 def kink_curvature(prm, X, L, W, rows, ideal=None) -> np.ndarray:
     """-d2 V_i / dX_TERR^2 of the two smoothed kinks at the contact line, clipped at 0, (R_sub, n).
 

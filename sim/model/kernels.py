@@ -49,8 +49,41 @@ def _softplus_expit(z, eps, memo):
     return sp, (1.0 / (1.0 + e) if u >= 0.0 else e / (1.0 + e)), memo
 
 
+@compiled(inline="always")
+def _quadratic_part(X, j, i, r, ideal, Adiag, pk, pl, pv, linear, d, g, want_grad):
+    """-(x - x_i)' A_i (x - x_i) (or its linear form) of actor i at X[j, i]; its gradient into g if asked."""
+    K = X.shape[2]
+    U = 0.0
+    for k in range(K):
+        d[k] = X[j, i, k] - ideal[j, i, k]
+    if linear:
+        for k in range(K):
+            a = Adiag[r, i, k]
+            U -= a * abs(d[k])
+            if want_grad:
+                g[k] = -a * (1.0 if d[k] > 0.0 else (-1.0 if d[k] < 0.0 else 0.0))
+        return U
+    for k in range(K):
+        a = Adiag[r, i, k]
+        U -= a * d[k] * d[k]
+        if want_grad:
+            g[k] = -2.0 * a * d[k]
+    for p in range(pk.shape[1]):
+        k = pk[i, p]
+        if k < 0:
+            break
+        m = pl[i, p]
+        a = pv[r, i, p]
+        U -= 2.0 * a * d[k] * d[m]
+        if want_grad:
+            g[k] -= 2.0 * a * d[m]
+            g[m] -= 2.0 * a * d[k]
+    return U
+
+
 @compiled(_nrt=False)
-def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, tmp, kink=None, actor=-1):
+def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, tmp, kink=None, actor=-1,
+              second=None):  # fmt: skip
     """U_i or V_i of every actor of batch member ``j`` (replicate ``r`` of the parameters) into V, dV, wq.
 
     X, ideal, dV (B, n, K); W, V, wq (B, n); tmp (4, K) scratch; only member ``j`` is read and written
@@ -61,12 +94,15 @@ def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, t
     a text near the line sees no curvature there, and its steps overshoot the kink.
     ``actor`` >= 0: evaluate that actor only (each actor's value depends on its own row alone), for the
     bisection of :func:`project_moves`, which cuts back one actor's move at a time.
+    ``second`` = (W2, ideal2, V2), shaped as W, ideal, V: also the values with these outside options and
+    ideal points, into V2 (no gradient). The kinks and the reneging discount depend on X alone, so the
+    second set costs only its quadratic part: a round values its text for the parties and for the
+    mediator's model of them (:func:`values_pair`).
     """
     (Adiag, pk, pl, pv, linear, zeta, sgn, k_terr, ref_on, commit_on, bonus, shift_const, shift_lin,
      shift_wd, theta, g_guar, g_forces, g_dmz, g_shift, kG, kF, h0, H_c, vartheta) = P  # fmt: skip
     n, K = X.shape[1], X.shape[2]
     d, g, dlogh, dshift = tmp[0], tmp[1], tmp[2], tmp[3]
-    npairs = pk.shape[1]
     first, stop = (0, n) if actor < 0 else (actor, actor + 1)
     # memos of the smoothed kinks: the reference kink of actors without a side (sgn 0: u = 0) and with one
     # (sgn +-1: the same |u| for both sides), and the withdrawal's (one u for all actors of a text)
@@ -75,28 +111,10 @@ def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, t
         wq[j, i] = 1.0  # 1 - q_i, 1 without the commitment discount (callers may pass np.empty buffers)
         bend = 0.0  # -d2 U_i / dX_TERR^2 of the reference kink
         # quadratic (or linear) part -(x - x_i)' A_i (x - x_i), gradient -2 A_i (x - x_i)
-        U = 0.0
-        for k in range(K):
-            d[k] = X[j, i, k] - ideal[j, i, k]
-        if linear:
-            for k in range(K):
-                a = Adiag[r, i, k]
-                U -= a * abs(d[k])
-                g[k] = -a * (1.0 if d[k] > 0.0 else (-1.0 if d[k] < 0.0 else 0.0))
-        else:
-            for k in range(K):
-                a = Adiag[r, i, k]
-                U -= a * d[k] * d[k]
-                g[k] = -2.0 * a * d[k]
-            for p in range(npairs):
-                k = pk[i, p]
-                if k < 0:
-                    break
-                m = pl[i, p]
-                a = pv[r, i, p]
-                U -= 2.0 * a * d[k] * d[m]
-                g[k] -= 2.0 * a * d[m]
-                g[m] -= 2.0 * a * d[k]
+        U = _quadratic_part(X, j, i, r, ideal, Adiag, pk, pl, pv, linear, d, g, True)
+        U2 = 0.0
+        if second is not None:
+            U2 = _quadratic_part(X, j, i, r, second[1], Adiag, pk, pl, pv, linear, d, g, False)
         if k_terr >= 0 and ref_on:  # the reference kink at the contact line
             z = sgn[i] * (X[j, i, k_terr] - Lj)
             if sgn[i] == 0.0:
@@ -104,18 +122,23 @@ def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, t
             else:
                 sp, sig, memo_side = _softplus_expit(z, KINK_EPS, memo_side)
             U -= zeta[r, i] * sp
+            U2 -= zeta[r, i] * sp
             g[k_terr] -= zeta[r, i] * sgn[i] * sig
             bend = zeta[r, i] * sgn[i] * sgn[i] * sig * (1.0 - sig) / KINK_EPS
         if kink is not None and want_grad:
             kink[j, i] = max(bend, 0.0)
         if not with_commitment:
             V[j, i] = U
+            if second is not None:
+                second[2][j, i] = U2
             if want_grad:
                 for k in range(K):
                     dV[j, i, k] = g[k]
             continue
         if not commit_on:
             V[j, i] = U + bonus[r, i]
+            if second is not None:
+                second[2][j, i] = U2 + bonus[r, i]
             if want_grad:
                 for k in range(K):
                     dV[j, i, k] = g[k]
@@ -134,6 +157,8 @@ def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, t
         q = -math.expm1(-H_c * h)
         fallback = W[j, i] - vartheta[r, i] * shift
         V[j, i] = (1.0 - q) * U + q * fallback + bonus[r, i]
+        if second is not None:
+            second[2][j, i] = (1.0 - q) * U2 + q * (second[0][j, i] - vartheta[r, i] * shift) + bonus[r, i]
         if not want_grad:
             continue
         for k in range(K):
@@ -211,6 +236,49 @@ def values_batch(X, rows, L, W, ideal, ideal_rows, want_grad, with_commitment, P
                 for k in range(K):
                     dV[j, i, k] = dV1[0, i, k]
     return V, dV, wq
+
+
+@compiled()
+def values_pair(X, rows, L, W, ideal, ideal_rows, W2, ideal2, P):
+    """V_i of one text per member for two sets of outside options and ideal points (no gradient).
+
+    A round values its text for the parties (their true ideal points and outside options) and for the
+    mediator's model of them (declared positions, the mediator's outside options). The kinks and the
+    reneging discount depend on the text alone, so :func:`value_row` computes them once for both; each
+    result equals that of :func:`values_batch` with the same inputs, bit for bit.
+
+    Shapes: X (B, 1, K) texts; rows, L (B,); W, W2 (B, n); the first ideal points of member j are
+    ``ideal[ideal_rows[j]]`` (as in :func:`values_batch`), the second ``ideal2[j]`` (B, n, K).
+    Returns V, V2 (B, n).
+    """
+    B, n, K = X.shape[0], ideal.shape[1], X.shape[2]
+    V = np.empty((B, n))
+    V2 = np.empty((B, n))
+    tmp = np.empty((4, K))
+    Xn = np.empty((1, n, K))
+    idl = np.empty((1, n, K))
+    idl2 = np.empty((1, n, K))
+    Wn = np.empty((1, n))
+    Wn2 = np.empty((1, n))
+    V1 = np.empty((1, n))
+    V12 = np.empty((1, n))
+    dV1 = np.empty((1, n, K))
+    wq1 = np.empty((1, n))
+    second = (Wn2, idl2, V12)
+    for j in range(B):
+        s = ideal_rows[j]
+        for i in range(n):
+            for k in range(K):
+                Xn[0, i, k] = X[j, 0, k]
+                idl[0, i, k] = ideal[s, i, k]
+                idl2[0, i, k] = ideal2[j, i, k]
+            Wn[0, i] = W[j, i]
+            Wn2[0, i] = W2[j, i]
+        value_row(Xn, 0, rows[j], L[j], Wn, idl, False, True, P, V1, dV1, wq1, tmp, None, -1, second)
+        for i in range(n):
+            V[j, i] = V1[0, i]
+            V2[j, i] = V12[0, i]
+    return V, V2
 
 
 def sparse_linkage(A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -312,6 +380,22 @@ def evaluate(prm, X, L, W, rows, ideal=None, grad: bool = False, commitment: boo
     Lc = c(np.broadcast_to(L, (B,)))
     V, dV, wq = values_batch(X3, idx, Lc, Wc, ideal_src, ideal_rows, grad, commitment, kernel_params(prm))
     return (V, dV, wq) if grad else V
+
+
+def evaluate_pair(prm, X, L, W, rows, W2, ideal2) -> tuple[np.ndarray, np.ndarray]:
+    """V_i of the texts X (R_sub, K) with the true ideal points and W, and with ``ideal2`` and ``W2``.
+
+    By :func:`values_pair`: the same numbers as two calls of :func:`evaluate`, with the text's own terms
+    computed once.
+    """
+    idx = row_index(rows, prm.R)
+    B, n, K = idx.size, prm.n, prm.K
+    c = lambda a: np.require(a, float, ["C", "W"])  # noqa: E731
+    return values_pair(
+        c(X[:, None, :]), idx, c(np.broadcast_to(L, (B,))), c(np.broadcast_to(W, (B, n))),
+        cached(prm, "ideal"), idx, c(np.broadcast_to(W2, (B, n))), c(np.broadcast_to(ideal2, (B, n, K))),
+        kernel_params(prm),
+    )  # fmt: skip
 
 
 @compiled()

@@ -28,7 +28,7 @@ from scipy.special import ndtr, ndtri
 from sim.engines.nash import kalai_smorodinsky, nash_solution, softplus, use_compiled
 from sim.model import kernels
 from sim.model.acceptance import accept_prob, referendum_required
-from sim.model.commitment import deal_value, kink_curvature, reneging_prob
+from sim.model.commitment import deal_value, deal_values_both, kink_curvature, reneging_prob
 from sim.model.events import step_probability
 from sim.model.influence import influence_phase
 from sim.model.outside_option import option_value, war_cost, war_outlook
@@ -292,9 +292,8 @@ def negotiation_phase(
     X_cont = solve_text(prm, state, rows, xm, W_m, thr_m)
     state.X_text[rows] = X_cont  # the continuous text carries the path dependence to the next round
     X = snap(prm, X_cont, L)  # what is put on the table
-    V = deal_value(prm, X, L, W, rows)
+    V, V_m = deal_values_both(prm, X, L, W, rows, W_m, xm)
     S = V - W - tau - state.xi[rows]
-    V_m = deal_value(prm, X, L, W_m, rows, ideal=xm)
     S_m = V_m - thr_m
     sd = np.sqrt(prm.sigma_xi[rows] ** 2 + (1.8 * prm.nu[rows]) ** 2)
     p_each = np.where(sd > 0, ndtr(S_m / np.where(sd > 0, sd, 1.0)), (S_m >= 0).astype(float))
