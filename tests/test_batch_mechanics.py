@@ -8,6 +8,7 @@ speed; the integration tests with the real model are in test_run_cli.py.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import signal
 import subprocess
 import sys
@@ -333,8 +334,6 @@ def test_dask_cluster_without_negsim_is_refused_with_a_clear_message():
 
 def test_workers_started_early_are_stopped_when_the_scenario_is_bad(tmp_path, capsys):
     """`negsim run` starts its workers before it reads the scenario; an invalid one must not leave them."""
-    import multiprocessing
-
     from sim.cli import main
 
     before = set(multiprocessing.active_children())  # other tests in this process may own some
@@ -356,6 +355,20 @@ def test_start_local_workers_only_for_local_processes():
     finally:
         ex.close(cancel=True)
     ex.close(cancel=True)  # idempotent: the starter closes again after the runner did
+
+
+@pytest.mark.skipif("forkserver" not in multiprocessing.get_all_start_methods(), reason="no fork server here")
+def test_local_workers_start_with_the_model_imported():
+    """Workers fork from a server that imported the model once: none spends ~2 s importing it again."""
+    from sim.batch.executors import ProcessExecutor, _already_imported
+
+    ex = ProcessExecutor(2, import_model=False)
+    try:
+        names = ("sim.model.model", "sim.batch.block", "sim.charts.briefing")
+        got = [ex.pool.submit(_already_imported, name).result(timeout=120) for name in names]
+    finally:
+        ex.close(cancel=True)
+    assert got == [True, True, False]  # the charts are not a worker's business
 
 
 def test_a_worker_freezes_its_imports_once_before_its_first_block():
