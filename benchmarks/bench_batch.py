@@ -91,14 +91,24 @@ def vector_speedup(rows: list[dict], big: int | None = None) -> dict:
             "speedup": by[1]["per_replicate_s"] / by[big]["per_replicate_s"]}
 
 
-class TreeMemory:
-    """Sample the summed RSS of a process and all its descendants (peak over the run)."""
+class TreeSampler:
+    """Sample a process and all its descendants every ``interval`` s: memory peaks and CPU time.
+
+    Memory: the peak of the summed RSS (pages shared between processes count once per process, so this
+    overstates) and of the summed PSS (shared pages split between their sharers: the memory the tree
+    really holds). Workers forked from ``negsim``'s fork server share its pages, which only PSS shows.
+    CPU: user + system seconds of every process seen, at its last sample. ``getrusage(RUSAGE_CHILDREN)``
+    misses the workers: they are children of the fork server, which the ``negsim`` process does not wait
+    for when it exits.
+    """
 
     def __init__(self, pid: int, interval: float = 0.1) -> None:
         import psutil
 
         self.proc = psutil.Process(pid)
-        self.peak = 0
+        self.peak_rss = 0
+        self.peak_pss = 0
+        self.cpu: dict[tuple[int, float], float] = {}  # (pid, create time) -> last user + system seconds
         self.interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -110,21 +120,30 @@ class TreeMemory:
         while not self._stop.is_set():
             try:
                 procs = [self.proc, *self.proc.children(recursive=True)]
-                rss = 0
-                for p in procs:
-                    try:
-                        rss += p.memory_info().rss
-                    except psutil.Error:
-                        pass
-                self.peak = max(self.peak, rss)
             except psutil.Error:
-                pass
+                procs = []
+            rss = pss = 0
+            for p in procs:
+                try:
+                    with p.oneshot():
+                        t = p.cpu_times()
+                        self.cpu[(p.pid, p.create_time())] = t.user + t.system
+                        info = p.memory_full_info()
+                    rss += info.rss
+                    pss += getattr(info, "pss", info.rss)
+                except psutil.Error:
+                    pass
+            self.peak_rss = max(self.peak_rss, rss)
+            self.peak_pss = max(self.peak_pss, pss)
             time.sleep(self.interval)
 
-    def stop(self) -> int:
+    def stop(self) -> None:
         self._stop.set()
         self._thread.join()
-        return self.peak
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(self.cpu.values())
 
 
 def bench_scale(sizes: list[int], workers: int, keep: bool, repeat: int = 1) -> list[dict]:
@@ -138,13 +157,14 @@ def bench_scale(sizes: list[int], workers: int, keep: bool, repeat: int = 1) -> 
         load0 = os.getloadavg()[0]
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        mem = TreeMemory(proc.pid)
+        tree = TreeSampler(proc.pid)
         stdout, stderr = proc.communicate()
         dt = time.perf_counter() - t0
-        peak_tree = mem.stop()
+        tree.stop()
         ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         children = ru1.ru_maxrss                 # KiB on Linux: the largest single descendant
-        cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
+        cpu_waited = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
+        cpu = max(tree.cpu_seconds, cpu_waited)
         self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         if proc.returncode != 0:
             raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{stderr}")
@@ -152,7 +172,8 @@ def bench_scale(sizes: list[int], workers: int, keep: bool, repeat: int = 1) -> 
         row = {"runs": n, "workers": workers, "seconds": dt, "replicates_per_s": n / dt,
                "cpu_seconds": cpu, "cpu_ms_per_replicate": 1000 * cpu / n,
                "load_avg_1min_start_end": [load0, os.getloadavg()[0]],
-               "peak_tree_rss_mb": peak_tree / 2**20,
+               "cpu_seconds_waited_for": cpu_waited,
+               "peak_tree_rss_mb": tree.peak_rss / 2**20, "peak_tree_pss_mb": tree.peak_pss / 2**20,
                "max_single_process_rss_mb": max(children, before) / 1024,
                "bench_self_rss_mb": self_rss / 1024,
                "block_size": manifest["block_size"], "n_blocks": manifest["n_blocks"],
