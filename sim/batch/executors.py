@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import signal
 import sys
+import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -120,14 +121,29 @@ class ProcessExecutor:
         self.closed = False
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_worker_context(),
                                         initializer=_ignore_sigint)
+        self._starting: threading.Thread | None = None
         if import_model:  # start every worker now (the pool would start them one per block)
-            for _ in range(self.workers):
-                self.pool.submit(_import_model)
+            # off this thread: forking a worker waits until the fork server has imported the model (1-2
+            # s), which this process spends importing the batch layer, reading the scenario and sampling
+            self._starting = threading.Thread(target=self._start_workers, name="negsim-start-workers",
+                                              daemon=True)
+            self._starting.start()
+
+    def _start_workers(self) -> None:
+        for _ in range(self.workers):
+            self.pool.submit(_import_model)
+
+    def _started(self) -> None:
+        """Wait until every worker has been started (and given its first task)."""
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
 
     def run(self, tasks: Iterable[BlockTask], block_fn: BlockFunction | None) -> Iterator[Outcome]:
         """Keep ``2 * workers`` blocks in flight (memory flat in the run size), yield results as they end."""
         from sim.batch.block import execute_block
 
+        self._started()
         pending = iter(tasks)
         futures: dict = {}
 
@@ -159,6 +175,7 @@ class ProcessExecutor:
         """
         if self.closed:
             return
+        self._started()
         if not wait and not cancel:
             self.pool.shutdown(wait=False)
             return
