@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import signal
 import sys
 
 from sim import __version__
@@ -68,7 +69,13 @@ def entry_point() -> int:
     otherwise walk the millions of objects that NumPy, pandas, SciPy and Numba leave: 0.30 s of a
     ``negsim run`` on this machine, 0.05 s with the freeze. Files are closed by then (the run directory is
     complete, stdout is flushed here); the operating system frees the memory.
+
+    SIGTERM (what ``kill``, ``timeout`` and batch schedulers send) is handled as Ctrl-C: ``negsim run``
+    keeps its finished blocks, stops its workers and says how to resume, instead of dying and leaving
+    the workers behind.
     """
+    # a batch system's stop (SIGTERM) ends a run as Ctrl-C does: finished blocks kept, workers stopped
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     code = main()
     sys.stdout.flush()
     gc.freeze()

@@ -181,6 +181,35 @@ def test_sigint_then_resume_equals_uninterrupted(small_ref, tmp_path):
     assert (out / "summary.json").read_text() == (small_ref / "summary.json").read_text()
 
 
+@pytest.mark.slow
+def test_sigterm_stops_a_run_as_ctrl_c_does_and_leaves_no_process(tmp_path):
+    """A batch system's stop (SIGTERM to negsim): blocks kept, exit 130, no worker or fork server left."""
+    import psutil
+
+    out = tmp_path / "term"
+    cmd = [sys.executable, "-m", "sim", "run", BASELINE, *SMALL, "--seed", "7", "--workers", "2", "--quiet",
+           "--out", str(out)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen: set[psutil.Process] = set()
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            seen |= set(psutil.Process(proc.pid).children(recursive=True))
+        except psutil.NoSuchProcess:
+            break
+        if (out / "parts").is_dir() and list((out / "parts").glob("block-*.parquet")):
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted: " in err and "--resume" in err and "Traceback" not in err
+    assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
+    assert len(seen) >= 2  # the workers (and the fork server) were there
+    gone, alive = psutil.wait_procs(list(seen), timeout=10)
+    assert alive == []
+
+
 def test_entry_point_returns_the_exit_code_and_freezes_what_is_left(monkeypatch):
     """The process's entry point hands the collector nothing to walk at shutdown (0.3 s saved per command)."""
     import gc
@@ -189,9 +218,12 @@ def test_entry_point_returns_the_exit_code_and_freezes_what_is_left(monkeypatch)
 
     monkeypatch.setattr(cli, "main", lambda: 3)
     gc.unfreeze()  # whatever this test process froze before
+    term = signal.getsignal(signal.SIGTERM)
     try:
         assert gc.get_freeze_count() == 0
         assert cli.entry_point() == 3
         assert gc.get_freeze_count() > 0
+        assert signal.getsignal(signal.SIGTERM) is signal.default_int_handler  # SIGTERM stops as Ctrl-C
     finally:
         gc.unfreeze()
+        signal.signal(signal.SIGTERM, term)
