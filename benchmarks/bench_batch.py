@@ -108,6 +108,7 @@ class TreeSampler:
         self.proc = psutil.Process(pid)
         self.peak_rss = 0
         self.peak_pss = 0
+        self.peak_single_rss = 0  # the largest process (getrusage's ru_maxrss misses the forked workers)
         self.cpu: dict[tuple[int, float], float] = {}  # (pid, create time) -> last user + system seconds
         self.interval = interval
         self._stop = threading.Event()
@@ -131,6 +132,7 @@ class TreeSampler:
                         info = p.memory_full_info()
                     rss += info.rss
                     pss += getattr(info, "pss", info.rss)
+                    self.peak_single_rss = max(self.peak_single_rss, info.rss)
                 except psutil.Error:
                     pass
             self.peak_rss = max(self.peak_rss, rss)
@@ -174,7 +176,7 @@ def bench_scale(sizes: list[int], workers: int, keep: bool, repeat: int = 1) -> 
                "load_avg_1min_start_end": [load0, os.getloadavg()[0]],
                "cpu_seconds_waited_for": cpu_waited,
                "peak_tree_rss_mb": tree.peak_rss / 2**20, "peak_tree_pss_mb": tree.peak_pss / 2**20,
-               "max_single_process_rss_mb": max(children, before) / 1024,
+               "max_single_process_rss_mb": max(tree.peak_single_rss / 2**20, max(children, before) / 1024),
                "bench_self_rss_mb": self_rss / 1024,
                "block_size": manifest["block_size"], "n_blocks": manifest["n_blocks"],
                "runs_parquet_mb": (run_dir / "runs.parquet").stat().st_size / 2**20,
