@@ -152,6 +152,22 @@ def test_option_errors(args, msg):
     assert res.returncode == 2 and res.stderr.strip() == msg and "Traceback" not in res.stderr
 
 
+def _signal_after_first_block(proc: subprocess.Popen, out: Path, sig: int, watch=None) -> str:
+    """Send ``sig`` to a running ``negsim run`` once its first block is on disk; return its stderr.
+
+    ``watch`` is called at every poll while waiting.
+    """
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if watch is not None:
+            watch()
+        if (out / "parts").is_dir() and list((out / "parts").glob("block-*.parquet")):
+            break
+        time.sleep(0.05)
+    proc.send_signal(sig)
+    return proc.communicate(timeout=60)[1]
+
+
 @pytest.mark.slow
 def test_sigint_then_resume_equals_uninterrupted(small_ref, tmp_path):
     """Ctrl-C part-way through a 2-worker run of the real model, then --resume: same bytes as a clean run."""
@@ -161,13 +177,7 @@ def test_sigint_then_resume_equals_uninterrupted(small_ref, tmp_path):
     cmd = [sys.executable, "-c", INTERRUPTIBLE_NEGSIM, "run", BASELINE, *SMALL, "--seed", "7",
            "--workers", "2", "--quiet", "--out", str(out)]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 300
-    while time.time() < deadline and proc.poll() is None:
-        if (out / "parts").is_dir() and list((out / "parts").glob("block-*.parquet")):
-            break
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    err = _signal_after_first_block(proc, out, signal.SIGINT)
     assert proc.returncode == 130, err
     done = len(list((out / "parts").glob("block-*.parquet")))
     assert 1 <= done < 4
@@ -191,17 +201,14 @@ def test_sigterm_stops_a_run_as_ctrl_c_does_and_leaves_no_process(tmp_path):
            "--out", str(out)]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen: set[psutil.Process] = set()
-    deadline = time.time() + 300
-    while time.time() < deadline and proc.poll() is None:
+
+    def note_descendants() -> None:
         try:
-            seen |= set(psutil.Process(proc.pid).children(recursive=True))
+            seen.update(psutil.Process(proc.pid).children(recursive=True))
         except psutil.NoSuchProcess:
-            break
-        if (out / "parts").is_dir() and list((out / "parts").glob("block-*.parquet")):
-            break
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
+            pass
+
+    err = _signal_after_first_block(proc, out, signal.SIGTERM, note_descendants)
     assert proc.returncode == 130, err
     assert "interrupted: " in err and "--resume" in err and "Traceback" not in err
     assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
