@@ -122,6 +122,7 @@ class ProcessExecutor:
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_worker_context(),
                                         initializer=_ignore_sigint)
         self._starting: threading.Thread | None = None
+        self._start_error: BaseException | None = None
         if import_model:  # start every worker now (the pool would start them one per block)
             # off this thread: forking a worker waits until the fork server has imported the model (1-2
             # s), which this process spends importing the batch layer, reading the scenario and sampling
@@ -130,14 +131,20 @@ class ProcessExecutor:
             self._starting.start()
 
     def _start_workers(self) -> None:
-        for _ in range(self.workers):
-            self.pool.submit(_import_model)
+        try:
+            for _ in range(self.workers):
+                self.pool.submit(_import_model)
+        except BaseException as err:  # noqa: BLE001 - raised again in the main thread by _started()
+            self._start_error = err
 
-    def _started(self) -> None:
-        """Wait until every worker has been started (and given its first task)."""
+    def _started(self, check: bool = True) -> None:
+        """Wait until every worker has been started (and given its first task); raise what stopped that."""
         if self._starting is not None:
             self._starting.join()
             self._starting = None
+        if check and self._start_error is not None:
+            err, self._start_error = self._start_error, None
+            raise err
 
     def run(self, tasks: Iterable[BlockTask], block_fn: BlockFunction | None) -> Iterator[Outcome]:
         """Keep ``2 * workers`` blocks in flight (memory flat in the run size), yield results as they end."""
@@ -175,7 +182,7 @@ class ProcessExecutor:
         """
         if self.closed:
             return
-        self._started()
+        self._started(check=False)  # closing: whatever stopped the start was raised by run(), or is moot
         if not wait and not cancel:
             self.pool.shutdown(wait=False)
             return
