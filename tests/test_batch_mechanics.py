@@ -357,20 +357,6 @@ def test_start_local_workers_only_for_local_processes():
     ex.close(cancel=True)  # idempotent: the starter closes again after the runner did
 
 
-@pytest.mark.skipif("forkserver" not in multiprocessing.get_all_start_methods(), reason="no fork server here")
-def test_local_workers_start_with_the_model_imported():
-    """Workers fork from a server that imported the model once: none spends ~2 s importing it again."""
-    from sim.batch.executors import ProcessExecutor, _already_imported
-
-    ex = ProcessExecutor(2, import_model=False)
-    try:
-        names = ("sim.model.model", "sim.batch.block", "sim.charts.briefing")
-        got = [ex.pool.submit(_already_imported, name).result(timeout=120) for name in names]
-    finally:
-        ex.close(cancel=True)
-    assert got == [True, True, False]  # the charts are not a worker's business
-
-
 def test_a_worker_freezes_its_imports_once_before_its_first_block():
     """The import-time objects leave the collector's reach once; later objects are collected as before."""
     code = textwrap.dedent("""

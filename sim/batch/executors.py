@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
-import sys
-import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -68,11 +66,9 @@ def _ignore_sigint() -> None:
 
 
 def _import_model() -> None:
-    """First task of each worker: have the model imported (Mesa, SciPy, Numba: ~2 s) and start Numba.
+    """First task of each worker: import the model (Mesa, SciPy, Numba: ~2 s) and start Numba.
 
-    A worker forked from the fork server has the model already (:func:`_worker_context`); a spawned one
-    imports it here. Both happen while the parent samples the parameters and warms up
-    (:func:`sim.model.warmup.start_runtime`).
+    Both happen while the parent samples the parameters and warms up (:func:`sim.model.warmup.start_runtime`).
     """
     import sim.model.model  # noqa: F401
     from sim.model.warmup import start_runtime
@@ -80,38 +76,12 @@ def _import_model() -> None:
     start_runtime()
 
 
-#: What a worker imports before its first block (the model, and Parquet encoding): ~2 s.
-WORKER_IMPORTS = ("sim.model.model", "sim.batch.block")
-
-
-def _worker_context() -> multiprocessing.context.BaseContext:
-    """Return the start method of local workers: ``forkserver`` where the platform has it, else ``spawn``.
-
-    Workers must not be forked from the parent, which may hold threads (Dask's, tqdm's monitor). A fork
-    server is a fresh single-threaded interpreter that imports the model once (:data:`WORKER_IMPORTS`)
-    and forks every worker from itself, so the workers start with the model imported: one import of
-    about two seconds instead of one per worker, on cores the parent needs for sampling at the same
-    time; the forked workers also share those pages. Windows has no fork: ``spawn`` there.
-    """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(list(WORKER_IMPORTS))
-    return ctx
-
-
-def _already_imported(module: str) -> bool:
-    """Return whether ``module`` is imported in this process (what a worker started with)."""
-    return module in sys.modules
-
-
 class ProcessExecutor:
     """Run blocks on ``workers`` local processes (:class:`concurrent.futures.ProcessPoolExecutor`).
 
-    Workers are forked from a fork server that has imported the model (``spawn`` where there is no fork;
-    never a fork of the parent, which may hold threads; see :func:`_worker_context`) and ignore SIGINT, so
-    Ctrl-C in a terminal reaches only the parent, which then cancels the pending blocks and terminates the
-    workers. The fork server, which ignores SIGINT too, exits with the parent.
+    Workers are started with ``spawn`` (no fork of a process that may hold threads, same behaviour on
+    every OS) and ignore SIGINT, so Ctrl-C in a terminal reaches only the parent, which then cancels the
+    pending blocks and terminates the workers.
     """
 
     name = "processes"
@@ -119,38 +89,17 @@ class ProcessExecutor:
     def __init__(self, workers: int, import_model: bool = True) -> None:
         self.workers = int(workers)
         self.closed = False
-        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_worker_context(),
+        self.pool = ProcessPoolExecutor(max_workers=self.workers,
+                                        mp_context=multiprocessing.get_context("spawn"),
                                         initializer=_ignore_sigint)
-        self._starting: threading.Thread | None = None
-        self._start_error: BaseException | None = None
         if import_model:  # start every worker now (the pool would start them one per block)
-            # off this thread: forking a worker waits until the fork server has imported the model (1-2
-            # s), which this process spends importing the batch layer, reading the scenario and sampling
-            self._starting = threading.Thread(target=self._start_workers, name="negsim-start-workers",
-                                              daemon=True)
-            self._starting.start()
-
-    def _start_workers(self) -> None:
-        try:
             for _ in range(self.workers):
                 self.pool.submit(_import_model)
-        except BaseException as err:  # noqa: BLE001 - raised again in the main thread by _started()
-            self._start_error = err
-
-    def _started(self, check: bool = True) -> None:
-        """Wait until every worker has been started (and given its first task); raise what stopped that."""
-        if self._starting is not None:
-            self._starting.join()
-            self._starting = None
-        if check and self._start_error is not None:
-            err, self._start_error = self._start_error, None
-            raise err
 
     def run(self, tasks: Iterable[BlockTask], block_fn: BlockFunction | None) -> Iterator[Outcome]:
         """Keep ``2 * workers`` blocks in flight (memory flat in the run size), yield results as they end."""
         from sim.batch.block import execute_block
 
-        self._started()
         pending = iter(tasks)
         futures: dict = {}
 
@@ -182,7 +131,6 @@ class ProcessExecutor:
         """
         if self.closed:
             return
-        self._started(check=False)  # closing: whatever stopped the start was raised by run(), or is moot
         if not wait and not cancel:
             self.pool.shutdown(wait=False)
             return
