@@ -137,12 +137,20 @@ class ProcessExecutor:
         self.closed = True
         if cancel:
             procs = list((getattr(self.pool, "_processes", None) or {}).values())
+            results = getattr(self.pool, "_result_queue", None)
             self.pool.shutdown(wait=False, cancel_futures=True)
             for p in procs:
                 if p.is_alive():
                     p.terminate()
             for p in procs:
                 p.join(timeout=5)
+            # A worker killed while sending a block's bytes leaves half a message in the result pipe, and
+            # the pool's manager thread would wait for the rest forever: negsim would never exit (seen
+            # under load after Ctrl-C and SIGTERM). With the workers gone, this process holds the pipe's
+            # last write end; closing it gives the thread an end of file, so it ends as on a broken pool.
+            writer = getattr(results, "_writer", None)
+            if writer is not None and not any(p.is_alive() for p in procs):
+                writer.close()
         else:
             self.pool.shutdown(wait=True)
 
