@@ -93,6 +93,16 @@ class BatchPlan:
         return np.arange(start, stop, dtype=np.int64) // self.paths_per_draw
 
 
+def plan_from_options(seed: int, runs: int | None, n_draws: int | None, paths_per_draw: int | None,
+                      block_size: int | None) -> BatchPlan:
+    """Return :func:`make_plan` of ``negsim run``'s options (``--runs`` is ignored given both others).
+
+    With both ``--draws`` and ``--paths-per-draw``, ``--runs`` follows from them and is not checked.
+    """
+    return make_plan(seed, runs=None if (n_draws is not None and paths_per_draw is not None) else runs,
+                     n_draws=n_draws, paths_per_draw=paths_per_draw, block_size=block_size)
+
+
 def make_plan(
     seed: int,
     runs: int | None = None,

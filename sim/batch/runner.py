@@ -23,7 +23,7 @@ from sim.batch import storage
 from sim.batch.block import BlockFunction, BlockTask, block_table, model_block
 from sim.batch.executors import Executor, make_executor
 from sim.batch.manifest import build_manifest, check_resume, utc_now
-from sim.batch.plan import BatchPlan, make_plan
+from sim.batch.plan import BatchPlan, make_plan, plan_from_options
 from sim.batch.seeds import parameter_seed_sequence
 from sim.errors import UserError
 
@@ -279,8 +279,7 @@ def run_batch(scenario_path: str | Path, out: str | Path | None = None, runs: in
     scenario = load_scenario(scenario_path)
     given = draws if isinstance(draws, pd.DataFrame) else None
     n_draws = len(given) if given is not None else draws
-    plan = make_plan(seed, runs=None if (n_draws is not None and paths_per_draw is not None) else runs,
-                     n_draws=n_draws, paths_per_draw=paths_per_draw, block_size=block_size)
+    plan = plan_from_options(seed, runs, n_draws, paths_per_draw, block_size)
     table = given.reset_index(drop=True) if given is not None else _sample(scenario, plan)
     run_dir = Path(out) if out is not None else default_run_dir(scenario.id)
     return execute_run(scenario, plan, table, run_dir, workers=workers, scheduler=scheduler, resume=resume,

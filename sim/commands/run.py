@@ -59,7 +59,10 @@ def main(args: argparse.Namespace) -> int:
     import json
 
     from sim.batch.executors import start_local_workers
+    from sim.batch.plan import plan_from_options
 
+    # inconsistent options are refused before any worker starts (it would start only to be stopped)
+    plan_from_options(args.seed, args.runs, args.draws, args.paths_per_draw, args.block_size)
     # the workers import the model while this process reads the scenario and samples the parameters
     executor = start_local_workers(args.workers, args.scheduler)
     try:
