@@ -193,7 +193,7 @@ def test_sigint_then_resume_equals_uninterrupted(small_ref, tmp_path):
 
 @pytest.mark.slow
 def test_sigterm_stops_a_run_as_ctrl_c_does_and_leaves_no_process(tmp_path):
-    """A batch system's stop (SIGTERM to negsim): blocks kept, exit 130, no worker or fork server left."""
+    """A batch system's stop (SIGTERM to negsim): blocks kept, exit 130, no worker left behind."""
     import psutil
 
     out = tmp_path / "term"
@@ -212,7 +212,7 @@ def test_sigterm_stops_a_run_as_ctrl_c_does_and_leaves_no_process(tmp_path):
     assert proc.returncode == 130, err
     assert "interrupted: " in err and "--resume" in err and "Traceback" not in err
     assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
-    assert len(seen) >= 2  # the workers (and the fork server) were there
+    assert len(seen) >= 2  # the workers (and the resource tracker) were there
     gone, alive = psutil.wait_procs(list(seen), timeout=10)
     assert alive == []
 
