@@ -8,7 +8,6 @@ speed; the integration tests with the real model are in test_run_cli.py.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import signal
 import subprocess
 import sys
@@ -334,6 +333,8 @@ def test_dask_cluster_without_negsim_is_refused_with_a_clear_message():
 
 def test_workers_started_early_are_stopped_when_the_scenario_is_bad(tmp_path, capsys):
     """`negsim run` starts its workers before it reads the scenario; an invalid one must not leave them."""
+    import multiprocessing
+
     from sim.cli import main
 
     before = set(multiprocessing.active_children())  # other tests in this process may own some
