@@ -45,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", type=int, default=0, help="print the top N functions by cumulative time")
     ap.add_argument("--outcomes", action="store_true", help="print outcome shares at every horizon")
     ap.add_argument("--solver-iters", type=lambda v: tuple(int(i) for i in v.split(",")), default=None,
-                    help="Newton steps of the Nash text in each SQP pass, e.g. 2,1 (default: the model's)")
+                    help="Newton steps of the Nash text in each SQP pass with quadratic utilities, e.g. 2,1 "
+                         "(default: the model's)")
     ap.add_argument("--ks-iters", type=int, default=None,
                     help="Newton iterations of the KS text per SQP pass (default: the model's)")
     ap.add_argument("--settled", type=float, default=None, help="text movement that ends the SQP passes")

@@ -9,7 +9,7 @@ for non-veto actors and a proximal term that makes the text path dependent (Nash
 compromise model as a limit, Achen 2006). Kalai-Smorodinsky is the alternative ``text_solver``. The deal
 value V (with the commitment discount) is not quadratic; it is linearised around the current text, with the
 curvature of the two kinks at the contact line, and the quadratic solver of :mod:`sim.engines.nash` re-run
-(sequential quadratic programming: ``SOLVER_ITERS`` Newton steps in each pass).
+(sequential quadratic programming: :func:`solver_schedule` gives the Newton steps in each pass).
 Discrete issues are snapped to their options (TERR_CTRL also to the current line: "freeze where we stand").
 
 If the predicted chance that every veto player accepts is below ``ceasefire_threshold`` and the war is on,
@@ -46,8 +46,13 @@ from sim.model.state import (
 )
 
 # Projected-Newton steps on each linearisation of the SQP (one entry per pass; an inexact SQP).
-# docs/performance.md, "How exactly the text is solved", compares schedules against argmax Phi.
-SOLVER_ITERS = (2, 1)
+# docs/performance.md, "How exactly the text is solved", compares schedules against argmax Phi: with
+# quadratic utilities the engine's model carries each A_i, so one step per pass is as close to argmax Phi
+# as (2, 1) at 80% of the Nash text's cost. With linear utilities its only curvature is the log of the
+# smoothed surplus, which one step does not capture: (1, 1) then lags where the bargaining range is narrow
+# (memo §3 T6 with Poisson rounds agrees 1.4 weeks late), so those keep a second step in the first pass.
+SOLVER_ITERS = (1, 1)
+SOLVER_ITERS_LINEAR = (2, 1)
 SETTLED = 1e-4  # a text that moved less than this in a pass is not re-linearised
 KS_TEMPERATURE = 0.05  # smooth minimum of normalised gains (shares of each party's maximal gain)
 KS_ITERS = 12  # warm-started from the previous text; the smooth minimum converges slowly near its kinks
@@ -96,6 +101,11 @@ def text_objective(prm, X, L, rows, ideal_m, W_m, thr_m, X_prev, om) -> np.ndarr
     return phi - 0.5 * prm.prox * np.einsum("bk,bk->b", dx, dx)
 
 
+def solver_schedule(prm) -> tuple[int, ...]:
+    """Return the Newton steps of the Nash text in each SQP pass (linear utilities: one more at first)."""
+    return SOLVER_ITERS_LINEAR if prm.linear_utility else SOLVER_ITERS
+
+
 def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
     """Return the mediator's text for ``rows``: weighted Nash (or KS) on linearised deal values (memo P8).
 
@@ -109,7 +119,7 @@ def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
             kernels.row_index(rows, prm.R), c(state.X_text[rows]), c(state.L[rows]), c(ideal_m), c(W_m),
             c(thr_m), c(state.omega[rows]), np.require(prm.is_ks[rows], bool, ["C", "W"]), c(prm.eps[rows]),
             np.require(prm.veto_C, bool, ["C", "W"]), float(prm.nonveto_weight), float(prm.prox),
-            np.asarray(SOLVER_ITERS, np.int64), SETTLED, KS_ITERS, KS_TEMPERATURE, KS_TOL,
+            np.asarray(solver_schedule(prm), np.int64), SETTLED, KS_ITERS, KS_TEMPERATURE, KS_TOL,
             kernels.kernel_params(prm),
         )  # fmt: skip
     L = state.L[rows]
@@ -123,7 +133,7 @@ def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
     eps = prm.eps[rows]
     phi = text_objective(prm, X, L, rows, ideal_m, W_m, thr_m, X_prev, om)
     act = np.arange(len(L))  # positions (within rows) still moving; later passes skip settled texts
-    for iters in SOLVER_ITERS:
+    for iters in solver_schedule(prm):
         if act.size == 0:
             break
         r, x, xm, wm, tm = rows[act], X[act], ideal_m[act], W_m[act], thr_m[act]
