@@ -16,7 +16,7 @@ from sim.engines.nash import softplus
 from sim.model.commitment import DMZ_WIDTH, deal_value
 from sim.model.events import step_probability
 from sim.model.outside_option import outside_option
-from sim.model.state import AGREEMENT, DEAL, DEAL_PENDING, RELAPSE, State, in_status
+from sim.model.state import AGREEMENT, DEAL, DEAL_PENDING, RELAPSE, State, in_status, rows_of
 
 ENF_SMOOTHING = 0.1  # in units of the enforcement scale s_h
 
@@ -42,7 +42,7 @@ def breakdown_hazard(state: State, prm, rows: np.ndarray) -> np.ndarray:
         V = deal_value(prm, X, L, W, rows)
         # smooth positive part of the shortfall in units of s_h: ~0 while the deal is self-enforcing (V > W),
         # about (W - V)/s_h once a side's war option beats it (memo P10)
-        gap = softplus((W - V) / prm.enf_scale[rows], ENF_SMOOTHING)
+        gap = softplus((W - V) / rows_of(prm.enf_scale, rows), ENF_SMOOTHING)
         h = h + prm.h_enf * np.sum(np.where(prm.is_bell, gap, 0.0), axis=1)
     return h
 

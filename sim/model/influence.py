@@ -25,7 +25,7 @@ from sim.engines.bdm_scholz import eu_challenge
 from sim.engines.nash import use_compiled
 from sim.model import kernels
 from sim.model.commitment import deal_value
-from sim.model.state import RELAPSE, WAR, State, in_status
+from sim.model.state import RELAPSE, WAR, State, in_status, rows_of
 
 BISECTION_STEPS = 6
 
@@ -125,8 +125,8 @@ def influence_phase(state: State, prm, rows: np.ndarray, t: float, mhs: np.ndarr
         return
     tau_y = (t - state.t_last_influence[rows]) / 52.18
     state.t_last_influence[rows] = t
-    x = state.x_decl[rows]
-    X = state.X_text[rows]
+    x = rows_of(state.x_decl, rows)
+    X = rows_of(state.X_text, rows)
     eng = state.engaged[rows]
     a = prm.eta_c * eng * mhs[rows]  # (R_sub, n)
     if use_compiled() and prm.Q == 1.0:  # the kernel implements the risk-neutral, Q = 1 form used here
@@ -140,7 +140,7 @@ def influence_phase(state: State, prm, rows: np.ndarray, t: float, mhs: np.ndarr
         new = _moves(prm, x, X, a, eng, tau_y, rows)
     # projection along the move: never declare below one's own reservation value
     L = state.L[rows]
-    thr = W + prm.tau[rows] + state.tau_add[rows]
+    thr = W + rows_of(prm.tau, rows) + rows_of(state.tau_add, rows)
 
     if use_compiled():
         c = lambda v: np.require(v, float, ["C", "W"])  # noqa: E731

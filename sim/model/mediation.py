@@ -43,6 +43,7 @@ from sim.model.state import (
     WAR,
     State,
     in_status,
+    rows_of,
 )
 
 # Projected-Newton steps on each linearisation of the SQP (one entry per pass; an inexact SQP).
@@ -64,10 +65,12 @@ COERCION_WINDOW_WEEKS = 8.0
 
 def effective_tau(state: State, prm, rows) -> np.ndarray:
     """tau_i + event edits + not-engaged penalty + "made without us" exclusion penalty, (R_sub, n)."""
-    tau = prm.tau[rows] + state.tau_add[rows] + prm.tau_ne[rows] * (~state.engaged[rows])
-    om = state.omega[rows]
-    excluded = np.any((prm.excl_min[rows] > 0) & (om < prm.excl_min[rows]), axis=1)
-    return tau + prm.excl_tau[rows] * excluded[:, None]
+    tau = rows_of(prm.tau, rows) + rows_of(state.tau_add, rows)
+    tau += rows_of(prm.tau_ne, rows) * ~rows_of(state.engaged, rows)
+    om = rows_of(state.omega, rows)
+    excl_min = rows_of(prm.excl_min, rows)
+    excluded = np.any((excl_min > 0) & (om < excl_min), axis=1)
+    return tau + rows_of(prm.excl_tau, rows) * excluded[:, None]
 
 
 def snap(prm, X: np.ndarray, L: np.ndarray) -> np.ndarray:
@@ -116,8 +119,9 @@ def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
     if use_compiled():
         c = lambda v: np.require(v, float, ["C", "W"])  # noqa: E731
         return kernels.solve_texts(
-            kernels.row_index(rows, prm.R), c(state.X_text[rows]), c(state.L[rows]), c(ideal_m), c(W_m),
-            c(thr_m), c(state.omega[rows]), np.require(prm.is_ks[rows], bool, ["C", "W"]), c(prm.eps[rows]),
+            kernels.row_index(rows, prm.R), c(rows_of(state.X_text, rows)), c(state.L[rows]), c(ideal_m),
+            c(W_m), c(thr_m), c(rows_of(state.omega, rows)), np.require(prm.is_ks[rows], bool, ["C", "W"]),
+            c(rows_of(prm.eps, rows)),
             np.require(prm.veto_C, bool, ["C", "W"]), float(prm.nonveto_weight), float(prm.prox),
             np.asarray(solver_schedule(prm), np.int64), SETTLED, KS_ITERS, KS_TEMPERATURE, KS_TOL,
             kernels.kernel_params(prm),
@@ -258,10 +262,10 @@ def ceasefire_value(prm, state: State, rows, W, V_text) -> np.ndarray:
     Uc = utility(prm, Xc, L, rows)
     qc = reneging_prob(prm, Xc, L, rows)
     c_cf = war_cost(prm, state, rows, np.full(L.shape[0], prm.I_cf))
-    w = np.exp(-prm.rho[rows] * prm.H)
+    w = np.exp(-rows_of(prm.rho, rows) * prm.H)
     ps = prm.cf_settle[rows][:, None]
     later = ps * V_text + (1.0 - ps) * ((1.0 - qc) * Uc + qc * W)
-    return (1.0 - w) * (Uc - c_cf) + w * later - prm.psi[rows]
+    return (1.0 - w) * (Uc - c_cf) + w * later - rows_of(prm.psi, rows)
 
 
 def negotiation_phase(
@@ -296,16 +300,17 @@ def negotiation_phase(
     W = option_value(prm, war)
     influence_phase(state, prm, rows, t, mhs, W)
     tau = effective_tau(state, prm, rows)
-    xm = state.x_decl[rows]
-    W_m = option_value(prm, war, ideal=xm) + prm.med_bias[rows] + prm.sigma_med[rows] * ndtri(u_med[rows])
+    xm = rows_of(state.x_decl, rows)
+    W_m = option_value(prm, war, ideal=xm) + rows_of(prm.med_bias, rows)
+    W_m += rows_of(prm.sigma_med, rows) * ndtri(rows_of(u_med, rows))  # the mediator's misperception
     thr_m = W_m + tau
     X_cont = solve_text(prm, state, rows, xm, W_m, thr_m)
     state.X_text[rows] = X_cont  # the continuous text carries the path dependence to the next round
     X = snap(prm, X_cont, L)  # what is put on the table
     V, V_m = deal_values_both(prm, X, L, W, rows, W_m, xm)
-    S = V - W - tau - state.xi[rows]
+    S = V - W - tau - rows_of(state.xi, rows)
     S_m = V_m - thr_m
-    sd = np.sqrt(prm.sigma_xi[rows] ** 2 + (1.8 * prm.nu[rows]) ** 2)
+    sd = np.sqrt(rows_of(prm.sigma_xi, rows) ** 2 + (1.8 * rows_of(prm.nu, rows)) ** 2)
     p_each = np.where(sd > 0, ndtr(S_m / np.where(sd > 0, sd, 1.0)), (S_m >= 0).astype(float))
     p_hat = np.prod(np.where(prm.veto_C, p_each, 1.0), axis=1)
     at_war = in_status(state.status[rows], (WAR, RELAPSE))
@@ -327,7 +332,7 @@ def negotiation_phase(
     signed = np.all(acc | ~veto, axis=1)
     t_end = t + prm.dt
     # diagnostics
-    us = prm.uscale[rows]
+    us = rows_of(prm.uscale, rows)
     state.binding[rows] = np.argmin(np.where(veto, S_use / us, np.inf), axis=1)
     state.n_rounds[rows] += 1
     state.way_out[rows] = (V - W - tau) > 0
@@ -395,7 +400,7 @@ def negotiation_phase(
         "W": W,
         "V": V,
         "tau": tau,  # demand: the effective reservation margin tau_i^eff (memo P9)
-        "xi": state.xi[rows].copy(),  # the persistent reservation shock at this round
+        "xi": rows_of(state.xi, rows).copy(),  # the persistent reservation shock at this round
     }
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from sim.engines.nash import use_compiled
 from sim.model import kernels
 from sim.model.preferences import take, utility
-from sim.model.state import FIGHTING, in_status
+from sim.model.state import FIGHTING, in_status, rows_of
 
 
 def war_cost(prm, state, rows, intensity: np.ndarray) -> np.ndarray:
@@ -31,14 +31,14 @@ def war_cost(prm, state, rows, intensity: np.ndarray) -> np.ndarray:
     Belligerents: c0 I (1 + eta strain) (strain projected half a horizon ahead); the US:
     c0 (A_US + pivot) I; the EU: c0 A_EU I; others c0 I. Event multipliers (``ACTOR_cost_multiplier``) apply.
     """
-    strain = state.strain[rows]
-    proj = strain + 0.5 * prm.H * prm.strain_a[rows] * intensity[:, None]
-    factor = 1.0 + prm.eta[rows] * np.where(prm.is_bell, proj, 0.0)
+    strain = rows_of(state.strain, rows)
+    proj = strain + 0.5 * prm.H * rows_of(prm.strain_a, rows) * intensity[:, None]
+    factor = 1.0 + rows_of(prm.eta, rows) * np.where(prm.is_bell, proj, 0.0)
     if prm.us is not None:
         factor[:, prm.us] = state.A_US[rows] + prm.pivot[rows, prm.us]
     if prm.eu is not None:
         factor[:, prm.eu] = state.A_EU[rows]
-    return prm.c0[rows] * state.cost_mult[rows] * intensity[:, None] * factor
+    return rows_of(prm.c0, rows) * rows_of(state.cost_mult, rows) * intensity[:, None] * factor
 
 
 def war_end_terms(prm, Lt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -94,15 +94,15 @@ def war_outlook(prm, state, rows) -> WarOutlook:
     H = prm.H
     fighting = in_status(state.status[rows], FIGHTING)
     intensity = np.where(fighting, np.maximum(state.I[rows], 1.0), 1.0)
-    o.m = m = state.m[rows]
-    lam = prm.col_belief[rows]
+    o.m = m = rows_of(state.m, rows)
+    lam = rows_of(prm.col_belief, rows)
     EJ = 0.5 * (prm.col_lo + prm.col_hi)
     EJ2 = (prm.col_lo**2 + prm.col_lo * prm.col_hi + prm.col_hi**2) / 3.0
     o.Lt = L[:, None] + m * H + lam * H * EJ
-    o.VL = prm.sigma_L[rows, None] ** 2 * H + H * H / state.P[rows] + lam * H * EJ2
-    o.w = np.exp(-prm.rho[rows] * H)
+    o.VL = prm.sigma_L[rows, None] ** 2 * H + H * H / rows_of(state.P, rows) + lam * H * EJ2
+    o.w = np.exp(-rows_of(prm.rho, rows) * H)
     o.cbar = war_cost(prm, state, rows, intensity)
-    o.esc = -np.expm1(-escalation_rate(prm, rows, intensity) * H)[:, None] * prm.D[rows]
+    o.esc = -np.expm1(-escalation_rate(prm, rows, intensity) * H)[:, None] * rows_of(prm.D, rows)
     return o
 
 

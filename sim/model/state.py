@@ -32,6 +32,19 @@ def in_status(status: np.ndarray, codes: tuple[int, ...]) -> np.ndarray:
     return _status_table(tuple(codes))[status]
 
 
+def rows_of(a: np.ndarray, rows) -> np.ndarray:
+    """Return ``a[rows]``, the rows of a per-replicate array for an index array, mask or slice ``rows``.
+
+    For an index array and an array of two or more dimensions this is ``np.take``, with the same result:
+    numpy's fancy indexing copies such arrays row by row through its generic iterator, about 3x slower for
+    (R, n) arrays (12 against 3.6 us for 900 of 2,500 rows of 5 values). A mediated round gathers some
+    thirty of them per step: 5% of a block (docs/performance.md, ninth session).
+    """
+    if isinstance(rows, np.ndarray) and rows.dtype.kind in "iu" and a.ndim > 1:
+        return np.take(a, rows, axis=0)
+    return a[rows]
+
+
 @functools.cache
 def _status_table(codes: tuple[int, ...]) -> np.ndarray:
     table = np.zeros(len(STATUS_NAMES), bool)
