@@ -47,9 +47,9 @@ from sim.model.state import (
 )
 
 # Projected-Newton steps on each linearisation of the SQP (one entry per pass; an inexact SQP).
-# docs/performance.md, "How exactly the text is solved", compares schedules against argmax Phi: with
-# quadratic utilities the engine's model carries each A_i, so one step per pass is as close to argmax Phi
-# as (2, 1) at 80% of the Nash text's cost. With linear utilities its only curvature is the log of the
+# docs/performance.md (fourth and ninth sessions) compares schedules against argmax Phi: with quadratic
+# utilities the engine's model carries each A_i, so one step per pass is as close to argmax Phi as
+# (2, 1) at 82% of the Nash text's cost. With linear utilities its only curvature is the log of the
 # smoothed surplus, which one step does not capture: (1, 1) then lags where the bargaining range is narrow
 # (memo §3 T6 with Poisson rounds agrees 1.4 weeks late), so those keep a second step in the first pass.
 SOLVER_ITERS = (1, 1)
