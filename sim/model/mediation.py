@@ -308,7 +308,8 @@ def negotiation_phase(
     state.X_text[rows] = X_cont  # the continuous text carries the path dependence to the next round
     X = snap(prm, X_cont, L)  # what is put on the table
     V, V_m = deal_values_both(prm, X, L, W, rows, W_m, xm)
-    S = V - W - tau - rows_of(state.xi, rows)
+    xi = rows_of(state.xi, rows)  # the persistent reservation shock at this round
+    S = V - W - tau - xi
     S_m = V_m - thr_m
     sd = np.sqrt(rows_of(prm.sigma_xi, rows) ** 2 + (1.8 * rows_of(prm.nu, rows)) ** 2)
     p_each = np.where(sd > 0, ndtr(S_m / np.where(sd > 0, sd, 1.0)), (S_m >= 0).astype(float))
@@ -400,7 +401,7 @@ def negotiation_phase(
         "W": W,
         "V": V,
         "tau": tau,  # demand: the effective reservation margin tau_i^eff (memo P9)
-        "xi": rows_of(state.xi, rows).copy(),  # the persistent reservation shock at this round
+        "xi": xi,
     }
 
 
