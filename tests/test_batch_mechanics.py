@@ -101,8 +101,10 @@ def reference(tmp_path_factory):
 @pytest.fixture(scope="module")
 def dask_cluster():
     distributed = pytest.importorskip("dask.distributed")
+    # ":0": any free port for the scheduler's HTTP server (None means 8787, and the two test processes
+    # may run a cluster at once: "Port 8787 is already in use")
     cluster = distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1, host="127.0.0.1",
-                                       dashboard_address=None)
+                                       dashboard_address=":0")
     yield cluster.scheduler_address
     cluster.close()
 

@@ -100,7 +100,7 @@ def test_same_seed_same_bytes_across_workers_and_dask(small_ref, tmp_path):
     assert res.returncode == 0, res.stderr
     assert (one / "runs.parquet").read_bytes() == (small_ref / "runs.parquet").read_bytes()
     with distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1, host="127.0.0.1",
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:  # ":0": any free port
         dk = tmp_path / "dask"
         res = negsim("run", BASELINE, *SMALL, "--seed", "7", "--scheduler", cluster.scheduler_address,
                      "--out", str(dk), "--quiet")
