@@ -193,9 +193,9 @@ def test_t0_outside_options_match_the_memo_prototype(central):
 # ---------------------------------------------------------------------------------------------- expressions
 def test_expression_language_is_whitelisted():
     f = compile_expression(
-        "exp(1.5 * strain_RU) * (status == WAR) + max(L, 0.2)", ["strain_RU", "status", "WAR", "L"]
+        "exp(1.5 * RU_strain) * (status == WAR) + max(L, 0.2)", ["RU_strain", "status", "WAR", "L"]
     )
-    env = {"strain_RU": np.array([0.0, 1.0]), "status": np.array([0, 1]), "WAR": 0, "L": np.array([0.1, 0.5])}
+    env = {"RU_strain": np.array([0.0, 1.0]), "status": np.array([0, 1]), "WAR": 0, "L": np.array([0.1, 0.5])}
     assert_allclose(f(env), [1.0 + 0.2, 0.5])
     with pytest.raises(UserError, match="unknown name 'os'"):
         compile_expression("os", ["L"], "events.X.when")
@@ -233,7 +233,7 @@ def test_lever_on_the_blamed_party_cuts_its_text_weight(central):
     eu = m.prm.actors.index("EU")
     before = m.state.omega.copy()
     mask = np.array([True, False, True])
-    _apply_lever(m.state, m.prm.levers[eu], mask, 0.0, eu)
+    _apply_lever(m.state, m.prm, m.prm.levers[eu], mask, 0.0, eu)
     assert_allclose(m.state.omega[mask, eu], 0.5 * before[mask, eu])
     assert_allclose(m.state.omega[~mask], before[~mask])
 

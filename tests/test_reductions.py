@@ -379,7 +379,7 @@ def test_t12_event_hazard_is_step_size_invariant(base, dt):
     n = int(round(52.18 / dt))
     p = quiet(base, n * dt, dt=dt)
     p["modules"]["events"] = True
-    p["events"] = {"E": {"type": "poisson", "annual_prob": 0.15, "effect": {"S_US": {"add": 0.0}}}}
+    p["events"] = {"E": {"type": "poisson", "annual_prob": 0.15, "effect": {"US_sanctions": {"add": 0.0}}}}
     R = 20000
     rec = simulate(p, R, np.random.SeedSequence(12))
     hit = np.mean(rec["events_fired"] == "E")

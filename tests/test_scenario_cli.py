@@ -31,7 +31,10 @@ def test_validate_shipped_scenarios_ok():
 
 def test_validate_reports_every_problem_of_every_file(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text(f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\nwar:\n  L0: 2\n  A0: -1\n", "utf-8")
+    bad.write_text(
+        f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\nwar:\n  L0: 2\n  escalation_disutility: -1\n",
+        "utf-8",
+    )
     evil = tmp_path / "evil.yaml"
     evil.write_text(f"a: !!python/object/apply:os.system ['touch {tmp_path / 'MARKER'}']\n", "utf-8")
     missing = tmp_path / "missing.yaml"
@@ -40,7 +43,7 @@ def test_validate_reports_every_problem_of_every_file(tmp_path):
     assert res.stdout == "scenarios/baseline.yaml: ok\n"
     err = res.stderr.splitlines()
     assert f"{bad}:3: war.L0: 2 is out of range (expected a probability in [0, 1])" in err
-    assert f"{bad}:4: war.A0: -1 is out of range (expected a number >= 0)" in err
+    assert f"{bad}:4: war.escalation_disutility: -1 is out of range (expected a number >= 0)" in err
     assert any(line.startswith(f"{evil}:1: a: YAML tag ") for line in err)
     assert f"{missing}:1: <document>: file not found (expected an existing YAML file)" in err
     assert "Traceback" not in res.stderr

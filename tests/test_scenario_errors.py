@@ -88,17 +88,19 @@ def test_top_level_not_a_mapping(tmp_path):
 
 
 def test_duplicate_keys_detected_with_both_lines(tmp_path):
-    p = overlay(tmp_path, "war:\n  L0: 0.5\n  A0: 0.7\n  L0: 0.6\n")
+    p = overlay(tmp_path, "war:\n  L0: 0.5\n  escalation_disutility: 0.7\n  L0: 0.6\n")
     assert problems_of(p) == [
         f"{p}:5: war.L0: duplicate key 'L0' (first defined on line 3; expected each key once)"
     ]
 
 
 def test_nan_and_infinities(tmp_path):
-    p = overlay(tmp_path, "war:\n  L0: .nan\n  A0: .inf\n  strain_recovery_per_year: -.Inf\n")
+    p = overlay(
+        tmp_path, "war:\n  L0: .nan\n  escalation_disutility: .inf\n  strain_recovery_per_year: -.Inf\n"
+    )
     assert problems_of(p) == [
         f"{p}:3: war.L0: .nan is not a finite number (expected a finite number)",
-        f"{p}:4: war.A0: .inf is not a finite number (expected a finite number)",
+        f"{p}:4: war.escalation_disutility: .inf is not a finite number (expected a finite number)",
         f"{p}:5: war.strain_recovery_per_year: -.Inf is not a finite number (expected a finite number)",
     ]
 
@@ -174,7 +176,7 @@ def test_missing_parent(tmp_path):
 
 def test_problem_in_parent_names_the_parent_file(tmp_path):
     write(tmp_path, f"extends: {BASELINE}\nwar:\n  L0: 7\n", "mid.yaml")
-    p = write(tmp_path, "extends: mid.yaml\nwar:\n  A0: 0.5\n")
+    p = write(tmp_path, "extends: mid.yaml\nwar:\n  escalation_disutility: 0.5\n")
     assert problems_of(p) == [f"{tmp_path / 'mid.yaml'}:3: war.L0: 7 is out of range (expected a probability "
                               "in [0, 1])"]
 
@@ -197,22 +199,22 @@ def test_unknown_top_level_block(tmp_path):
 
 def test_wrong_types(tmp_path):
     p = overlay(tmp_path, "modules:\n  events: yes please\nscenario:\n  horizon_weeks: 10.5\n"
-                          "war:\n  L0: [0.5]\n  A0: high\n")
+                          "war:\n  L0: [0.5]\n  escalation_disutility: high\n")
     assert problems_of(p) == [
         f"{p}:3: modules.events: got 'yes please' (expected a valid boolean)",
         f"{p}:5: scenario.horizon_weeks: got 10.5 (expected a valid integer)",
         f"{p}:7: war.L0: got [0.5] (expected a probability in [0, 1], or a distribution)",
-        f"{p}:8: war.A0: got text 'high' (expected a number >= 0, or a distribution)",
+        f"{p}:8: war.escalation_disutility: got text 'high' (expected a number >= 0, or a distribution)",
     ]
 
 
 def test_out_of_range_fixed_values(tmp_path):
     p = overlay(tmp_path, "actors:\n  RU:\n    capability: 0\n    positions:\n      NATO: {salience: -0.1}\n"
-                          "war:\n  w_US_in_support: 1.2\n  vol_per_sqrt_year: -0.05\n")
+                          "war:\n  L_min: 1.2\n  vol_per_sqrt_year: -0.05\n")
     assert problems_of(p) == [
         f"{p}:4: actors.RU.capability: 0 is out of range (expected a number > 0)",
         f"{p}:6: actors.RU.positions.NATO.salience: -0.1 is out of range (expected a number >= 0)",
-        f"{p}:8: war.w_US_in_support: 1.2 is out of range (expected a probability in [0, 1])",
+        f"{p}:8: war.L_min: 1.2 is out of range (expected a probability in [0, 1])",
         f"{p}:9: war.vol_per_sqrt_year: -0.05 is out of range (expected a number >= 0)",
     ]
 
@@ -222,9 +224,9 @@ def test_bad_distribution_parameters_each_reported(tmp_path):
 war:
   drift_per_year: {dist: lognormal, median: 0.1, gsd: 1.0}
   aid_sensitivity: {dist: normal, mean: 0.8, sd: 0}
-  A0: {dist: normal, mean: 0.8, sd: 0.1, low: 1.0, high: 0.5}
+  escalation_disutility: {dist: normal, mean: 0.8, sd: 0.1, low: 1.0, high: 0.5}
   L0: {dist: beta, mean: 0.5, kappa: 0}
-  w_US_in_support: {dist: beta, mean: 1.0, kappa: 10}
+  L_min: {dist: beta, mean: 1.0, kappa: 10}
   strain_recovery_per_year: {dist: gamma, mean: 0.3, cv: -1}
   ceasefire_intensity: {dist: uniform, low: 0.2, high: 0.1}
   relapse_intensity: {dist: betta, mean: 0.5, kappa: 3}
@@ -240,9 +242,9 @@ mediator:
     assert problems_of(p) == [
         f"{p}:3: war.drift_per_year.gsd: must be > 1, got 1.0 (expected a geometric sd > 1, e.g. 1.5)",
         f"{p}:4: war.aid_sensitivity.sd: must be > 0, got 0 (expected a positive standard deviation)",
-        f"{p}:5: war.A0.high: high 0.5 must exceed low 1.0 (expected low < high)",
+        f"{p}:5: war.escalation_disutility.high: high 0.5 must exceed low 1.0 (expected low < high)",
         f"{p}:6: war.L0.kappa: must be > 0, got 0 (expected a positive concentration)",
-        f"{p}:7: war.w_US_in_support.mean: must be strictly between 0 and 1, got 1.0 (expected 0 < mean < 1)",
+        f"{p}:7: war.L_min.mean: must be strictly between 0 and 1, got 1.0 (expected 0 < mean < 1)",
         f"{p}:8: war.strain_recovery_per_year.cv: must be > 0, got -1 (expected a positive coefficient of "
         "variation)",
         f"{p}:9: war.ceasefire_intensity.high: high 0.1 must exceed low 0.2 (expected low < high)",
@@ -261,13 +263,15 @@ mediator:
 
 def test_distribution_outside_field_range(tmp_path):
     p = overlay(tmp_path, "war:\n  L0: {dist: lognormal, median: 0.5, gsd: 1.2}\n"
-                          "  A0: {dist: normal, mean: 0.8, sd: 0.1}\n  L_min: {dist: normal, mean: 0.1, "
+                          "  escalation_disutility: {dist: normal, mean: 0.8, sd: 0.1}\n"
+                          "  L_min: {dist: normal, mean: 0.1, "
                           "sd: 0.05, "
                           "low: 0, high: 1}\n")
     assert problems_of(p) == [
         f"{p}:3: war.L0.dist: a lognormal can take values in (0, inf), outside the allowed range (expected a "
         "probability in [0, 1]; use a bounded distribution or truncate with low/high)",
-        f"{p}:4: war.A0.dist: a normal can take values in (-inf, inf), outside the allowed range (expected a "
+        f"{p}:4: war.escalation_disutility.dist: a normal can take values in (-inf, inf), "
+        "outside the allowed range (expected a "
         "number >= 0; use a bounded distribution or truncate with low/high)",
     ]
 
@@ -297,8 +301,8 @@ war:
 beliefs:
   collapse_hazard_belief_per_year: {XX: 0.1}
 scenario:
-  outcome_rules:
-    comprehensive_requires: [TERR_CTRL, NATO_STATUS]
+  structure:
+    bargainers: [RU, UKR]
 """
     p = overlay(tmp_path, body)
     assert problems_of(p) == [
@@ -320,8 +324,8 @@ scenario:
         f"{p}:13: beliefs.collapse_hazard_belief_per_year.XX: undefined actor 'XX' (expected one of the "
         "actors "
         f"defined: {ACTORS})",
-        f"{p}:16: scenario.outcome_rules.comprehensive_requires.1: undefined issue 'NATO_STATUS' "
-        f"(expected one of the issues defined: {ISSUES})",
+        f"{p}:16: scenario.structure.bargainers.1: undefined actor 'UKR' "
+        f"(expected one of the actors defined: {ACTORS})",
     ]
 
 
@@ -404,8 +408,8 @@ def test_effects_levers_and_mediator_role(tmp_path):
 mediator:
   actor: CN
   levers:
-    on_XX: {target: A_US, set: 0.0}
-    on_RU: {target: S_US, add: 0.1, mul: 2.0}
+    on_XX: {target: support, set: 0.0}
+    on_RU: {target: sanctions, add: 0.1, mul: 2.0}
 events:
   HU_ELECTION:
     branches:
@@ -413,7 +417,7 @@ events:
   NEW_EVENT:
     type: poisson
     annual_prob: 0.1
-    effect: {A_US: {}, UK_tau: {add: 0.01}}
+    effect: {US_support: {}, UK_tau: {add: 0.01}}
 """
     p = overlay(tmp_path, body)
     assert problems_of(p) == [
@@ -425,9 +429,9 @@ events:
         f"{p}:10: events.HU_ELECTION.branches.0.effect.EU_SANCTIONS_RENEWAL.blokked.p: "
         "'EU_SANCTIONS_RENEWAL.blokked.p' does not name a scheduled event's branch (expected EVENT.BRANCH.p, "
         "e.g. EU_SANCTIONS_RENEWAL.blocked.p)",
-        f"{p}:14: events.NEW_EVENT.effect.A_US: gives none (expected exactly one of set, add, mul)",
         f"{p}:14: events.NEW_EVENT.effect.UK_tau: undefined actor 'UK' in 'UK_tau' (expected ACTOR_tau "
         f"with ACTOR one of: {ACTORS})",
+        f"{p}:14: events.NEW_EVENT.effect.US_support: gives none (expected exactly one of set, add, mul)",
     ]
 
 
@@ -464,7 +468,7 @@ MUTATIONS = [
     (r"^(  actor: )US", r"\g<1>UK", "undefined actor 'UK'"),
     (r"^(\s+type: )poisson", r"\g<1>poison", "got 'poison'"),
     (r"^  (relapse_weeks: )", "\t\\g<1>", "tab character in indentation"),
-    (r"^(  w_US_in_support: )[0-9.]+$", r"\g<1>!!python/name:os.system", "is not allowed"),
+    (r"^(  L_min: )[0-9.]+$", r"\g<1>!!python/name:os.system", "is not allowed"),
 ]
 
 
@@ -485,7 +489,7 @@ def test_baseline_mutants_fail_at_the_mutated_line(tmp_path, pattern, replacemen
 
 
 def test_every_problem_of_a_file_in_one_pass(tmp_path):
-    p = overlay(tmp_path, "war:\n  L0: 2\n  A0: -1\nactors:\n  RU:\n    capabilty: 1\n")
+    p = overlay(tmp_path, "war:\n  L0: 2\n  escalation_disutility: -1\nactors:\n  RU:\n    capabilty: 1\n")
     assert [line.split(":")[1] for line in problems_of(p)] == ["3", "4", "7"]
 
 
@@ -528,9 +532,9 @@ actors:
 
 def test_problems_listed_child_first_then_parents(tmp_path):
     write(tmp_path, f"extends: {BASELINE}\nwar:\n  L0: 7\n", "a_parent.yaml")
-    p = write(tmp_path, "extends: a_parent.yaml\nwar:\n  A0: -1\n", "z_child.yaml")
+    p = write(tmp_path, "extends: a_parent.yaml\nwar:\n  escalation_disutility: -1\n", "z_child.yaml")
     assert problems_of(p) == [
-        f"{p}:3: war.A0: -1 is out of range (expected a number >= 0)",
+        f"{p}:3: war.escalation_disutility: -1 is out of range (expected a number >= 0)",
         f"{tmp_path / 'a_parent.yaml'}:3: war.L0: 7 is out of range (expected a probability in [0, 1])",
     ]
 

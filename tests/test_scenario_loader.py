@@ -65,7 +65,7 @@ extends: {BASELINE}
 scenario: {{id: mid}}
 war:
   L0: 0.45
-  A0: {{value: 0.7, src: mid says A0, asof: 2025-12-30}}
+  escalation_disutility: {{value: 0.7, src: mid says escalation_disutility, asof: 2025-12-30}}
   drift_per_year: {{dist: lognormal, median: 0.2, gsd: 1.6}}
 actors:
   US:
@@ -96,7 +96,7 @@ def test_chain_merges_by_the_rules(chain, tmp_path, base):
     war = sc.data["war"]
     assert sc.id == "child"
     assert war["L0"] == 0.55  # child overrides mid overrides baseline
-    assert war["A0"] == 0.7  # from mid, unwrapped from {value: ...}
+    assert war["escalation_disutility"] == 0.7  # from mid, unwrapped from {value: ...}
     assert war["vol_per_sqrt_year"] == base.data["war"]["vol_per_sqrt_year"]  # deep merge keeps the rest
     assert war["drift_per_year"] == {"dist": "gamma", "mean": 0.1, "cv": 0.5}  # dist replaced whole
     assert sc.data["actors"]["US"]["deal_bonus"] == 0.05  # dist -> number
@@ -112,7 +112,8 @@ def test_chain_merges_by_the_rules(chain, tmp_path, base):
 def test_provenance_survives_overlays(chain, base):
     sc = load_scenario(chain)
     prov = sc.provenance
-    assert prov["war.A0"] == {"src": "mid says A0", "asof": "2025-12-30"}
+    expected = {"src": "mid says escalation_disutility", "asof": "2025-12-30"}
+    assert prov["war.escalation_disutility"] == expected
     assert prov["actors.US"] == {"src": "mid on the US", "asof": None}
     assert prov["actors.UA.linkage.0"] == {"src": "child linkage", "asof": None}
     # untouched parent provenance survives; replaced values lose theirs
@@ -131,7 +132,7 @@ def test_manifest_record_is_json_and_complete(chain):
     assert [f["path"] for f in record["files"]] == [str(p) for p, _ in sc.files]
     assert record["data"]["scenario"]["start_date"] == sc.data["scenario"]["start_date"].isoformat()
     assert record["data"]["war"]["drift_per_year"]["dist"] == "gamma"
-    assert record["provenance"]["war.A0"]["src"] == "mid says A0"
+    assert record["provenance"]["war.escalation_disutility"]["src"] == "mid says escalation_disutility"
     assert record["uncertain"] == list(sc.uncertain)
 
 

@@ -184,7 +184,7 @@ def test_variant_changes_only_its_own_columns(baseline, tmp_path):
         "scenario: {id: variant}\n"
         "actors:\n  US:\n    deal_bonus: {dist: lognormal, median: 0.09, gsd: 1.2}\n"
         "war:\n  drift_per_year: {dist: lognormal, median: 0.2, gsd: 1.6}\n"
-        "  A0: {dist: beta, mean: 0.8, kappa: 50}\n",
+        "  escalation_disutility: {dist: beta, mean: 0.8, kappa: 50}\n",
         encoding="utf-8",
     )
     sc = load_scenario(variant)
@@ -192,7 +192,7 @@ def test_variant_changes_only_its_own_columns(baseline, tmp_path):
     base = sample_parameters(baseline, 300, seed)
     var = sample_parameters(sc, 300, seed)
     changed = {"actors.US.deal_bonus", "war.drift_per_year"}
-    assert set(var.columns) == set(base.columns) | {"war.A0"}
+    assert set(var.columns) == set(base.columns) | {"war.escalation_disutility"}
     for col in base.columns:
         if col in changed:
             assert not np.allclose(var[col], base[col])

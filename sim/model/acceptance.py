@@ -6,8 +6,9 @@ reservation shock with exact discretisation xi' = exp(-dt/T) xi + sigma sqrt(1 -
 stationary variance is sigma^2 and its autocorrelation exp(-h/T) at any step length (memo §3, T12). The
 persistent shock, not i.i.d. per-round noise, carries most of the uncertainty; otherwise P(deal) rises
 with the number of rounds (the "lottery-ticket" artefact, memo §4.4). A signed comprehensive text is then
-ratified (two-level games; Putnam 1988): a Ukrainian referendum if territory is ceded or recognised, the US
-Congress for an Article-5-like guarantee, EU unanimity for its sanctions and asset components.
+ratified (two-level games; Putnam 1988) by the instruments the scenario gives to named actors: a referendum
+if territory is ceded or recognised (Ukraine's), a legislature for an Article-5-like guarantee (the US
+Congress), unanimity for the sanctions and asset components (the EU's).
 """
 
 from __future__ import annotations
@@ -33,12 +34,14 @@ def accept_prob(surplus: np.ndarray, nu: np.ndarray) -> np.ndarray:
 
 
 def referendum_required(prm, X: np.ndarray, L: np.ndarray) -> np.ndarray:
-    """Ukraine's referendum is required if the text cedes held ground or recognises occupation (memo P9)."""
+    """Return whether the referendum is required: the text cedes held ground or recognises occupation (P9)."""
     req = np.zeros(X.shape[0], dtype=bool)
+    if prm.referendum_by is None:
+        return req
     if prm.k_terr is not None:
         req |= X[:, prm.k_terr] > L + prm.ref_cession
-    if prm.k["TERR_RECOG"] is not None:
-        req |= X[:, prm.k["TERR_RECOG"]] >= prm.ref_recog
+    if prm.k["recognition"] is not None:
+        req |= X[:, prm.k["recognition"]] >= prm.ref_recog
     return req
 
 
@@ -49,12 +52,12 @@ def referendum_pass_prob(prm, X: np.ndarray, L: np.ndarray) -> np.ndarray:
     kk = prm.k
     if prm.k_terr is not None:
         z += c.get("beta_T", 0.0) * softplus(X[:, prm.k_terr] - L, 0.01)
-    if kk["TERR_RECOG"] is not None:
-        z += c.get("beta_R", 0.0) * X[:, kk["TERR_RECOG"]]
-    if kk["SEC_GUAR"] is not None:
-        z += c.get("beta_G", 0.0) * (X[:, kk["SEC_GUAR"]] - 0.67)
-    if kk["ARMY_CAP"] is not None:
-        z += c.get("beta_A", 0.0) * (X[:, kk["ARMY_CAP"]] - 0.5)
+    if kk["recognition"] is not None:
+        z += c.get("beta_R", 0.0) * X[:, kk["recognition"]]
+    if kk["guarantee"] is not None:
+        z += c.get("beta_G", 0.0) * (X[:, kk["guarantee"]] - 0.67)
+    if kk["army_cap"] is not None:
+        z += c.get("beta_A", 0.0) * (X[:, kk["army_cap"]] - 0.5)
     return ndtr((expit(z) - 0.5) / prm.ref_sigma)
 
 
@@ -64,7 +67,7 @@ def ratification_phase(state: State, prm, u: np.ndarray, t: float) -> None:
     Parameters
     ----------
     u : ndarray, shape (R, 3)
-        Uniforms for the referendum, Congress and EU unanimity.
+        Uniforms for the referendum, the legislature and unanimity.
     """
     due = (state.status == DEAL_PENDING) & (state.pending_until <= t + prm.dt + 1e-9)
     if not due.any():
@@ -73,17 +76,16 @@ def ratification_phase(state: State, prm, u: np.ndarray, t: float) -> None:
     X = state.X_agree[rows]
     L = state.L[rows]
     ok = np.ones(rows.size, dtype=bool)
-    if prm.dfd is not None:
-        need = referendum_required(prm, X, L)
-        ok &= ~need | (u[rows, 0] < referendum_pass_prob(prm, X, L))
-    if prm.k["SEC_GUAR"] is not None and prm.us is not None:
-        need = X[:, prm.k["SEC_GUAR"]] >= prm.congress_guar
-        p = np.clip(prm.congress_p[rows] + state.congress_add[rows], 0.0, 1.0)
+    need = referendum_required(prm, X, L)
+    ok &= ~need | (u[rows, 0] < referendum_pass_prob(prm, X, L))
+    if prm.k["guarantee"] is not None and prm.legislature_by is not None:
+        need = X[:, prm.k["guarantee"]] >= prm.legislature_guar
+        p = np.clip(prm.legislature_p[rows] + state.legislature_add[rows], 0.0, 1.0)
         ok &= ~need | (u[rows, 1] < p)
-    if prm.eu is not None:
-        ka = prm.k["ASSETS"]
+    if prm.unanimity_by is not None:
+        ka = prm.k["assets"]
         back = X[:, ka] >= 0.75 if ka is not None else np.zeros(rows.size, bool)
-        p = np.where(back, prm.eu_p_assets[rows], prm.eu_p_base[rows])
+        p = np.where(back, prm.unanimity_p_assets[rows], prm.unanimity_p_base[rows])
         ok &= u[rows, 2] < p
     t_end = t + prm.dt
     won = rows[ok]

@@ -26,7 +26,7 @@ def breakdown_hazard(state: State, prm, rows: np.ndarray) -> np.ndarray:
     X = state.X_agree[rows]
     L = state.L[rows]
     g = prm.gb
-    kG, kF = prm.k["SEC_GUAR"], prm.k["FORCES"]
+    kG, kF = prm.k["guarantee"], prm.k["forces"]
     comp = in_status(state.status[rows], (DEAL, DEAL_PENDING))
     z = np.zeros(rows.size)
     if kG is not None:

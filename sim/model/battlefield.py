@@ -1,8 +1,9 @@
 """P2: the battlefield line, intensity, strain and operational jumps (memo §1.5 P2).
 
-Under war the front line on the TERR scale follows a jump-diffusion whose drift falls with Western aid and
-Russian strain and rises with Ukrainian strain:
-mu = mu0 exp(-beta_A (A - A0)) exp(-beta_R strain_RU) exp(beta_U strain_UA), A = w A_US + (1 - w) A_EU,
+Under war the front line on the TERR scale follows a jump-diffusion whose drift falls with the support the
+defender receives and the advancer's strain and rises with the defender's strain:
+mu = mu0 exp(-beta_A (A - A0)) exp(-beta_adv strain_adv) exp(beta_dfd strain_dfd), where A is the
+defender's support index, the supporters' levels weighted by their shares (memo 1.4), and A0 its t0 value,
 L <- clip(L + mu I Delta_y + sigma sqrt(I Delta_y) eps + J). Jumps are compound Poisson at exact step
 probabilities: a Ukrainian operational collapse at rate lambda_col exp(k strain_UA), a counter-offensive at
 rate lambda_cnt (cf. Wagner 2000; Slantchev 2003 on the war as an information-generating process). Strain
@@ -16,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model.events import step_probability
-from sim.model.state import AGREEMENT, COLLAPSE_MIL, RELAPSE, WAR, State, in_status
+from sim.model.state import ABSORBING, AGREEMENT, COLLAPSE_MIL, RELAPSE, WAR, State, in_status
 
 
 def intensity_phase(state: State, prm, t: float) -> None:
@@ -28,9 +29,19 @@ def intensity_phase(state: State, prm, t: float) -> None:
     state.I[in_status(state.status, AGREEMENT)] = prm.I_cf
 
 
-def support_level(state: State, prm) -> np.ndarray:
-    """Western support A_t = w_US A_US + (1 - w_US) A_EU."""
-    return prm.w_US_support * state.A_US + (1.0 - prm.w_US_support) * state.A_EU
+def support_index(state: State, prm) -> np.ndarray:
+    """Support each belligerent receives, (R, n): its supporters' levels weighted by their shares."""
+    return state.support @ prm.support_w
+
+
+def sanctions_index(state: State, prm) -> np.ndarray:
+    """Sanctions each belligerent faces, (R, n): the sanctioning actors' levels weighted by their shares."""
+    return state.sanctions @ prm.sanctions_w
+
+
+def lifeline_index(state: State, prm) -> np.ndarray:
+    """Economic lifeline each belligerent receives from its patrons, (R, n)."""
+    return state.lifeline @ prm.lifeline_to
 
 
 def battlefield_phase(state: State, prm, u: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
@@ -48,8 +59,9 @@ def battlefield_phase(state: State, prm, u: np.ndarray, t: float) -> tuple[np.nd
         return dL, J
     dy = prm.dy
     fighting = in_status(state.status, (WAR, RELAPSE))
-    live = ~in_status(state.status, (4, 6))
-    A = support_level(state, prm)
+    live = ~in_status(state.status, ABSORBING)
+    support = support_index(state, prm)
+    A = support[:, prm.dfd] if prm.dfd is not None else np.zeros(R)
     sU = state.strain[:, prm.dfd] if prm.dfd is not None else np.zeros(R)
     sR = state.strain[:, prm.adv] if prm.adv is not None else np.zeros(R)
     bR = prm.beta_strain[:, prm.adv] if prm.adv is not None else 0.0
@@ -71,18 +83,17 @@ def battlefield_phase(state: State, prm, u: np.ndarray, t: float) -> tuple[np.nd
         (col & (J >= prm.collapse_jump_threshold)) | (newL >= prm.collapse_line_threshold)
     )
     state.status[collapsed] = COLLAPSE_MIL
-    # strain (memo P2): grows with intensity, falls with support / rises with sanctions, recovers in a truce
-    S = prm.w_US_sanctions * state.S_US + (1.0 - prm.w_US_sanctions) * state.S_EU
-    if prm.dfd is not None:
-        g = prm.strain_a[:, prm.dfd] * I - prm.strain_b_support * A
-        state.strain[:, prm.dfd] = np.where(fighting, np.maximum(sU + dy * g, 0.0), sU)
-    if prm.adv is not None:
-        g = (
-            prm.strain_a[:, prm.adv] * I
-            + prm.strain_b_sanctions * S
-            - prm.strain_b_lifeline * state.lifeline_CN
-        )
-        state.strain[:, prm.adv] = np.where(fighting, np.maximum(sR + dy * g, 0.0), sR)
+    # strain (memo P2): grows with intensity and sanctions, falls with support and a patron's lifeline,
+    # recovers in a truce
+    b = prm.strain_b
+    drive = (
+        prm.strain_a * I[:, None]
+        - b["b_support"] * support
+        + b["b_sanctions"] * sanctions_index(state, prm)
+        - b["b_lifeline"] * lifeline_index(state, prm)
+    )
+    grown = np.maximum(state.strain + dy * drive, 0.0)
+    state.strain[:] = np.where(fighting[:, None] & prm.is_bell, grown, state.strain)
     calm = in_status(state.status, AGREEMENT)
     state.strain[calm] *= np.exp(-prm.strain_recovery * dy)
     return dL, J

@@ -17,20 +17,24 @@ import numpy as np
 
 from sim.errors import UserError
 from sim.model.expressions import compile_expression
-from sim.model.state import AGREEMENT, STATUS_NAMES, State, in_status
+from sim.model.state import ABSORBING, AGREEMENT, STATUS_NAMES, State, in_status
+from sim.scenario.checks import split_actor_target
 
 WEEKS_PER_YEAR = 52.18
 
-#: Effect targets that are plain state arrays of shape (R,), with the box they are clipped to.
-STATE_TARGETS = {
-    "A_US": (0.0, 1.5),
-    "A_EU": (0.0, 1.5),
-    "S_US": (-0.5, 1.5),
-    "S_EU": (-0.5, 1.5),
-    "lifeline_CN": (0.0, 1.0),
-    "EU_force_capacity": (0.0, 1.0),
-    "congress_p_pass": (-1.0, 1.0),
+#: Per-actor effect targets ``ACTOR_<suffix>`` that edit a column of an (R, n) state array: the array and
+#: the box it is clipped to (None: no clipping). The suffixes are listed once, in the scenario schema.
+ACTOR_TARGETS = {
+    "support": ("support", (0.0, 1.5)),
+    "sanctions": ("sanctions", (-0.5, 1.5)),
+    "lifeline": ("lifeline", (0.0, 1.0)),
+    "force_capacity": ("force_cap", (0.0, 1.0)),
+    "tau": ("tau_add", None),
+    "cost_multiplier": ("cost_mult", (0.0, np.inf)),
+    "drift_belief": ("m", None),
 }
+#: Global effect targets on (R,) state arrays, with their boxes.
+GLOBAL_TARGETS = {"legislature_p_pass": ("legislature_add", (-1.0, 1.0))}
 
 
 @dataclass
@@ -83,41 +87,30 @@ def step_probability(rate: np.ndarray, dt_weeks: float) -> np.ndarray:
     return -np.expm1(-np.asarray(rate, dtype=float) * dt_weeks / WEEKS_PER_YEAR)
 
 
-def expression_names(actors: list[str], belligerents: list[str]) -> list[str]:
+#: Per-actor state quantities an expression may read, as ``ACTOR_<name>`` (e.g. ``RU_strain``).
+EXPRESSION_QUANTITIES = ("strain", "support", "sanctions", "lifeline")
+
+
+def expression_names(actors: list[str]) -> list[str]:
     """Names the event expressions may use."""
-    base = [
-        "L",
-        "I",
-        "A_US",
-        "A_EU",
-        "S_US",
-        "S_EU",
-        "lifeline_CN",
-        "F",
-        "status",
-        "ceasefire_weeks",
-        "t_weeks",
-    ]
-    return base + [f"strain_{b}" for b in belligerents] + list(STATUS_NAMES)
+    base = ["L", "I", "F", "status", "ceasefire_weeks", "t_weeks"]
+    per_actor = [f"{a}_{q}" for a in actors for q in EXPRESSION_QUANTITIES]
+    return base + per_actor + list(STATUS_NAMES)
 
 
-def state_env(state: State, bell_index: dict[str, int]) -> dict[str, object]:
+def state_env(state: State, actors: list[str]) -> dict[str, object]:
     """Return the environment an expression sees: current state arrays and status constants."""
     env: dict[str, object] = {
         "L": state.L,
         "I": state.I,
-        "A_US": state.A_US,
-        "A_EU": state.A_EU,
-        "S_US": state.S_US,
-        "S_EU": state.S_EU,
-        "lifeline_CN": state.lifeline_CN,
         "F": state.F,
         "status": state.status,
         "t_weeks": state.t_weeks,
         "ceasefire_weeks": np.where(in_status(state.status, AGREEMENT), state.t_weeks - state.t_signed, 0.0),
     }
-    for name, i in bell_index.items():
-        env[f"strain_{name}"] = state.strain[:, i]
+    for i, a in enumerate(actors):
+        for q in EXPRESSION_QUANTITIES:
+            env[f"{a}_{q}"] = getattr(state, q)[:, i]
     for code, name in enumerate(STATUS_NAMES):
         env[name] = code
     return env
@@ -130,14 +123,14 @@ def _as_R(v: object, R: int, where: str) -> np.ndarray:
 
 
 def compile_events(
-    events: dict, actors: list[str], belligerents: list[str], R: int, start_date: object, uscale: np.ndarray
+    events: dict, actors: list[str], R: int, start_date: object, uscale: np.ndarray
 ) -> tuple[list[EventSpec], list[str], int]:
     """Compile the scenario's ``events`` block.
 
     Returns the event specs in declaration order, the branch keys (``EVENT.label``) in slot order, and the
     number of uniform draws per step (one per Poisson event and one per scheduled branch).
     """
-    names = expression_names(actors, belligerents)
+    names = expression_names(actors)
     specs: list[EventSpec] = []
     branch_keys: list[str] = []
     slot = 0
@@ -217,22 +210,24 @@ def _effects(
             out.append(Effect("status", STATUS_NAMES.index(val), "set", np.zeros(R)))
             continue
         v = _as_R(val, R, f"{where}.effect.{target}")
-        if target in STATE_TARGETS:
+        if target in GLOBAL_TARGETS:
             out.append(Effect(target, -1, op, v))
             continue
         if target.endswith(".p") and target[:-2] in branch_keys:
             out.append(Effect("branch", branch_keys.index(target[:-2]), op, v))
             continue
-        actor, _, what = target.partition("_")
-        if actor in actors and what in ("tau", "cost_multiplier", "drift_belief"):
+        split = split_actor_target(target, actors)
+        if split is not None and split[1] in ACTOR_TARGETS:
+            actor, what = split
             i = actors.index(actor)
             if what == "tau" and op != "mul":
                 v = v * uscale[:, i]  # stated in normalised utility units
             out.append(Effect(what, i, op, v))
             continue
         raise UserError(
-            f"{where}.effect: unknown target {target!r} (expected one of {', '.join(STATE_TARGETS)}, status, "
-            "ACTOR_tau, ACTOR_cost_multiplier, ACTOR_drift_belief, EVENT.branch.p)"
+            f"{where}.effect: unknown target {target!r} "
+            f"(expected one of {', '.join(GLOBAL_TARGETS)}, status, "
+            f"{', '.join('ACTOR_' + x for x in ACTOR_TARGETS)}, EVENT.branch.p)"
         )
     return out
 
@@ -247,38 +242,31 @@ def _edit(arr: np.ndarray, mask: np.ndarray, op: str, v: np.ndarray) -> None:
 
 
 def apply_effects(state: State, effects: list[Effect], mask: np.ndarray) -> None:
-    """Apply effects to the replicates in ``mask`` (in order), then clip edited quantities to their boxes."""
+    """Apply effects to the replicates in ``mask`` (in order), then clip edited quantities to their boxes.
+
+    A permanent edit of an actor's support also moves the level a temporary lever returns to.
+    """
     if not mask.any():
         return
     for e in effects:
         if e.kind == "status":
             state.status[mask] = e.index
-        elif e.kind in STATE_TARGETS:
-            name = {"EU_force_capacity": "force_cap", "congress_p_pass": "congress_add"}.get(e.kind, e.kind)
-            arr = getattr(state, name)
-            _edit(arr, mask, e.op, e.value)
-            lo, hi = STATE_TARGETS[e.kind]
-            np.clip(arr, lo, hi, out=arr)
-            if e.kind == "A_US":
-                # a permanent edit also moves the level a temporary lever returns to
-                _edit(state.A_US_hold, mask, e.op, e.value)
-                np.clip(state.A_US_hold, lo, hi, out=state.A_US_hold)
         elif e.kind == "branch":
             col = state.branch_mult[:, e.index]
             _edit(col, mask, e.op, e.value)
             state.branch_mult[:, e.index] = col
-        elif e.kind == "tau":
-            col = state.tau_add[:, e.index]
-            _edit(col, mask, e.op, e.value)
-            state.tau_add[:, e.index] = col
-        elif e.kind == "cost_multiplier":
-            col = state.cost_mult[:, e.index]
-            _edit(col, mask, e.op, e.value)
-            state.cost_mult[:, e.index] = np.maximum(col, 0.0)
-        elif e.kind == "drift_belief":
-            col = state.m[:, e.index]
-            _edit(col, mask, e.op, e.value)
-            state.m[:, e.index] = col
+        elif e.kind in GLOBAL_TARGETS:
+            name, (lo, hi) = GLOBAL_TARGETS[e.kind]
+            arr = getattr(state, name)
+            _edit(arr, mask, e.op, e.value)
+            np.clip(arr, lo, hi, out=arr)
+        else:
+            name, box = ACTOR_TARGETS[e.kind]
+            columns = [getattr(state, name)] + ([state.support_hold] if e.kind == "support" else [])
+            for arr in columns:
+                col = arr[:, e.index]
+                _edit(col, mask, e.op, e.value)
+                arr[:, e.index] = col if box is None else np.clip(col, *box)
 
 
 def events_phase(state: State, prm, u: np.ndarray, t: float) -> None:
@@ -295,9 +283,9 @@ def events_phase(state: State, prm, u: np.ndarray, t: float) -> None:
     """
     if not prm.modules["events"] or not prm.events:
         return
-    env = state_env(state, prm.bell_index)
+    env = state_env(state, prm.actors)
     dt = prm.dt
-    live = ~in_status(state.status, (4, 6))  # nothing happens after collapse or escalation
+    live = ~in_status(state.status, ABSORBING)  # nothing happens after collapse or escalation
     for k, ev in enumerate(prm.events):
         if ev.type == "poisson":
             rate = ev.rate
@@ -320,4 +308,4 @@ def events_phase(state: State, prm, u: np.ndarray, t: float) -> None:
             apply_effects(state, ev.effects, fire)
         state.fired[:, k] |= fire
         if fire.any():  # effects edit the state arrays the env holds in place; only a status change is new
-            env = state_env(state, prm.bell_index)
+            env = state_env(state, prm.actors)

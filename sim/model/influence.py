@@ -12,8 +12,10 @@ would itself refuse (V_i(x^_i) >= W_i + tau_i): actors may bluff, never concede 
 (memo §1.5 P7a).
 
 (b) Real leverage (coercive mediation; Beardsley 2011): levers the mediator applies after failed rounds
-(see :mod:`sim.model.mediation`), temporary levers that lapse, EU sanctions packages on a calendar, and
-China's lifeline relaxing toward l* = clip(l0 + alpha_N (X_NORM - 0.5) - alpha_S S_US) (memo §1.5 P7b).
+(see :mod:`sim.model.mediation`), temporary levers that lapse, sanctions packages on a calendar, and each
+patron's lifeline relaxing toward l* = clip(l0 + alpha_N (X_NORM - 0.5) - alpha_S S_sec), where X_NORM is
+the text on the normalisation issue and S_sec the sanctions of those whose secondary sanctions it fears
+(memo §1.5 P7b).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from sim.engines.bdm_scholz import eu_challenge
+from sim.engines.bdm_scholz import condorcet_median, eu_challenge
 from sim.engines.nash import use_compiled
 from sim.model import kernels
 from sim.model.commitment import deal_value
@@ -31,29 +33,32 @@ BISECTION_STEPS = 6
 
 
 def levers_phase(state: State, prm, t: float) -> None:
-    """Lapse temporary levers, add EU sanctions packages on their calendar, move China's lifeline."""
+    """Lapse temporary levers, add sanctions packages on their calendars, move each patron's lifeline."""
     lapsed = state.lever_until <= t
     if lapsed.any():
-        state.A_US[lapsed] = state.A_US_hold[lapsed]
+        state.support[lapsed] = state.support_hold[lapsed]
         state.lever_until[lapsed] = np.inf
     if not prm.modules["levers"]:
         return
     fighting = in_status(state.status, (WAR, RELAPSE))
-    if prm.eu_cadence > 0 and prm.eu_increment != 0:
-        c = prm.eu_cadence  # packages at weeks c, 2c, 3c, ... whatever the step length
+    for i in np.flatnonzero((prm.package_cadence > 0) & (prm.package_increment != 0)):
+        c = prm.package_cadence[i]  # packages at weeks c, 2c, 3c, ... whatever the step length
         n_pk = int(np.floor((t + prm.dt) / c + 1e-9) - np.floor(t / c + 1e-9))
         if n_pk > 0:
-            state.S_EU[fighting] = np.minimum(state.S_EU[fighting] + n_pk * prm.eu_increment, 1.5)
-    if prm.cn is not None and prm.k["US_RU_NORM"] is not None:
-        lf = prm.lifeline
+            col = state.sanctions[:, i]
+            col[fighting] = np.minimum(col[fighting] + n_pk * prm.package_increment[i], 1.5)
+    k_norm = prm.k["normalisation"]
+    if k_norm is None:
+        return
+    for i in np.flatnonzero(prm.is_patron):
+        lf = {key: v[:, i] for key, v in prm.lifeline.items()}
+        feared = state.sanctions[:, prm.secondary[i]].sum(axis=1)
         target = np.clip(
-            lf["l0"]
-            + lf["alpha_norm"] * (state.X_text[:, prm.k["US_RU_NORM"]] - 0.5)
-            - lf["alpha_sanctions"] * state.S_US,
+            lf["l0"] + lf["alpha_norm"] * (state.X_text[:, k_norm] - 0.5) - lf["alpha_sanctions"] * feared,
             0.0,
             1.0,
         )
-        state.lifeline_CN[:] = target + (state.lifeline_CN - target) * np.exp(-lf["kappa_l"] * prm.dy)
+        state.lifeline[:, i] = target + (state.lifeline[:, i] - target) * np.exp(-lf["kappa_l"] * prm.dy)
 
 
 def _printed_success(d: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -97,7 +102,10 @@ def pressure_weights(prm, x: np.ndarray, rows) -> np.ndarray:
     c = prm.cap[rows][:, None, :]
     d = np.abs(xk[..., :, None] - xk[..., None, :])
     P = _printed_success(d, c * s)
-    E = eu_challenge(P, d, s[..., None, :], 1.0, q=prm.Q if prm.Q == 1.0 else 1.0)  # E[i, j] = EU_{i->j}
+    d_im = None
+    if prm.Q != 1.0:  # a status quo that may move: its direction is judged from the median (Scholz eq. 25b)
+        d_im = np.abs(xk - condorcet_median(xk, c, s)[..., None])[..., :, None]
+    E = eu_challenge(P, d, s[..., None, :], 1.0, q=prm.Q, d_im=d_im)  # E[i, j] = EU_{i->j}
     Et = np.swapaxes(E, -1, -2)  # Et[i, j] = EU_{j->i}
     n = x.shape[1]
     if prm.bdm_mode == "classic":  # hard rule: the challenger with the larger expected utility prevails

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.state import State, in_status
+from sim.model.state import ABSORBING, State, in_status
 
 
 def learning_phase(state: State, prm, dL: np.ndarray, J: np.ndarray) -> None:
     """Update every actor's posterior mean and precision of the drift from this step's signal."""
     if not (prm.modules["learning"] and prm.modules["battlefield"]):
         return
-    live = ~in_status(state.status, (4, 6))
+    live = ~in_status(state.status, ABSORBING)
     s2 = prm.sigma_L**2
     y = np.where(live, dL - J, 0.0)
     info = np.where(live, state.I * prm.dy / s2, 0.0)

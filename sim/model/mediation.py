@@ -47,7 +47,7 @@ from sim.model.state import (
 )
 
 # Projected-Newton steps on each linearisation of the SQP (one entry per pass; an inexact SQP).
-# docs/performance.md (fourth and ninth sessions) compares schedules against argmax Phi: with quadratic
+# docs/performance.md ("How exactly the text is solved") compares schedules against argmax Phi: with quadratic
 # utilities the engine's model carries each A_i, so one step per pass is as close to argmax Phi as
 # (2, 1) at 82% of the Nash text's cost. With linear utilities its only curvature is the log of the
 # smoothed surplus, which one step does not capture: (1, 1) then lags where the bargaining range is narrow
@@ -223,26 +223,24 @@ def round_calendar(state: State, prm, u: np.ndarray, t: float) -> np.ndarray:
     if prm.modules["levers"] and prm.walk_rate > 0:
         walk = talks & (u[:, 2] < step_probability(prm.walk_rate * state.F, prm.dt))
         state.pause_until[walk] = t + prm.walk_pause
-        _set_A_US(state, walk, prm.walk_A_US, t, np.inf)
+        _set_support(state, walk, prm.mediator, prm.walk_support, t, np.inf)
         has_round &= ~walk
     return np.flatnonzero(has_round)
 
 
-def _set_A_US(state: State, mask: np.ndarray, value, t: float, until) -> None:
-    """Set US support; with a finite ``until`` the change is temporary and A_US returns to its level."""
+def _set_support(state: State, mask: np.ndarray, actor: int, value, t: float, until) -> None:
+    """Set ``actor``'s support; with a finite ``until`` the change is temporary and support then returns."""
     if not np.any(mask):
         return
     value = np.broadcast_to(np.asarray(value, dtype=float), mask.shape)
     until = np.broadcast_to(np.asarray(until, dtype=float), mask.shape)
     temp = mask & np.isfinite(until)
-    fresh = temp & ~np.isfinite(state.lever_until)
-    state.A_US_hold[fresh] = state.A_US[fresh]
     state.lever_until[temp] = np.maximum(
         np.where(np.isfinite(state.lever_until[temp]), state.lever_until[temp], 0), until[temp]
     )
     perm = mask & ~np.isfinite(until)
-    state.A_US_hold[perm] = value[perm]
-    state.A_US[mask] = value[mask]
+    state.support_hold[perm, actor] = value[perm]
+    state.support[mask, actor] = value[mask]
 
 
 def ceasefire_terms(prm, L: np.ndarray) -> np.ndarray:
@@ -250,8 +248,8 @@ def ceasefire_terms(prm, L: np.ndarray) -> np.ndarray:
     X = np.broadcast_to(prm.x_sq, (L.shape[0], prm.K)).copy()
     if prm.k_terr is not None:
         X[:, prm.k_terr] = L
-    if prm.k["FORCES"] is not None:
-        X[:, prm.k["FORCES"]] = prm.cf_forces
+    if prm.k["forces"] is not None:
+        X[:, prm.k["forces"]] = prm.cf_forces
     return X
 
 
@@ -328,8 +326,9 @@ def negotiation_phase(
         acc = decide(rows, S_use, u_acc[rows])
     else:
         acc = u_acc[rows] < accept_prob(S_use, prm.nu[rows])
-    if prm.eu is not None and prm.k["FORCES"] is not None:
-        acc[:, prm.eu] &= propose_cf | (X[:, prm.k["FORCES"]] <= state.force_cap[rows] + 1e-9)
+    if prm.k["forces"] is not None:  # a guarantor consents only to forces it can field (memo P9)
+        fits = X[:, prm.k["forces"], None] <= rows_of(state.force_cap, rows) + 1e-9
+        acc &= ~prm.is_guar | propose_cf[:, None] | fits
     signed = np.all(acc | ~veto, axis=1)
     t_end = t + prm.dt
     # diagnostics
@@ -383,7 +382,7 @@ def negotiation_phase(
                 idx = rows[hit]
                 mask = np.zeros(state.R, dtype=bool)
                 mask[idx] = True
-                _apply_lever(state, lv, mask, t, a)
+                _apply_lever(state, prm, lv, mask, t, a)
             lever &= np.isin(blamed, list(prm.levers))
             state.n_levers[rows[lever]] += 1
             state.t_last_lever[rows[lever]] = t
@@ -405,24 +404,21 @@ def negotiation_phase(
     }
 
 
-def _apply_lever(state: State, lv, mask: np.ndarray, t: float, actor: int) -> None:
-    """Apply one mediator lever to the replicates in ``mask`` (``omega``: the blamed actor's text weight)."""
-    if lv.target == "A_US":
-        val = (
-            lv.value if lv.op == "set" else state.A_US + lv.value if lv.op == "add" else state.A_US * lv.value
-        )
-        _set_A_US(state, mask, np.clip(val, 0.0, 1.5), t, t + lv.duration)
+def _apply_lever(state: State, prm, lv, mask: np.ndarray, t: float, actor: int) -> None:
+    """Apply one mediator lever to the replicates in ``mask``.
+
+    ``support``: the mediator's own support to the belligerent it backs (an aid pause when set to 0 for a
+    while); ``sanctions``: the mediator's own sanctions; ``omega``: the pressed party's text weight.
+    """
+    med = prm.mediator
+    if lv.target == "support":
+        col = state.support[:, med]
+        val = lv.value if lv.op == "set" else col + lv.value if lv.op == "add" else col * lv.value
+        _set_support(state, mask, med, np.clip(val, 0.0, 1.5), t, t + lv.duration)
         return
-    if lv.target == "omega":  # cut the blamed party out of the pen (memo P7b, lever on the EU)
-        col = state.omega[:, actor]
-        new = lv.value if lv.op == "set" else col + lv.value if lv.op == "add" else col * lv.value
-        state.omega[mask, actor] = np.clip(new, 0.0, 1.0)[mask]
-        return
-    arr = getattr(state, lv.target)
-    if lv.op == "set":
-        arr[mask] = lv.value[mask]
-    elif lv.op == "add":
-        arr[mask] += lv.value[mask]
-    else:
-        arr[mask] *= lv.value[mask]
-    np.clip(arr, -0.5, 1.5, out=arr)
+    arr, col_index, box = (
+        (state.omega, actor, (0.0, 1.0)) if lv.target == "omega" else (state.sanctions, med, (-0.5, 1.5))
+    )
+    col = arr[:, col_index]
+    new = lv.value if lv.op == "set" else col + lv.value if lv.op == "add" else col * lv.value
+    arr[mask, col_index] = np.clip(new, *box)[mask]

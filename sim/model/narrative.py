@@ -71,7 +71,7 @@ def narrate(model: NegotiationModel, weeks: float | None = None, summary_every: 
     fired_before = st.fired[0].copy()
     status_before = STATUS_NAMES[st.status[0]]
     for _ in range(n_steps):
-        A_US, S_US = st.A_US[0], st.S_US[0]
+        support, sanctions = st.support[0].copy(), st.sanctions[0].copy()
         model.step()
         week = model.t
         tag = f"Week {week:g}:"
@@ -80,10 +80,11 @@ def narrate(model: NegotiationModel, weeks: float | None = None, summary_every: 
             yield f"{tag} event {prm.event_ids[k]} fired."
         fired_before = st.fired[0].copy()
         J = float(st.log.get("J", np.zeros(1))[0])
+        defender = actors[prm.dfd] if prm.dfd is not None else "the defender"
         if J > 0:
-            yield f"{tag} Ukrainian front gives way: the line jumps {J:+.3f} to {st.L[0]:.3f}."
+            yield f"{tag} {defender}'s front gives way: the line jumps {J:+.3f} to {st.L[0]:.3f}."
         elif J < 0:
-            yield f"{tag} Ukrainian counter-offensive: the line moves {J:+.3f} to {st.L[0]:.3f}."
+            yield f"{tag} {defender}'s counter-offensive: the line moves {J:+.3f} to {st.L[0]:.3f}."
         rnd = st.log.get("round")
         if rnd is not None and len(rnd["rows"]):
             X = rnd["X"][0]
@@ -116,10 +117,12 @@ def narrate(model: NegotiationModel, weeks: float | None = None, summary_every: 
                 b = actors[rnd["blamed"][0]]
                 line = f"    No agreement; the mediator blames {b} (frustration {st.F[0]:.1f})."
                 if rnd["lever"][0]:
-                    if st.A_US[0] != A_US:
-                        line += f" Lever: US support cut to {st.A_US[0]:.2f} for a while."
-                    elif st.S_US[0] != S_US:
-                        line += f" Lever: US sanctions raised to {st.S_US[0]:.2f}."
+                    med = prm.mediator
+                    who = actors[med]
+                    if st.support[0, med] != support[med]:
+                        line += f" Lever: {who} support cut to {st.support[0, med]:.2f} for a while."
+                    elif st.sanctions[0, med] != sanctions[med]:
+                        line += f" Lever: {who} sanctions raised to {st.sanctions[0, med]:.2f}."
                     else:
                         line += " Lever applied."
                 yield line
@@ -135,9 +138,14 @@ def narrate(model: NegotiationModel, weeks: float | None = None, summary_every: 
             eng = ", ".join(
                 f"{a} {'engaged' if st.engaged[0, i] else 'not engaged'}" for a, i in prm.bell_index.items()
             )
+            sanctioning = prm.sanctions_w.any(axis=1)
+            flows = [
+                *(f"{a} support {st.support[0, i]:.2f}" for i, a in enumerate(actors) if prm.is_supporter[i]),
+                *(f"{a} sanctions {st.sanctions[0, i]:.2f}" for i, a in enumerate(actors) if sanctioning[i]),
+                *(f"{a} lifeline {st.lifeline[0, i]:.2f}" for i, a in enumerate(actors) if prm.is_patron[i]),
+            ]
             yield (
-                f"{tag} [summary] {STATUS_WORDS[status]}; line {st.L[0]:.3f}; {bits}; US support "
-                f"{st.A_US[0]:.2f}, US sanctions {st.S_US[0]:.2f}, China lifeline {st.lifeline_CN[0]:.2f}; "
+                f"{tag} [summary] {STATUS_WORDS[status]}; line {st.L[0]:.3f}; {bits}; {', '.join(flows)}; "
                 f"{eng}; mediator frustration {st.F[0]:.1f}."
             )
     for h in prm.horizons:

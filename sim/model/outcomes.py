@@ -2,9 +2,10 @@
 
 Precedence, highest first: collapse/escalation (ESCALATION, COLLAPSE_MIL, and, by
 ``outcome_rules.relapse_counts_as``, a war resumed after a signed agreement broke down); comprehensive deal
-(status DEAL: signed by every comprehensive veto player and ratified; every comprehensive text covers every
-issue, so ``comprehensive_requires`` holds); ceasefire (CEASEFIRE, or DEAL_PENDING as
-``pending_ratification_counts_as``); continued war otherwise. Mutually exclusive and exhaustive.
+(status DEAL: signed by every comprehensive veto player and ratified; a comprehensive text settles every
+issue); a signed text awaiting ratification (DEAL_PENDING) as ``outcome_rules.pending_ratification_counts_as``
+says (a ceasefire by default: the guns are silent, the settlement not yet in force); ceasefire (CEASEFIRE);
+continued war otherwise. Mutually exclusive and exhaustive.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ def classify(state: State, prm) -> np.ndarray:
     """Outcome class index (into :data:`OUTCOMES`) of every replicate now, (R,) int8."""
     st = state.status
     out = np.full(st.shape, 2, dtype=np.int8)  # continued_war
-    out[np.isin(st, (CEASEFIRE, DEAL_PENDING))] = 1
-    out[st == DEAL] = 0
+    out[st == CEASEFIRE] = OUTCOMES.index("ceasefire")
+    out[st == DEAL_PENDING] = OUTCOMES.index(prm.pending_counts_as)
+    out[st == DEAL] = OUTCOMES.index("comprehensive_deal")
     relapse_class = OUTCOMES.index(prm.relapse_counts_as) if prm.relapse_counts_as in OUTCOMES else 3
     war_after_relapse = ((st == RELAPSE) | (st == WAR)) & state.relapsed
     out[war_after_relapse] = relapse_class

@@ -28,16 +28,15 @@ from sim.model.state import FIGHTING, in_status, rows_of
 def war_cost(prm, state, rows, intensity: np.ndarray) -> np.ndarray:
     """Return the expected cost flow of war per year for every actor, shape (R_sub, n) (memo §1.5 P2).
 
-    Belligerents: c0 I (1 + eta strain) (strain projected half a horizon ahead); the US:
-    c0 (A_US + pivot) I; the EU: c0 A_EU I; others c0 I. Event multipliers (``ACTOR_cost_multiplier``) apply.
+    Belligerents: c0 I (1 + eta strain) (strain projected half a horizon ahead); an actor that supports a
+    belligerent: c0 (support + pivot) I, its aid plus the opportunity cost of the delayed pivot; others
+    c0 I. Event multipliers (``ACTOR_cost_multiplier``) apply.
     """
     strain = rows_of(state.strain, rows)
     proj = strain + 0.5 * prm.H * rows_of(prm.strain_a, rows) * intensity[:, None]
     factor = 1.0 + rows_of(prm.eta, rows) * np.where(prm.is_bell, proj, 0.0)
-    if prm.us is not None:
-        factor[:, prm.us] = state.A_US[rows] + prm.pivot[rows, prm.us]
-    if prm.eu is not None:
-        factor[:, prm.eu] = state.A_EU[rows]
+    supplying = rows_of(state.support, rows) + rows_of(prm.pivot, rows)
+    factor = np.where(prm.is_supporter, supplying, factor)
     return rows_of(prm.c0, rows) * rows_of(state.cost_mult, rows) * intensity[:, None] * factor
 
 
@@ -45,8 +44,8 @@ def war_end_terms(prm, Lt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """phi(L) and its slope b = d phi / d L for lines Lt of shape (R_sub, n): (R_sub, n, K) each."""
     span = prm.L_hi - prm.L_lo
     pi = np.clip((Lt - prm.L_lo) / span, 0.0, 1.0)
-    gap = prm.x_ru_max - prm.x_ua_max
-    phi = prm.x_ua_max + gap * pi[..., None]
+    gap = prm.x_adv_max - prm.x_dfd_max
+    phi = prm.x_dfd_max + gap * pi[..., None]
     inside = ((Lt > prm.L_lo) & (Lt < prm.L_hi))[..., None]
     b = np.where(inside, gap / span, 0.0) * np.ones_like(phi)
     if prm.k_terr is not None:
@@ -120,7 +119,7 @@ def option_value(prm, o: WarOutlook, ideal: np.ndarray | None = None) -> np.ndar
             idx, c(L), c(o.Lt), c(o.VL), c(L[:, None] + 0.5 * m * H), ideal_c,
             np.arange(idx.size) if ideal_rows is None else ideal_rows,
             float(prm.L_lo), float(prm.L_hi), float(prm.L_min), -1 if prm.k_terr is None else int(prm.k_terr),
-            c(prm.x_ua_max), c(prm.x_ru_max), c(prm.x_sq), kernels.kernel_params(prm),
+            c(prm.x_dfd_max), c(prm.x_adv_max), c(prm.x_sq), kernels.kernel_params(prm),
         )  # fmt: skip
     else:
         u_end_net, u_sq = _war_lottery_values(prm, rows, L, o.Lt, o.VL, m, ideal)

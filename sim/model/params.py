@@ -23,21 +23,10 @@ import numpy as np
 
 from sim.errors import UserError
 from sim.model.events import annual_rate, compile_events
+from sim.model.state import ESCALATION
+from sim.scenario.schema import ISSUE_ROLES, ROLES, Modules
 
-ROLES = ("mediator", "guarantor", "veto_comprehensive", "veto_ceasefire", "belligerent", "patron")
-MODULES = (
-    "events",
-    "battlefield",
-    "learning",
-    "outside_option",
-    "commitment",
-    "ripeness",
-    "influence",
-    "levers",
-    "ratification",
-    "breakdown",
-    "reference_point",
-)
+MODULES = tuple(Modules.model_fields)
 PROTOCOLS = ("mediated_text", "alternating_offers", "proposer", "attrition")
 EPS_UTIL = 0.01  # smoothing of the positive part, normalised utility units (memo §1.1)
 
@@ -135,6 +124,7 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     p.start_date = sc.get("start_date", "2026-01-05")
     rules = sc.get("outcome_rules", {}) or {}
     p.relapse_counts_as = rules.get("relapse_counts_as", "collapse_escalation")
+    p.pending_counts_as = rules.get("pending_ratification_counts_as", "ceasefire")
     if p.relapse_counts_as == "collapse":
         p.relapse_counts_as = "collapse_escalation"
     p.collapse_jump_threshold = _num(rules.get("collapse_jump_threshold", 0.25), "collapse_jump_threshold")
@@ -159,29 +149,14 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     p.issues = list(issues_d)
     K = p.K = len(p.issues)
     p.options = [sorted(float(o) for o in (issues_d[i] or {}).get("options", [])) for i in p.issues]
+    # the rules find an issue by its role (``issues.<id>.role``), never by its id
+    p.k = {role: None for role in ISSUE_ROLES}
+    for k, iid in enumerate(p.issues):
+        role = (issues_d[iid] or {}).get("role")
+        if role is not None:
+            p.k[role] = k
     tied = [k for k, i in enumerate(p.issues) if (issues_d[i] or {}).get("tied_to_state") == "L"]
-    p.k_terr = tied[0] if tied else None
-
-    def idx(name):
-        return p.issues.index(name) if name in p.issues else None
-
-    p.k = {
-        name: idx(name)
-        for name in (
-            "TERR_CTRL",
-            "TERR_RECOG",
-            "NATO",
-            "SEC_GUAR",
-            "FORCES",
-            "ARMY_CAP",
-            "SANCTIONS",
-            "ASSETS",
-            "MINERALS",
-            "US_RU_NORM",
-        )
-    }
-    if p.k_terr is None and p.k["TERR_CTRL"] is not None:
-        p.k_terr = p.k["TERR_CTRL"]
+    p.k_terr = tied[0] if tied else p.k["territory"]
 
     # ---- actors (canonical order: sorted ids)
     actors_d = params.get("actors", {})
@@ -199,15 +174,11 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     med_name = _get(params, "mediator.actor", med[0] if med else None)
     p.mediator = p.actors.index(med_name) if med_name in p.actors else None
     war = params.get("war", {}) or {}
-    adv = str(_get(war, "advancing", "RU"))
-    dfd = str(_get(war, "defending", "UA"))
     bells = [a for a in p.actors if "belligerent" in p.roles[a]]
+    adv, dfd = _get(war, "advancing"), _get(war, "defending")
     p.adv = p.actors.index(adv) if adv in bells else None
     p.dfd = p.actors.index(dfd) if dfd in bells else None
     p.bell_index = {a: p.actors.index(a) for a in bells}
-    p.eu = p.actors.index("EU") if "EU" in p.actors else None
-    p.us = p.actors.index("US") if "US" in p.actors else None
-    p.cn = p.actors.index("CN") if "CN" in p.actors else None
 
     p.uscale = np.ones((R, n))
     p.cap = np.ones((R, n))
@@ -271,13 +242,11 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     p.excl_min = np.stack(
         [_R(_get(actors_d[a], "exclusion_penalty.omega_min", 0.0), R, a) for a in p.actors], 1
     )
-    fc = [actors_d[a]["force_capacity_max"] for a in p.actors if "force_capacity_max" in actors_d[a]]
-    p.force_cap0 = _R(fc[0], R, "force_capacity_max") if fc else np.ones(R)
-    lif = actors_d[p.actors[p.cn]].get("lifeline", {}) if p.cn is not None else {}
-    p.lifeline = {
-        k: _R(lif.get(k, dv), R, f"lifeline.{k}")
-        for k, dv in (("l0", 0.8), ("kappa_l", 2.0), ("alpha_norm", 0.6), ("alpha_sanctions", 0.4))
-    }
+    # a guarantor consents to foreign forces up to the capacity it declares (1: no limit on the scale)
+    p.force_cap0 = _actor_col(
+        {a: actors_d[a].get("force_capacity_max") for a in p.actors}, p.actors, R, 1.0, "force_capacity_max"
+    )
+    _flows(p, actors_d, R)
     p.eps = EPS_UTIL * p.uscale
 
     # ---- mediator
@@ -304,10 +273,8 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
             raise UserError(f"mediator.levers.{key}: unknown actor {a!r}")
         tgt = spec.get("target")
         op = "set" if "set" in spec else "add" if "add" in spec else "mul" if "mul" in spec else None
-        if tgt not in ("A_US", "S_US", "A_EU", "S_EU", "omega") or op is None:
-            raise UserError(
-                f"mediator.levers.{key}: expected target A_US|S_US|A_EU|S_EU|omega and set/add/mul"
-            )
+        if tgt not in ("support", "sanctions", "omega") or op is None:
+            raise UserError(f"mediator.levers.{key}: expected target support|sanctions|omega and set/add/mul")
         p.levers[p.actors.index(a)] = SimpleNamespace(
             target=tgt,
             op=op,
@@ -316,7 +283,7 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
         )
     p.walk_rate = _num(md.get("walkaway_hazard_per_year_per_F", 0.0), "walkaway_hazard_per_year_per_F")
     p.walk_pause = _num(_get(md, "walkaway.pause_weeks", 12), "walkaway.pause_weeks")
-    p.walk_A_US = _num(_get(md, "walkaway.A_US_set", 0.25), "walkaway.A_US_set")
+    p.walk_support = _num(_get(md, "walkaway.support_set", 0.25), "walkaway.support_set")
     p.deadline_rate = _num(_get(md, "deadlines.rate_per_week", 0.0), "deadlines.rate_per_week")
     p.deadline_add = _num(_get(md, "deadlines.frustration_add", 1.0), "deadlines.frustration_add")
     p.cf_threshold = _num(md.get("ceasefire_threshold", 0.1), "ceasefire_threshold")
@@ -329,18 +296,18 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     p.mu0 = _R(war.get("drift_per_year", 0.1), R, "war.drift_per_year")
     p.sigma_L = _R(war.get("vol_per_sqrt_year", 0.05), R, "war.vol_per_sqrt_year")
     p.beta_A = _R(war.get("aid_sensitivity", 0.0), R, "war.aid_sensitivity")
-    p.A0 = _num(war.get("A0", 0.8), "A0")
-    p.w_US_support = _num(war.get("w_US_in_support", 0.4), "w_US_in_support")
-    p.w_US_sanctions = _num(war.get("w_US_in_sanctions", 0.5), "w_US_in_sanctions")
+    # the defender's support index at t0: the drift is stated relative to the support of the start date
+    p.A0 = (p.support0 @ p.support_w[:, p.dfd]) if p.dfd is not None else np.zeros(R)
     ss = war.get("strain_sensitivity", {}) or {}
     p.beta_strain = _actor_col(ss, p.actors, R, 0.0, "war.strain_sensitivity")
     sg = war.get("strain_growth_per_year", {}) or {}
     p.strain_a = _actor_col(
         {a: (sg.get(a) or {}).get("a", 0.0) for a in p.actors}, p.actors, R, 0.0, "strain.a"
     )
-    p.strain_b_support = _num(_get(sg, f"{dfd}.b_support", 0.0), f"{dfd}.b_support")
-    p.strain_b_sanctions = _num(_get(sg, f"{adv}.b_sanctions", 0.0), f"{adv}.b_sanctions")
-    p.strain_b_lifeline = _num(_get(sg, f"{adv}.b_lifeline", 0.0), f"{adv}.b_lifeline")
+    p.strain_b = {
+        key: np.array([_num((sg.get(a) or {}).get(key) or 0.0, f"strain.{a}.{key}") for a in p.actors])
+        for key in ("b_support", "b_sanctions", "b_lifeline")
+    }
     p.strain_recovery = _num(war.get("strain_recovery_per_year", 0.3), "strain_recovery_per_year")
     cj = war.get("collapse_jump", {}) or {}
     p.col_rate = annual_rate(_R(cj.get("annual_prob", 0.0), R, "war.collapse_jump.annual_prob"))
@@ -356,8 +323,8 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
         _num(cn.get("size_high", 0.08), "size_high"),
     )
     we = war.get("war_end_terms", {}) or {}
-    p.x_ua_max = _issue_vec(we.get("UA_max"), p.issues, 0.0)
-    p.x_ru_max = _issue_vec(we.get("RU_max"), p.issues, 1.0)
+    p.x_dfd_max = _issue_vec(we.get("defender_max"), p.issues, 0.0)
+    p.x_adv_max = _issue_vec(we.get("advancer_max"), p.issues, 1.0)
     p.L_lo, p.L_hi = _num(we.get("L_lo", 0.25), "L_lo"), _num(we.get("L_hi", 1.0), "L_hi")
     p.x_sq = _issue_vec(war.get("status_quo_during_war"), p.issues, 0.0)
     p.I_cf = _num(war.get("ceasefire_intensity", 0.05), "ceasefire_intensity")
@@ -404,20 +371,20 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
         sh = (per.get(a) or {}).get("shift", {}) or {}
         for key, wgt in sh.items():
             wgt = _num(wgt, f"commitment.perceived.{a}.shift.{key}")
-            if key == "army_cap" and kk["ARMY_CAP"] is not None:
-                p.shift_lin[i, kk["ARMY_CAP"]] += wgt
+            if key == "army_cap" and kk["army_cap"] is not None:
+                p.shift_lin[i, kk["army_cap"]] += wgt
             elif key == "withdrawal":
                 p.shift_wd[i] += wgt
-            elif key == "sanctions_relief" and kk["SANCTIONS"] is not None:
-                p.shift_lin[i, kk["SANCTIONS"]] += wgt
-            elif key == "nato_open" and kk["NATO"] is not None:
+            elif key == "sanctions_relief" and kk["sanctions_relief"] is not None:
+                p.shift_lin[i, kk["sanctions_relief"]] += wgt
+            elif key == "nato_open" and kk["alliance"] is not None:
                 p.shift_const[i] += wgt
-                p.shift_lin[i, kk["NATO"]] -= wgt
-            elif key == "forces" and kk["FORCES"] is not None:
-                p.shift_lin[i, kk["FORCES"]] += wgt
-            elif key == "army_uncapped" and kk["ARMY_CAP"] is not None:
+                p.shift_lin[i, kk["alliance"]] -= wgt
+            elif key == "forces" and kk["forces"] is not None:
+                p.shift_lin[i, kk["forces"]] += wgt
+            elif key == "army_uncapped" and kk["army_cap"] is not None:
                 p.shift_const[i] += wgt
-                p.shift_lin[i, kk["ARMY_CAP"]] -= wgt
+                p.shift_lin[i, kk["army_cap"]] -= wgt
             elif key not in (
                 "army_cap",
                 "withdrawal",
@@ -462,35 +429,33 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     p.sigma_xi = _R(an.get("sigma_xi", 0.0), R, "acceptance_noise.sigma_xi")[:, None] * p.uscale
     p.T_xi = _R(an.get("T_xi_weeks", 26.0), R, "acceptance_noise.T_xi_weeks")
 
-    # ---- ratification
+    # ---- ratification: each instrument is held by the actor the scenario names (memo 1.5 P9)
     rt = params.get("ratification", {}) or {}
-    ref = rt.get("UA_referendum", {}) or {}
+    ref = rt.get("referendum") or {}
+    p.referendum_by = _actor_index(p.actors, ref.get("actor"))
     p.ref_cession = _num(_get(ref, "required_if.terr_cession_gt", 0.02), "required_if.terr_cession_gt")
     p.ref_recog = _num(_get(ref, "required_if.recog_ge", 0.33), "required_if.recog_ge")
     p.ref_min_weeks = _num(ref.get("min_ceasefire_days", 60), "min_ceasefire_days") / 7.0
     p.ref_logit = {k: _num(v, f"support_logit.{k}") for k, v in (ref.get("support_logit", {}) or {}).items()}
     p.ref_sigma = _num(ref.get("sigma_poll", 0.07), "sigma_poll")
-    p.congress_p = _R(_get(rt, "US_congress.p_pass", 1.0), R, "ratification.US_congress.p_pass")
-    p.congress_guar = _num(
-        _get(rt, "US_congress.required_if_guarantee_ge", 0.67), "US_congress.required_if_guarantee_ge"
-    )
-    p.eu_p_base = _R(_get(rt, "EU_unanimity.p_base", 1.0), R, "ratification.EU_unanimity.p_base")
-    p.eu_p_assets = _R(_get(rt, "EU_unanimity.p_if_assets_returned", 1.0), R, "p_if_assets_returned")
+    leg = rt.get("legislature") or {}
+    p.legislature_by = _actor_index(p.actors, leg.get("actor"))
+    p.legislature_p = _R(leg.get("p_pass", 1.0), R, "ratification.legislature.p_pass")
+    p.legislature_guar = _num(leg.get("required_if_guarantee_ge", 0.67), "legislature.required_if_guarantee")
+    una = rt.get("unanimity") or {}
+    p.unanimity_by = _actor_index(p.actors, una.get("actor"))
+    p.unanimity_p_base = _R(una.get("p_base", 1.0), R, "ratification.unanimity.p_base")
+    p.unanimity_p_assets = _R(una.get("p_if_assets_returned", 1.0), R, "unanimity.p_if_assets_returned")
     p.rat_delay = _num(rt.get("delay_weeks", 8), "delay_weeks")
-
-    # ---- support
-    sp = params.get("support", {}) or {}
-    p.A_US0, p.A_EU0 = _num(sp.get("A_US0", 0.5), "A_US0"), _num(sp.get("A_EU0", 1.0), "A_EU0")
-    p.S_US0, p.S_EU0 = _num(sp.get("S_US0", 0.0), "S_US0"), _num(sp.get("S_EU0", 0.0), "S_EU0")
-    p.eu_cadence = _num(sp.get("eu_package_cadence_weeks", 0.0), "eu_package_cadence_weeks")
-    p.eu_increment = _num(sp.get("eu_package_increment", 0.0), "eu_package_increment")
 
     # ---- events
     p.events, p.branch_keys, p.n_event_slots = compile_events(
-        params.get("events", {}) or {}, p.actors, list(p.bell_index), R, p.start_date, p.uscale
+        params.get("events", {}) or {}, p.actors, R, p.start_date, p.uscale
     )
     p.event_ids = [e.id for e in p.events]
-    p.esc_events = [e for e in p.events if any(f.kind == "status" and f.index == 6 for f in e.effects)]
+    p.esc_events = [
+        e for e in p.events if any(f.kind == "status" and f.index == ESCALATION for f in e.effects)
+    ]
 
     # ---- protocol-specific settings
     p.first_proposer = _get(struct, "first_proposer")
@@ -499,6 +464,48 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     p.private_cost_high = _num(_get(struct, "private_cost_high", 0.0), "private_cost_high")
     p.win_prob = _R(_get(struct, "win_prob", 0.5), R, "scenario.structure.win_prob")
     return p
+
+
+def _actor_index(actors: list[str], actor: str | None) -> int | None:
+    """Canonical index of ``actor``, or None if the scenario names none (or one it does not define)."""
+    return actors.index(actor) if actor in actors else None
+
+
+def _flows(p: SimpleNamespace, actors_d: dict, R: int) -> None:
+    """Support, sanctions and lifelines between actors, as matrices over (giver, belligerent).
+
+    ``support0``/``sanctions0`` (R, n): each actor's level at t0 (0 if it gives none); ``support_w`` and
+    ``sanctions_w`` (n, n): the giver's share in the receiving belligerent's index, so the indices are
+    ``support @ support_w`` (memo 1.4: A = w_US A_US + (1 - w_US) A_EU for Ukraine); ``lifeline_to`` (n, n)
+    marks each patron's client; ``secondary`` (n, n) whose sanctions a patron backs off from;
+    ``package_cadence``/``package_increment`` (n,) sanctions packages on a calendar.
+    """
+    n = len(p.actors)
+    p.support0, p.sanctions0 = np.zeros((R, n)), np.zeros((R, n))
+    p.support_w, p.sanctions_w, p.lifeline_to = np.zeros((n, n)), np.zeros((n, n)), np.zeros((n, n))
+    p.secondary = np.zeros((n, n), bool)
+    p.package_cadence, p.package_increment = np.zeros(n), np.zeros(n)
+    p.lifeline = {k: np.zeros((R, n)) for k in ("l0", "kappa_l", "alpha_norm", "alpha_sanctions")}
+    for i, a in enumerate(p.actors):
+        w = f"actors.{a}"
+        sup, san, lif = (actors_d[a].get(key) or {} for key in ("support", "sanctions", "lifeline"))
+        if sup.get("to") in p.actors:
+            p.support0[:, i] = _R(sup.get("level0", 0.0), R, w + ".support.level0")
+            p.support_w[i, p.actors.index(sup["to"])] = _num(sup.get("weight", 1.0), w + ".support.weight")
+        if san.get("against") in p.actors:
+            p.sanctions0[:, i] = _R(san.get("level0", 0.0), R, w + ".sanctions.level0")
+            weight = _num(san.get("weight", 1.0), w + ".sanctions.weight")
+            p.sanctions_w[i, p.actors.index(san["against"])] = weight
+            p.package_cadence[i] = _num(san.get("package_cadence_weeks") or 0.0, w + ".sanctions.cadence")
+            p.package_increment[i] = _num(san.get("package_increment") or 0.0, w + ".sanctions.increment")
+        if lif.get("to") in p.actors:
+            p.lifeline_to[i, p.actors.index(lif["to"])] = 1.0
+            for k in p.lifeline:
+                p.lifeline[k][:, i] = _R(lif.get(k, 0.0), R, f"{w}.lifeline.{k}")
+            for b in lif.get("secondary_sanctions_from") or []:
+                p.secondary[i, p.actors.index(b)] = True
+    p.is_supporter = p.support_w.any(axis=1)
+    p.is_patron = p.lifeline_to.any(axis=1)
 
 
 def _make_pd(A: np.ndarray, actors: list[str], floor: float = 0.05) -> np.ndarray:

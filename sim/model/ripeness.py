@@ -16,7 +16,7 @@ from scipy.special import expit, ndtr
 
 from sim.model.events import step_probability
 from sim.model.outside_option import war_cost
-from sim.model.state import State, in_status
+from sim.model.state import ABSORBING, State, in_status
 
 ALL = slice(None)
 
@@ -52,7 +52,7 @@ def ripeness_phase(state: State, prm, u: np.ndarray) -> np.ndarray:
         state.engaged[:] = True
         return np.ones((state.R, prm.n))
     M = mhs(state, prm)
-    live = ~in_status(state.status, (4, 6))[:, None]
+    live = ~in_status(state.status, ABSORBING)[:, None]
     p_on = step_probability(prm.eng_rate * M * state.way_out, prm.dt)
     p_off = step_probability(prm.dis_rate * (1.0 - M), prm.dt)
     on = ~state.engaged & (u < p_on) & live

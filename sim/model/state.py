@@ -38,7 +38,7 @@ def rows_of(a: np.ndarray, rows) -> np.ndarray:
     For an index array and an array of two or more dimensions this is ``np.take``, with the same result:
     numpy's fancy indexing copies such arrays row by row through its generic iterator, about 3x slower for
     (R, n) arrays (12 against 3.6 us for 900 of 2,500 rows of 5 values). A mediated round gathers some
-    thirty of them per step: 5% of a block (docs/performance.md, ninth session).
+    thirty of them per step: 5% of a block (docs/performance.md).
     """
     if isinstance(rows, np.ndarray) and rows.dtype.kind in "iu" and a.ndim > 1:
         return np.take(a, rows, axis=0)
@@ -58,18 +58,20 @@ class State:
     """All per-replicate state (shapes in brackets; n actors, K issues).
 
     Battlefield and support: ``L`` (R) front line on the TERR scale; ``I`` (R) intensity; ``strain`` (R, n)
-    exhaustion (used for belligerents); ``A_US``, ``A_EU`` (R) Western support; ``S_US``, ``S_EU`` (R)
-    sanctions beyond the Dec-2025 baseline; ``lifeline_CN`` (R) China's support to Russia.
+    exhaustion (used for belligerents); ``support`` (R, n) each actor's support to the belligerent it backs
+    (1 = the 2025 norm); ``sanctions`` (R, n) each actor's sanctions beyond the Dec-2025 regime;
+    ``lifeline`` (R, n) each patron's economic support to its client.
     Beliefs: ``m``, ``P`` (R, n) posterior mean and precision of the drift (per year).
     Bargaining: ``xi`` (R, n) persistent reservation shocks; ``engaged`` (R, n); ``way_out`` (R, n);
     ``x_decl`` (R, n, K) declared positions; ``omega`` (R, n) text weights; ``F`` (R) mediator frustration;
     ``pause_until`` (R) weeks until which mediation is paused; ``lever_until`` (R) weeks until which the
-    temporary lever on A_US holds; ``A_US_hold`` (R) the value A_US returns to when it lapses;
+    mediator's temporary cut of its own support holds; ``support_hold`` (R, n) the level support returns to
+    when a temporary cut lapses;
     ``X_text`` (R, K) current single negotiating text; ``t_last_influence`` (R) weeks.
     Agreement: ``status`` (R) int8; ``X_agree`` (R, K) terms in force; ``t_first``, ``t_comp`` (R) weeks
     (NaN if none); ``first_kind`` (R); ``t_signed`` (R) week of the current agreement; ``t_last_lever`` (R);
     ``coerced`` (R); ``relapsed`` (R); ``relapse_until`` (R); ``pending_until`` (R); ``pending_cf_weeks``.
-    Event-modifiable quantities: ``cost_mult``, ``tau_add`` (R, n); ``force_cap`` (R); ``congress_add`` (R);
+    Event-modifiable quantities: ``cost_mult``, ``tau_add``, ``force_cap`` (R, n); ``legislature_add`` (R);
     ``branch_mult`` (R, n_branches). Diagnostics: ``n_rounds``, ``n_levers`` (R) ints; ``binding`` (R)
     actor index of the lowest surplus at the last round (-1 if none); ``fired`` (R, n_events) bool.
     """
@@ -77,11 +79,9 @@ class State:
     L: np.ndarray
     I: np.ndarray
     strain: np.ndarray
-    A_US: np.ndarray
-    A_EU: np.ndarray
-    S_US: np.ndarray
-    S_EU: np.ndarray
-    lifeline_CN: np.ndarray
+    support: np.ndarray
+    sanctions: np.ndarray
+    lifeline: np.ndarray
     m: np.ndarray
     P: np.ndarray
     xi: np.ndarray
@@ -92,7 +92,7 @@ class State:
     F: np.ndarray
     pause_until: np.ndarray
     lever_until: np.ndarray
-    A_US_hold: np.ndarray
+    support_hold: np.ndarray
     X_text: np.ndarray
     t_last_influence: np.ndarray
     status: np.ndarray
@@ -110,7 +110,7 @@ class State:
     cost_mult: np.ndarray
     tau_add: np.ndarray
     force_cap: np.ndarray
-    congress_add: np.ndarray
+    legislature_add: np.ndarray
     branch_mult: np.ndarray
     n_rounds: np.ndarray
     n_levers: np.ndarray

@@ -10,7 +10,6 @@ effects, levers and the mediator refer to things that exist; reporting horizons 
 from __future__ import annotations
 
 import math
-import re
 import types
 import typing
 from typing import Any
@@ -21,9 +20,11 @@ from pydantic import BaseModel, ValidationError
 from sim.scenario.distributions import is_dist
 from sim.scenario.fields import KeysOf, RefTo
 from sim.scenario.problems import DOCUMENT, Loc, Path, Problem, did_you_mean, dotted
-from sim.scenario.schema import ScenarioFile
+from sim.scenario.schema import ACTOR_EFFECT_SUFFIXES, ScenarioFile
 
 _HEADS = frozenset({"[key]"})
+#: Effect targets that are not per actor (beside ``status`` and ``EVENT.BRANCH.p``).
+GLOBAL_EFFECT_TARGETS = ("status", "legislature_p_pass")
 
 
 class Located:
@@ -282,6 +283,8 @@ def cross_checks(data: dict, where: Located, context: dict) -> list[Problem]:
     out += _check_linkage(data, where)
     out += _check_mediator(data, where, context)
     out += _check_effects(data, where)
+    out += _check_issue_roles(data, where)
+    out += _check_flows(data, where)
     out += _check_scenario_block(data, where)
     out += _check_ranges(data, where)
     return out
@@ -493,13 +496,8 @@ def _check_effects(data: dict, where: Located) -> list[Problem]:
             for target, op in eff.items():
                 out += _one_op(op, (*path, target), where)
                 parts = str(target).split(".")
-                per_actor = re.match(r"^([A-Za-z]+)_(tau|cost_multiplier|drift_belief)$", str(target))
-                # (these suffixes are the model's per-actor targets, sim/model/events.py)
-                if per_actor and actors is not None and per_actor.group(1) not in actors:
-                    who, what = per_actor.groups()
-                    msg = (f"undefined actor '{who}' in '{target}' ({did_you_mean(who, actors)}expected "
-                           f"ACTOR_{what} with ACTOR one of: {', '.join(actors)})")
-                    out.append(where.problem((*path, target), msg, key=True))
+                if len(parts) == 1 and actors is not None:
+                    out += _check_actor_target(str(target), actors, (*path, target), where)
                 if len(parts) == 1:
                     continue
                 if len(parts) != 3 or parts[0] not in labels or parts[1] not in labels[parts[0]]:
@@ -509,6 +507,78 @@ def _check_effects(data: dict, where: Located) -> list[Problem]:
                 elif parts[2] != "p":
                     out.append(where.problem((*path, target), f"'{parts[2]}' (expected EVENT.BRANCH.p)",
                                              key=True))
+    return out
+
+
+def split_actor_target(target: str, actors: list[str]) -> tuple[str, str] | None:
+    """Split ``ACTOR_suffix`` into (actor, suffix) for a defined actor and a per-actor suffix, else None."""
+    for suffix in ACTOR_EFFECT_SUFFIXES:
+        actor = target.removesuffix("_" + suffix)
+        if actor != target and actor in actors:
+            return actor, suffix
+    return None
+
+
+def _check_actor_target(target: str, actors: list[str], path: Path, where: Located) -> list[Problem]:
+    """Check that a target other than a global quantity is ``ACTOR_suffix`` for a defined actor."""
+    if target in GLOBAL_EFFECT_TARGETS or split_actor_target(target, actors) is not None:
+        return []
+    for suffix in ACTOR_EFFECT_SUFFIXES:
+        if target.endswith("_" + suffix):
+            who = target.removesuffix("_" + suffix)
+            msg = (f"undefined actor '{who}' in '{target}' ({did_you_mean(who, actors)}expected "
+                   f"ACTOR_{suffix} with ACTOR one of: {', '.join(actors)})")
+            return [where.problem(path, msg, key=True)]
+    per_actor = [f"ACTOR_{x}" for x in ACTOR_EFFECT_SUFFIXES]
+    wanted = ", ".join([*GLOBAL_EFFECT_TARGETS, *per_actor, "EVENT.BRANCH.p"])
+    return [where.problem(path, f"unknown target '{target}' (expected one of {wanted})", key=True)]
+
+
+def _check_issue_roles(data: dict, where: Located) -> list[Problem]:
+    """Each issue role is played by one issue at most; the territorial issue is the one tied to the line."""
+    out: list[Problem] = []
+    issues = data.get("issues")
+    if not isinstance(issues, dict):
+        return out
+    seen: dict[str, str] = {}
+    for iid, issue in issues.items():
+        role = issue.get("role") if isinstance(issue, dict) else None
+        if not isinstance(role, str):
+            continue
+        if role in seen:
+            out.append(where.problem(("issues", iid, "role"), f"role '{role}' is already played by issue "
+                                     f"'{seen[role]}' (expected each issue role once)"))
+        seen[role] = iid
+    return out
+
+
+def _check_flows(data: dict, where: Located) -> list[Problem]:
+    """Support and sanctions go to belligerents, and the shares of each belligerent's index sum to 1."""
+    out: list[Problem] = []
+    actors = data.get("actors")
+    if not isinstance(actors, dict):
+        return out
+    bells = [a for a, d in actors.items() if isinstance(d, dict) and "belligerent" in (d.get("roles") or [])]
+    for block, key in (("support", "to"), ("sanctions", "against"), ("lifeline", "to")):
+        shares: dict[str, list[tuple[str, float]]] = {}
+        for aid, d in actors.items():
+            flow = d.get(block) if isinstance(d, dict) else None
+            if not isinstance(flow, dict) or not isinstance(flow.get(key), str):
+                continue
+            if flow[key] in actors and flow[key] not in bells:
+                out.append(where.problem(("actors", aid, block, key), f"'{flow[key]}' is not a belligerent "
+                                         f"(expected one of: {', '.join(bells)})"))
+            shares.setdefault(flow[key], []).append((aid, central(flow.get("weight"))))
+        for target, rows in shares.items():
+            if any(w is None for _, w in rows):  # a malformed weight is reported where it stands
+                continue
+            total = sum(w for _, w in rows)
+            if abs(total - 1.0) > 1e-6:
+                aid = rows[0][0]
+                names = " + ".join(f"{a} {w:g}" for a, w in rows)
+                msg = (f"the {block} weights given to '{target}' sum to {total:g} ({names}; expected shares "
+                       "summing to 1)")
+                out.append(where.problem(("actors", aid, block, "weight"), msg))
     return out
 
 

@@ -35,6 +35,17 @@ from sim.scenario.fields import (
 
 OUTCOMES = ("comprehensive_deal", "ceasefire", "continued_war", "collapse_escalation")
 ROLES = ("mediator", "guarantor", "veto_comprehensive", "veto_ceasefire", "belligerent", "patron")
+#: What an issue means to the model (``issues.<id>.role``): the rules that read an issue find it by role,
+#: never by its id, so issues can be renamed or added in YAML (memo 1.2 anchors each scale).
+ISSUE_ROLES = (
+    "territory", "recognition", "alliance", "guarantee", "forces", "army_cap", "sanctions_relief", "assets",
+    "economic_stake", "normalisation",
+)
+#: Per-actor quantities an event effect may edit, written ``ACTOR_<suffix>`` (e.g. ``RU_tau``,
+#: ``EU_force_capacity``); :mod:`sim.model.events` applies them, :mod:`sim.scenario.checks` checks the actor.
+ACTOR_EFFECT_SUFFIXES = (
+    "tau", "cost_multiplier", "drift_belief", "support", "sanctions", "lifeline", "force_capacity",
+)
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
 Expression = Annotated[str, StringConstraints(min_length=1)]
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -54,7 +65,6 @@ class OutcomeRules(Block):
     pending_ratification_counts_as: Literal[OUTCOMES]  # type: ignore[valid-type]
     collapse_jump_threshold: Probability
     collapse_line_threshold: Probability
-    comprehensive_requires: list[IssueId]
 
 
 class Structure(Block):
@@ -115,6 +125,7 @@ class Issue(Block):
     anchors: dict[Unit, str]
     options: Annotated[list[Unit], Field(min_length=1)]
     tied_to_state: Literal["L"] | None = None
+    role: Literal[ISSUE_ROLES] | None = None  # type: ignore[valid-type]
 
 
 # --- actors ---------------------------------------------------------------------------------------
@@ -149,12 +160,32 @@ class ExclusionPenalty(Block):
 
 
 class Lifeline(Block):
-    """A patron's economic lifeline to a belligerent."""
+    """A patron's economic lifeline to a belligerent (memo 1.5 P7b): it relieves that belligerent's strain."""
 
+    to: ActorId
     l0: NonNegative
     kappa_l: NonNegative
     alpha_norm: Number
     alpha_sanctions: Number
+    secondary_sanctions_from: list[ActorId] = []  # whose sanctions make the patron back off
+
+
+class SupportFlow(Block):
+    """An actor's military and financial support to a belligerent: level 1 = the 2025 norm (memo 1.4)."""
+
+    to: ActorId
+    level0: NonNegative
+    weight: Probability  # the actor's share in the belligerent's support index (shares sum to 1)
+
+
+class Sanctions(Block):
+    """An actor's sanctions on a belligerent beyond the December-2025 regime (memo 1.4)."""
+
+    against: ActorId
+    level0: Number
+    weight: Probability  # the actor's share in the belligerent's sanctions index (shares sum to 1)
+    package_cadence_weeks: Positive | None = None  # new packages on a calendar while the war goes on
+    package_increment: Number | None = None
 
 
 class Actor(Block):
@@ -174,7 +205,9 @@ class Actor(Block):
     ceasefire_penalty: NonNegative
     accept: Accept
     exclusion_penalty: ExclusionPenalty | None = None
-    force_capacity_max: Probability | None = None
+    force_capacity_max: Probability | None = None  # a guarantor consents to foreign forces up to this
+    support: SupportFlow | None = None
+    sanctions: Sanctions | None = None
     lifeline: Lifeline | None = None
     utility_scale: Positive | None = None  # unit of this actor's utility-scale parameters (memo 4.2)
     disagreement_value: Number | None = None  # fixed W when modules.outside_option is off (memo 3)
@@ -190,9 +223,13 @@ class Package(Block):
 
 # --- mediator -------------------------------------------------------------------------------------
 class Lever(Block):
-    """A lever the mediator pulls on a party: change a state variable (set, add or multiply)."""
+    """A lever the mediator pulls on a party (set, add or multiply).
 
-    target: Id
+    ``support`` and ``sanctions`` edit the mediator's own support and sanctions; ``omega`` the pressed
+    party's weight in the text.
+    """
+
+    target: Literal["support", "sanctions", "omega"]
     set: Number | None = None
     add: Number | None = None
     mul: Number | None = None
@@ -203,7 +240,7 @@ class Walkaway(Block):
     """The mediator walks away for a while and cuts support."""
 
     pause_weeks: NonNegative
-    A_US_set: Probability
+    support_set: Probability  # the mediator's support while it is away
 
 
 class Deadlines(Block):
@@ -264,10 +301,10 @@ class CounteroffensiveJump(Block):
 
 
 class WarEndTerms(Block):
-    """phi(L): terms a military end would impose, between each side's maximum."""
+    """phi(L): terms a military end would impose, between the defender's and the advancer's maximum."""
 
-    UA_max: IssueMap[Unit]
-    RU_max: IssueMap[Unit]
+    defender_max: IssueMap[Unit]
+    advancer_max: IssueMap[Unit]
     L_lo: Probability
     L_hi: Probability
 
@@ -279,10 +316,7 @@ class War(Block):
     L_min: Probability
     drift_per_year: Number
     vol_per_sqrt_year: NonNegative
-    aid_sensitivity: Number
-    A0: NonNegative
-    w_US_in_support: Probability
-    w_US_in_sanctions: Probability
+    aid_sensitivity: Number  # drift falls by exp(-aid_sensitivity (A - A0)), A0 the support index at t0
     strain_sensitivity: ActorMap[Number]
     strain_growth_per_year: ActorMap[StrainGrowth]
     strain_recovery_per_year: NonNegative
@@ -295,8 +329,8 @@ class War(Block):
     relapse_weeks: NonNegative
     horizon_years: Positive
     escalation_disutility: NonNegative
-    advancing: ActorId | None = None  # the belligerent whose gains raise L (default RU)
-    defending: ActorId | None = None  # the other belligerent (default UA)
+    advancing: ActorId | None = None  # the belligerent whose gains raise L
+    defending: ActorId | None = None  # the other belligerent
 
 
 # --- beliefs --------------------------------------------------------------------------------------
@@ -417,47 +451,38 @@ class SupportLogit(Block):
 
 
 class Referendum(Block):
-    """Ukraine's referendum."""
+    """A popular vote on territorial terms, held by ``actor`` (Ukraine's, seed 001)."""
 
+    actor: ActorId
     required_if: RequiredIf
     min_ceasefire_days: NonNegative
     support_logit: SupportLogit
     sigma_poll: NonNegative
 
 
-class Congress(Block):
-    """US Congress approval of a guarantee."""
+class Legislature(Block):
+    """A legislature's approval of a binding guarantee given by ``actor`` (the US Congress)."""
 
+    actor: ActorId
     p_pass: Probability
     required_if_guarantee_ge: Probability
 
 
-class EuUnanimity(Block):
-    """EU unanimity on sanctions relief and assets."""
+class Unanimity(Block):
+    """Unanimity of ``actor``'s members on its sanctions and asset components (EU unanimity)."""
 
+    actor: ActorId
     p_base: Probability
     p_if_assets_returned: Probability
 
 
 class Ratification(Block):
-    """``ratification:``: referendum, Congress, EU unanimity (memo 1.5, step 9)."""
+    """``ratification:``: referendum, legislature, unanimity, each optional (memo 1.5, step 9)."""
 
-    UA_referendum: Referendum
-    US_congress: Congress
-    EU_unanimity: EuUnanimity
+    referendum: Referendum | None = None
+    legislature: Legislature | None = None
+    unanimity: Unanimity | None = None
     delay_weeks: NonNegative
-
-
-# --- support --------------------------------------------------------------------------------------
-class Support(Block):
-    """``support:``: initial aid and sanctions levels."""
-
-    A_US0: NonNegative
-    A_EU0: NonNegative
-    S_US0: Number
-    S_EU0: Number
-    eu_package_cadence_weeks: Positive
-    eu_package_increment: Number
 
 
 # --- events ---------------------------------------------------------------------------------------
@@ -549,7 +574,6 @@ class ScenarioFile(Block):
     influence: Influence
     acceptance_noise: AcceptanceNoise
     ratification: Ratification
-    support: Support
     events: dict[Id, Event]
     correlations: list[CorrelationRow] = []
 
