@@ -8,6 +8,7 @@ speed; the integration tests with the real model are in test_run_cli.py.
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -168,6 +169,28 @@ def test_resume_completes_to_identical_bytes(reference, tmp_path):
     run_toy(run, workers=2, resume=True)
     assert _bytes(run) == _bytes(reference)
     assert not list((run / "parts").glob(".*.tmp"))
+
+
+def test_resume_recomputes_unreadable_part_files_and_names_them(reference, tmp_path, capsys):
+    """A half-copied run directory: a truncated block file and one overwritten with other bytes."""
+    run = run_toy(tmp_path / "r", workers=1)
+    capsys.readouterr()
+    truncated = part_path(run, 2).read_bytes()
+    part_path(run, 2).write_bytes(truncated[: len(truncated) // 2])
+    part_path(run, 5).write_bytes(b"not a parquet file " * 40)
+    runs = (run / "runs.parquet").read_bytes()
+    (run / "runs.parquet").write_bytes(runs[: len(runs) // 3])
+    (run / "summary.json").unlink()
+    run_toy(run, workers=2, resume=True)
+    assert _bytes(run) == _bytes(reference)
+    for b in (2, 5):
+        assert part_path(run, b).read_bytes() == part_path(reference, b).read_bytes()
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2, lines
+    for line, b in zip(lines, (2, 5), strict=True):
+        assert re.fullmatch(rf"negsim: block {b}: part file unreadable \(Parquet magic bytes not found in "
+                            rf"footer\..*\); recomputing it", line), line
+    assert json.loads((run / "manifest.json").read_text())["blocks_done"] == 16
 
 
 def test_resume_refuses_a_different_run(reference, tmp_path):

@@ -1,4 +1,5 @@
-"""runs.parquet written block by block while a run goes on (sim.batch.storage.RunsWriter)."""
+"""runs.parquet written block by block while a run goes on (sim.batch.storage.RunsWriter), and the check of
+the block files a resumed run keeps (sim.batch.storage.check_parts)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,16 @@ from sim.batch.block import table_to_parquet_bytes
 N_BLOCKS = 5
 
 
+def _write_table(path, replicates, **extra):
+    table = pa.table({"replicate": pa.array(replicates, pa.int64()), "x": pa.array(np.sqrt(replicates + 0.5)),
+                      **extra})
+    storage.atomic_write_bytes(path, table_to_parquet_bytes(table))
+
+
 def _write_parts(run_dir, n_blocks=N_BLOCKS):
     storage.prepare_run_dir(run_dir, force=False, resume=False)
     for b in range(n_blocks):
-        rows = np.arange(3 * b, 3 * b + 3)
-        table = pa.table({"replicate": pa.array(rows, pa.int64()), "x": pa.array(np.sqrt(rows + 0.5))})
-        storage.atomic_write_bytes(storage.part_path(run_dir, b), table_to_parquet_bytes(table))
+        _write_table(storage.part_path(run_dir, b), np.arange(3 * b, 3 * b + 3))
 
 
 def test_blocks_appended_as_they_finish_give_the_bytes_of_one_concatenation(tmp_path):
@@ -59,3 +64,28 @@ def test_an_aborted_writer_leaves_no_partial_file_and_a_killed_ones_is_removed_o
     assert not list(tmp_path.glob(".*.tmp"))
     assert [p.name for p in sorted((tmp_path / storage.PARTS).iterdir())] == [
         f"block-{b:06d}.parquet" for b in range(N_BLOCKS)]  # the blocks, which resume uses, are kept
+
+
+def test_check_parts_names_every_file_that_is_not_its_block(tmp_path):
+    _write_parts(tmp_path)
+    ranges = {b: (3 * b, 3 * b + 3) for b in range(N_BLOCKS)}
+    assert storage.check_parts(tmp_path, ranges) == {}
+
+    def part(b):
+        return storage.part_path(tmp_path, b)
+
+    part(1).write_bytes(b"")                                             # an empty copy
+    part(2).write_bytes(part(3).read_bytes())                            # the next block's file
+    _write_table(part(3), np.arange(9, 11))                              # one row short
+    _write_table(part(4), np.arange(12, 15), y=pa.array([1, 2, 3]))      # a column more
+    problems = storage.check_parts(tmp_path, ranges)
+    assert problems.keys() == {1, 2, 3, 4}
+    assert problems[1].startswith("unreadable (") and "\n" not in problems[1]
+    assert problems[2] == "holds replicates 9..11, not the block's 6..8"
+    assert problems[3] == "has 2 rows, not the block's 3"
+    assert problems[4] == "has other columns than block 0's"
+    # the lowest good file sets the columns the others must have: block 3 here, then block 4 alone
+    _write_table(part(3), np.arange(9, 12))
+    assert storage.check_parts(tmp_path, {b: ranges[b] for b in (3, 4)}) == {
+        4: "has other columns than block 3's"}
+    assert storage.check_parts(tmp_path, {b: ranges[b] for b in (4,)}) == {}

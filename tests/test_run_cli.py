@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -109,6 +110,24 @@ def test_same_seed_same_bytes_across_workers_and_dask(small_ref, tmp_path):
     assert json.loads((dk / "manifest.json").read_text())["executor"] == "dask"
     assert json.loads((one / "manifest.json").read_text())["executor"] == "in-process"
     assert json.loads((small_ref / "manifest.json").read_text())["executor"] == "processes"
+
+
+def test_resume_of_a_half_copied_run_recomputes_the_truncated_block(small_ref, tmp_path):
+    out = tmp_path / "copy"
+    shutil.copytree(small_ref, out)
+    part = out / "parts" / "block-000001.parquet"
+    part.write_bytes(part.read_bytes()[:100])                  # the copy stopped in this file
+    (out / "runs.parquet").unlink()
+    (out / "summary.json").unlink()
+    res = negsim("run", BASELINE, *SMALL, "--seed", "7", "--workers", "1", "--resume", "--out", str(out),
+                 "--quiet")
+    assert res.returncode == 0, res.stderr
+    assert "Traceback" not in res.stderr
+    notes = [line for line in res.stderr.splitlines() if "part file" in line]
+    assert notes == ["negsim: block 1: part file unreadable (Parquet magic bytes not found in footer. Either "
+                     "the file is corrupted or this is not a parquet file.); recomputing it"]
+    assert (out / "runs.parquet").read_bytes() == (small_ref / "runs.parquet").read_bytes()
+    assert part.read_bytes() == (small_ref / "parts" / "block-000001.parquet").read_bytes()
 
 
 def test_different_seed_different_results(small_ref, tmp_path):

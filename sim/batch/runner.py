@@ -125,7 +125,9 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
     workers, scheduler:
         Executor choice (:func:`sim.batch.executors.make_executor`).
     resume, force:
-        Complete an interrupted run in ``run_dir`` / overwrite a non-empty ``run_dir``.
+        Complete an interrupted run in ``run_dir`` / overwrite a non-empty ``run_dir``. A block file
+        that cannot be used (:func:`sim.batch.storage.check_parts`) is reported in one line on stderr
+        and its block computed again.
     quiet:
         No progress bar.
     block_fn:
@@ -161,7 +163,7 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
         manifest["resumed"] = [*old.get("resumed", []), utc_now()]
     storage.write_json(run_dir / storage.MANIFEST, manifest)
 
-    done = {b for b in storage.done_blocks(run_dir) if b < plan.n_blocks}
+    done = _kept_blocks(run_dir, plan)
     todo = [b for b in range(plan.n_blocks) if b not in done]
     failures: list[tuple[BlockTask, BaseException]] = []
     n_done_reps = sum(stop - start for start, stop in map(plan.block_range, done))
@@ -227,6 +229,15 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
         if finished is not None:  # wait for the workers that were left to exit during the assembly
             finished.close()
     return run_dir
+
+
+def _kept_blocks(run_dir: Path, plan: BatchPlan) -> set[int]:
+    """Return the blocks of ``plan`` whose files can be used; report the others, which are computed again."""
+    found = [b for b in storage.done_blocks(run_dir) if b < plan.n_blocks]
+    problems = storage.check_parts(run_dir, {b: plan.block_range(b) for b in found})
+    for b, why in problems.items():
+        print(f"negsim: block {b}: part file {why}; recomputing it", file=sys.stderr)
+    return set(found) - problems.keys()
 
 
 def _finish_manifest(run_dir: Path, manifest: dict, status: str, n_done: int) -> None:

@@ -16,10 +16,11 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Mapping
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.errors import UserError
@@ -75,6 +76,66 @@ def done_blocks(run_dir: Path) -> set[int]:
     if not d.is_dir():
         return set()
     return {int(m.group(1)) for p in d.iterdir() if (m := _PART_RE.match(p.name))}
+
+
+def check_parts(run_dir: Path, ranges: Mapping[int, tuple[int, int]]) -> dict[int, str]:
+    """Return ``{block: what is wrong}`` for the block files of ``ranges`` that cannot be used.
+
+    ``ranges`` maps each block whose file exists to its replicates ``(start, stop)``. Only each file's
+    Parquet footer is read. Parquet writes it last, behind its length and the magic ``PAR1``, so a file
+    that was truncated (a half-finished copy), zero-filled or overwritten has no readable footer. The
+    footer's row count must be the block's, and its ``replicate`` statistics the block's first and last
+    replicates, so that a readable file of another block or shape is refused too; and the files must have
+    the columns of the first good one (the lowest block), as all blocks of a run do, since runs.parquet
+    is their concatenation. The data pages are not decoded: negsim replaces a block file whole
+    (:func:`atomic_write_bytes`), so an interrupted write or copy does not leave damage that spares the
+    footer, and decoding would not find such damage reliably either (the pages carry no checksums, so
+    damaged data can decode without an error).
+    """
+    problems: dict[int, str] = {}
+    first: tuple[int, pq.ParquetSchema] | None = None
+    for b in sorted(ranges):
+        meta = _footer(part_path(run_dir, b))
+        why = meta if isinstance(meta, str) else _shape_problem(meta, *ranges[b])
+        if why is None:
+            if first is None:
+                first = (b, meta.schema)
+            elif not meta.schema.equals(first[1]):
+                why = f"has other columns than block {first[0]}'s"
+        if why is not None:
+            problems[b] = why
+    return problems
+
+
+def _footer(path: Path) -> pq.FileMetaData | str:
+    """Return the footer of Parquet file ``path``, or why it cannot be read (one line)."""
+    try:
+        return pq.read_metadata(path)
+    except (OSError, pa.ArrowException) as err:
+        return f"unreadable ({' '.join(str(err).split())})"
+
+
+def _shape_problem(meta: pq.FileMetaData, start: int, stop: int) -> str | None:
+    """Return why a file's footer is not that of replicates ``[start, stop)`` (``None`` if it is)."""
+    if meta.num_rows != stop - start:
+        return f"has {meta.num_rows} rows, not the block's {stop - start}"
+    got = _replicate_range(meta)
+    if got != (start, stop - 1):
+        held = "no replicate statistics" if got is None else f"replicates {got[0]}..{got[1]}"
+        return f"holds {held}, not the block's {start}..{stop - 1}"
+    return None
+
+
+def _replicate_range(meta: pq.FileMetaData) -> tuple[int, int] | None:
+    """First and last ``replicate`` of a file from its footer's statistics (``None`` if it has none)."""
+    names = meta.schema.names
+    if "replicate" not in names or meta.num_row_groups == 0:
+        return None
+    col = names.index("replicate")
+    stats = [meta.row_group(g).column(col).statistics for g in range(meta.num_row_groups)]
+    if any(s is None or not s.has_min_max for s in stats):
+        return None
+    return min(s.min for s in stats), max(s.max for s in stats)
 
 
 def prepare_run_dir(run_dir: Path, force: bool, resume: bool) -> None:
