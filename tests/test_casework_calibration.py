@@ -30,9 +30,9 @@ from sim.casework.scoring import (
     blend,
 )
 from sim.engines.compromise import compromise
+from tests.validation_data import VALIDATION, needs_validation
 
 ROOT = Path(__file__).resolve().parents[1]
-VALIDATION = ROOT.parent / "shared" / "validation"
 
 
 def random_cases(rng: np.random.Generator, n: int, dims: int = 1, prefix: str = "c") -> list[Case]:
@@ -197,7 +197,7 @@ def test_cluster_bootstrap_resamples_whole_proposals():
     assert draws.std() == pytest.approx(np.sqrt(8.25 / 10), rel=0.05)  # var of one draw 8.25, n = 10
 
 
-needs_data = pytest.mark.skipif(not (VALIDATION / "deu3").is_dir(), reason=f"{VALIDATION} is absent")
+needs_data = needs_validation("deu3")
 
 
 @needs_data
@@ -208,7 +208,7 @@ def test_calibrated_constant_is_what_fit_returns_on_deu3_train():
     assert 0.0 < adapters.CALIBRATED_LAMBDA < 1.0
 
 
-@pytest.mark.skipif(not (VALIDATION / "bdm").is_dir(), reason=f"{VALIDATION} is absent")
+@needs_validation("bdm")
 def test_forecast_cli_calibrated_on_the_bdm_case():
     src = VALIDATION / "bdm" / "ec_emissions.csv"
     r = subprocess.run(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,11 +17,9 @@ from sim.casework.scoring import (
 )
 from sim.casework.validation import validate_engines
 from sim.casework.validation_page import render_markdown
+from tests.validation_data import VALIDATION, needs_validation
 
-VALIDATION = Path(__file__).resolve().parents[1].parent / "shared" / "validation"
-needs_data = pytest.mark.skipif(
-    not (VALIDATION / "deu3").is_dir(), reason=f"validation data folder {VALIDATION} is absent"
-)
+needs_data = needs_validation("deu3")
 
 
 @pytest.fixture(scope="module")

@@ -3,19 +3,15 @@ published EC car-emissions rounds (validation/bdm)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
 from sim.engines import bdm_scholz as bdm
+from tests.validation_data import VALIDATION, needs_validation
 
-VALIDATION = Path(__file__).resolve().parents[1].parent / "shared" / "validation"
-needs_data = pytest.mark.skipif(
-    not (VALIDATION / "bdm").is_dir(), reason=f"validation data folder {VALIDATION} is absent"
-)
+needs_data = needs_validation("bdm")
 
 
 @pytest.fixture(scope="module")

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
 from sim.engines import ktab_smp as smp
+from tests.validation_data import VALIDATION, needs_validation
 
-VALIDATION = Path(__file__).resolve().parents[1].parent / "shared" / "validation"
-needs_data = pytest.mark.skipif(
-    not (VALIDATION / "ktab").is_dir(), reason=f"validation data folder {VALIDATION} is absent"
-)
+needs_data = needs_validation("ktab")
 
 
 def _load(case):

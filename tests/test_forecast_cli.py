@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.validation_data import VALIDATION, needs_validation
+
 ROOT = Path(__file__).resolve().parents[1]
 
 CSV = """case,dimension,actor,capability,position,salience
@@ -112,10 +114,7 @@ def test_scale_reaches_the_nash_engine(data):
     assert r.returncode == 2 and r.stderr.strip() == "--scale: 5 5 is empty (expected LO < HI)"
 
 
-VALIDATION = ROOT.parent / "shared" / "validation"
-
-
-@pytest.mark.skipif(not (VALIDATION / "deu3").is_dir(), reason=f"{VALIDATION} is absent")
+@needs_validation("deu3")
 def test_validate_engines_cli_writes_the_page(tmp_path):
     page = tmp_path / "v.md"
     r = negsim("validate-engines", "--data", VALIDATION, "--engines", "compromise", "--out", page, "--quiet")
@@ -132,7 +131,7 @@ def test_validate_engines_cli_writes_the_page(tmp_path):
     )
 
 
-@pytest.mark.skipif(not (VALIDATION / "ktab").is_dir(), reason=f"{VALIDATION} is absent")
+@needs_validation("ktab")
 def test_ktab_through_the_cli_matches_the_reference_files(tmp_path):
     hist, prob = tmp_path / "h.csv", tmp_path / "p.csv"
     src = VALIDATION / "ktab" / "ktab_dummy3dim.csv"
