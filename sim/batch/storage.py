@@ -168,8 +168,8 @@ class RunsWriter:
     """runs.parquet, written block by block in block order while the run goes on.
 
     The parent has little to do while the workers run. Each block is appended as soon as it and every block
-    before it are done, so only the last ones remain when the workers finish (the whole file used to be
-    written afterwards: 1.7 s of a 100k run, with one core idle). One block is in memory at a time, one
+    before it are done, so only the last ones remain when the workers finish (writing the whole file after
+    the workers would add 1.7 s to a 100k run, with one core idle). One block is in memory at a time, one
     row group per block; the bytes are those of appending every block at the end (the same tables in the
     same order through one writer), so they do not depend on the executor or the completion order.
     ``on_table`` is shown each block's table, so a summary can be accumulated without reading the block
