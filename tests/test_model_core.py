@@ -225,7 +225,7 @@ def test_every_module_switch_runs(central):
 
 def test_lever_on_the_blamed_party_cuts_its_text_weight(central):
     """A lever ``on_EU: {target: omega, mul: 0.5}`` halves Europe's text weight when Europe is blamed."""
-    from sim.model.mediation import _apply_lever
+    from sim.model.mediation import apply_lever
 
     p = copy.deepcopy(central)
     p["mediator"]["levers"]["on_EU"] = {"target": "omega", "mul": 0.5}
@@ -233,7 +233,7 @@ def test_lever_on_the_blamed_party_cuts_its_text_weight(central):
     eu = m.prm.actors.index("EU")
     before = m.state.omega.copy()
     mask = np.array([True, False, True])
-    _apply_lever(m.state, m.prm, m.prm.levers[eu], mask, 0.0, eu)
+    apply_lever(m.state, m.prm, m.prm.levers[eu], mask, 0.0, eu)
     assert_allclose(m.state.omega[mask, eu], 0.5 * before[mask, eu])
     assert_allclose(m.state.omega[~mask], before[~mask])
 

@@ -1,4 +1,4 @@
-"""Roles, not names (DESIGN §2): behaviour follows the roles a scenario gives, never an actor's or issue's id."""
+"""Roles, not names (DESIGN §2): behaviour follows the roles a scenario gives, never an actor's id."""
 
 from __future__ import annotations
 

@@ -26,11 +26,28 @@ def ou_phase(state: State, prm, z: np.ndarray) -> None:
     state.xi[:] = a * state.xi + prm.sigma_xi * np.sqrt(-np.expm1(-2.0 * prm.dt / prm.T_xi))[:, None] * z
 
 
-def accept_prob(surplus: np.ndarray, nu: np.ndarray) -> np.ndarray:
-    """Quantal acceptance probability sigma(surplus / nu); a step function when nu = 0."""
-    nu = np.asarray(nu, dtype=float)
-    safe = np.where(nu > 0, nu, 1.0)
-    return np.where(nu > 0, expit(surplus / safe), (surplus >= 0).astype(float))
+#: sigma(z) is close to Phi(z / 1.8) over the range that matters (the logit-probit scale factor, about 1.6 to
+#: 1.8 in the literature; Amemiya 1981): the spread of a quantal tremble of scale nu as a normal one.
+LOGIT_AS_PROBIT = 1.8
+
+
+def acceptance_probability(
+    surplus: np.ndarray, nu: np.ndarray, shock_sd: np.ndarray | None = None
+) -> np.ndarray:
+    """Return the chance that a veto player accepts a text, the one acceptance rule of the model (memo P9).
+
+    The party itself knows its reservation shock (``surplus`` is net of it) and accepts with the quantal
+    probability sigma(surplus / nu) (McKelvey & Palfrey 1995), a step function when nu = 0. Someone who does
+    not know the shock, the mediator forecasting a round, passes its spread ``shock_sd`` (and a surplus
+    gross of the shock): the quantal rule averaged over a normal shock, Phi(surplus / sqrt(sd^2 +
+    (1.8 nu)^2)), by the logit-probit scaling :data:`LOGIT_AS_PROBIT`.
+    """
+    if shock_sd is None:
+        nu = np.asarray(nu, dtype=float)
+        safe = np.where(nu > 0, nu, 1.0)
+        return np.where(nu > 0, expit(surplus / safe), (surplus >= 0).astype(float))
+    sd = np.sqrt(shock_sd**2 + (LOGIT_AS_PROBIT * nu) ** 2)
+    return np.where(sd > 0, ndtr(surplus / np.where(sd > 0, sd, 1.0)), (surplus >= 0).astype(float))
 
 
 def referendum_required(prm, X: np.ndarray, L: np.ndarray) -> np.ndarray:

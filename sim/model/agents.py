@@ -1,22 +1,45 @@
-"""Mesa agents: one per actor, acting on that actor's slice of every replicate at once.
+"""Mesa agents by role: one agent per actor, deciding for that actor's column of every replicate at once.
 
-Roles come from the scenario's ``roles`` lists. The agents own the actor-level decisions: every veto
-player decides whether to accept a text (the quantal rule of memo P9 on its own column of surpluses),
-the mediator runs the negotiation calendar and proposes texts, a guarantor also checks that it can field
-the force a text asks of it, the patron moves its lifeline. Each class carries a small metadata record
-(name, what it models, source) that documentation and the ``trace`` narrative read.
+An actor's agent class is composed from the roles the scenario gives it (``actors.<id>.roles``), never
+from its id: a veto player accepts or refuses texts, a guarantor consents only to the forces it can field,
+a belligerent engages in talks when the war hurts and victory looks remote, a patron moves its lifeline to
+its client, and the mediator convenes rounds, drafts the single negotiating text, chooses between the
+comprehensive text and a ceasefire, and presses the party it blames. Each role is a mixin with a typed
+parameter block (its columns of the model's parameter arrays) and its decision methods; each carries a
+metadata record (name, what it models, source) that the documentation and the ``trace`` narrative read.
+The numerical work a decision needs (valuing the war and texts, solving for the text) lives in the phase
+modules the methods call.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
+
 import mesa
 import numpy as np
 
-from sim.model.acceptance import accept_prob
+from sim.model.acceptance import acceptance_probability
+from sim.model.agreement import sign
+from sim.model.events import step_probability
+from sim.model.mediation import (
+    Round,
+    apply_lever,
+    blame,
+    ceasefire_terms,
+    ceasefire_value,
+    open_round,
+    record_round,
+    set_support,
+    snap,
+    solve_text,
+    value_text,
+)
+from sim.model.state import CEASEFIRE, KIND_CEASEFIRE, KIND_COMPREHENSIVE, RELAPSE, WAR, in_status
 
 
 class ActorAgent(mesa.Agent):
-    """Base class: an actor of the scenario, index ``i`` in the model's canonical actor order."""
+    """An actor of the scenario: column ``i`` of every per-actor array (canonical, sorted-id order)."""
 
     meta = {"name": "actor", "models": "an actor with spatial preferences", "source": "memo §1.3"}
 
@@ -24,35 +47,51 @@ class ActorAgent(mesa.Agent):
         super().__init__(model)
         self.actor_id = actor_id
         self.i = index
-        self.roles = roles
+        self.roles = tuple(roles)
+        for base in type(self).__mro__:
+            setup = base.__dict__.get("_setup_role")
+            if setup is not None:
+                setup(self)
 
-    def accept(self, surplus: np.ndarray, u: np.ndarray, nu: np.ndarray) -> np.ndarray:
-        """Accept a text with probability sigma(surplus / nu) (McKelvey & Palfrey 1995), per replicate."""
-        return u < accept_prob(surplus, nu)
+    @property
+    def prm(self):
+        """The model's parameter arrays."""
+        return self.model.prm
+
+    @property
+    def state(self):
+        """The model's state arrays."""
+        return self.model.state
 
 
-class BelligerentAgent(ActorAgent):
-    """A party at war (Russia, Ukraine): a veto player whose ripeness gates its engagement."""
+# --- veto players --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class VetoParams:
+    """A veto player's quantal-response scale nu (R,), in its own utility units (memo P9)."""
+
+    nu: np.ndarray
+
+
+class VetoPlayer:
+    """Accepts or refuses a text on its own column: quantal response around its reservation (memo P9)."""
 
     meta = {
-        "name": "belligerent",
-        "models": "war party; ripeness, acceptance",
-        "source": "Zartman 2000; memo P6, P9",
+        "name": "veto player",
+        "models": "accepts a text whose value clears its outside option, demand and reservation shock",
+        "source": "McKelvey & Palfrey 1995; Signorino 1999; memo P9",
     }
 
+    def _setup_role(self) -> None:
+        self.veto = VetoParams(nu=self.prm.nu[:, self.i])
 
-class MediatorAgent(ActorAgent):
-    """The mediator (the US): holds rounds, drafts the single negotiating text, applies levers."""
-
-    meta = {
-        "name": "mediator",
-        "models": "single negotiating text, coercive levers",
-        "source": "Raiffa 1982; Kydd 2003; Beardsley 2011; memo P7b, P8",
-    }
+    def accept(self, rows: np.ndarray, surplus: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Accept where the uniform ``u`` falls below the acceptance probability of the net ``surplus``."""
+        return u < acceptance_probability(surplus, self.veto.nu[rows])
 
 
-class GuarantorAgent(ActorAgent):
-    """A guarantor (Europe): consents to guarantee and force terms it can actually field."""
+# --- guarantors ------------------------------------------------------------------------------------------
+class Guarantor:
+    """Consents to a text's force terms only up to the force it can field (memo P9; Walter 2002)."""
 
     meta = {
         "name": "guarantor",
@@ -60,21 +99,256 @@ class GuarantorAgent(ActorAgent):
         "source": "Walter 2002; memo P9",
     }
 
+    def consents(self, rnd: Round) -> np.ndarray:
+        """Consent per round: any ceasefire (monitors only); a text whose foreign forces fit its capacity."""
+        k = self.prm.k["forces"]
+        if k is None:
+            return np.ones(rnd.rows.size, bool)
+        fits = rnd.X[:, k] <= self.state.force_cap[rnd.rows, self.i] + 1e-9
+        return rnd.ceasefire | fits
 
-class PatronAgent(ActorAgent):
-    """A patron without a veto (China): its lifeline to one belligerent follows the text and sanctions."""
 
-    meta = {"name": "patron", "models": "economic lifeline to Russia", "source": "memo P7b"}
+# --- belligerents ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EngagementParams:
+    """Rates (per year) at which a belligerent engages in and walks out of serious talks (memo P6)."""
+
+    engage_rate: float
+    disengage_rate: float
 
 
-def agent_class(roles: list[str]) -> type[ActorAgent]:
-    """Pick the agent class from an actor's roles (mediator > belligerent > guarantor > patron)."""
-    if "mediator" in roles:
-        return MediatorAgent
-    if "belligerent" in roles:
-        return BelligerentAgent
-    if "guarantor" in roles:
-        return GuarantorAgent
-    if "patron" in roles:
-        return PatronAgent
-    return ActorAgent
+class Belligerent:
+    """A party at war: engages in talks when the stalemate hurts and it sees a way out (Zartman 2000)."""
+
+    meta = {
+        "name": "belligerent",
+        "models": "war party; ripeness gates its engagement",
+        "source": "Zartman 1989, 2000; Mooradian & Druckman 1999; memo P6",
+    }
+
+    def _setup_role(self) -> None:
+        self.engagement = EngagementParams(self.prm.eng_rate, self.prm.dis_rate)
+
+    def reconsider_engagement(self, mhs: np.ndarray, u: np.ndarray, live: np.ndarray) -> None:
+        """Engage at rate lambda_eng MHS WO, disengage at rate lambda_dis (1 - MHS), on its own column."""
+        st, i, dt = self.state, self.i, self.prm.dt
+        p_on = step_probability(self.engagement.engage_rate * mhs * st.way_out[:, i], dt)
+        p_off = step_probability(self.engagement.disengage_rate * (1.0 - mhs), dt)
+        engaged = st.engaged[:, i]
+        st.engaged[:, i] = np.where(engaged, ~(live & (u < p_off)), live & (u < p_on))
+
+
+# --- patrons ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LifelineParams:
+    """A patron's lifeline parameters (memo P7b).
+
+    Level l0, adjustment rate kappa_l, elasticities to the text's normalisation and to feared secondary
+    sanctions, (R,) each; ``feared`` (n,) marks whose sanctions it fears.
+    """
+
+    l0: np.ndarray
+    kappa_l: np.ndarray
+    alpha_norm: np.ndarray
+    alpha_sanctions: np.ndarray
+    feared: np.ndarray
+
+
+class Patron:
+    """Props up its client with an economic lifeline that follows the text and secondary sanctions."""
+
+    meta = {
+        "name": "patron",
+        "models": "economic lifeline to a belligerent",
+        "source": "memo §1.5 P7b (Wang Yi, Jul 2025: China cannot accept a Russian defeat)",
+    }
+
+    def _setup_role(self) -> None:
+        prm, i = self.prm, self.i
+        columns = {k: v[:, i] for k, v in prm.lifeline.items()}
+        self.lifeline = LifelineParams(**columns, feared=prm.secondary[i])
+
+    def move_lifeline(self) -> None:
+        """Relax the lifeline toward l* = clip(l0 + alpha_N (X_NORM - 0.5) - alpha_S S_feared).
+
+        Beijing props Moscow up when a US-Russia realignment looms in the text and backs off when
+        secondary sanctions bite (memo §1.5 P7b).
+        """
+        prm, st, lf = self.prm, self.state, self.lifeline
+        k_norm = prm.k["normalisation"]
+        if k_norm is None or not self.prm.is_patron[self.i]:
+            return
+        feared = st.sanctions[:, lf.feared].sum(axis=1)
+        pull = lf.alpha_norm * (st.X_text[:, k_norm] - 0.5) - lf.alpha_sanctions * feared
+        target = np.clip(lf.l0 + pull, 0.0, 1.0)
+        st.lifeline[:, self.i] = target + (st.lifeline[:, self.i] - target) * np.exp(-lf.kappa_l * prm.dy)
+
+
+# --- the mediator ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MediatorParams:
+    """The mediator's calendar, patience and leverage (memo P7b, P8)."""
+
+    round_rate: np.ndarray  # (R,) rounds per week
+    frustration_round_multiplier: float
+    frustration_decay: float  # per year
+    round_interval: float | None  # weeks, a fixed calendar instead of Poisson rounds
+    deadline_rate: float  # per week
+    deadline_frustration: float
+    walkaway_rate: float  # per year and unit of frustration
+    walkaway_pause: float  # weeks
+    walkaway_support: float
+    leverage_rate: float  # P(lever after a failed round) = 1 - exp(-rate F)
+    ceasefire_threshold: float
+
+
+class Mediator:
+    """Convenes rounds, drafts the single negotiating text, chooses the package and presses the blamed.
+
+    A biased mediator that is also a party (Kydd 2003), proposing Raiffa's (1982) single negotiating text
+    and using its leverage after failed rounds (Beardsley 2011).
+    """
+
+    meta = {
+        "name": "mediator",
+        "models": "round calendar, single negotiating text, ceasefire fallback, coercive levers, walk-away",
+        "source": "Raiffa 1982; Kydd 2003; Beardsley 2011; memo P7b, P8",
+    }
+
+    def _setup_role(self) -> None:
+        p = self.prm
+        self.mediation = MediatorParams(
+            round_rate=p.nu0, frustration_round_multiplier=p.nu_F, frustration_decay=p.phi_F,
+            round_interval=float(p.round_interval) if p.round_interval else None,
+            deadline_rate=p.deadline_rate, deadline_frustration=p.deadline_add, walkaway_rate=p.walk_rate,
+            walkaway_pause=p.walk_pause, walkaway_support=p.walk_support, leverage_rate=p.lev_rate,
+            ceasefire_threshold=p.cf_threshold,
+        )  # fmt: skip
+
+    def convene(self, u: np.ndarray, t: float) -> np.ndarray:
+        """Decide which replicates hold a round this step; frustration, missed deadlines, walk-aways.
+
+        Rounds follow their own calendar at rate nu0 (1 + nu_F F) a week while talks are possible and the
+        mediator is not away, so results do not depend on the step length (memo §4.4). ``u`` (R, 3):
+        uniforms for the round, a missed deadline and a walk-away. Returns the replicates with a round.
+        """
+        prm, st, m = self.prm, self.state, self.mediation
+        st.F *= np.exp(-m.frustration_decay * prm.dy)
+        talks = in_status(st.status, (WAR, RELAPSE, CEASEFIRE)) & (st.pause_until <= t)
+        if m.round_interval:
+            k = m.round_interval
+            has_round = talks & (np.floor((t + prm.dt) / k + 1e-9) > np.floor(t / k + 1e-9))
+        else:
+            rate = m.round_rate * (1.0 + m.frustration_round_multiplier * st.F)
+            has_round = talks & (u[:, 0] < -np.expm1(-rate * prm.dt))
+        missed = talks & (u[:, 1] < -np.expm1(-m.deadline_rate * prm.dt))
+        st.F[missed] += m.deadline_frustration
+        if prm.modules["levers"] and m.walkaway_rate > 0:
+            walk = talks & (u[:, 2] < step_probability(m.walkaway_rate * st.F, prm.dt))
+            st.pause_until[walk] = t + m.walkaway_pause
+            set_support(st, walk, self.i, m.walkaway_support, t, np.inf)
+            has_round &= ~walk
+        return np.flatnonzero(has_round)
+
+    def draft(self, rnd: Round) -> np.ndarray:
+        """Return the text put on the table: the mediator's Nash (or KS) text, discrete issues snapped.
+
+        The continuous text is kept as the next round's starting point (the single text's path dependence).
+        """
+        st, prm = self.state, self.prm
+        X_cont = solve_text(prm, st, rnd.rows, rnd.ideal_m, rnd.W_m, rnd.thr_m)
+        st.X_text[rnd.rows] = X_cont
+        return snap(prm, X_cont, st.L[rnd.rows])
+
+    def choose_package(self, rnd: Round) -> None:
+        """Put a ceasefire instead where the war is on and the text looks hopeless (memo P8).
+
+        Hopeless: the forecast that every comprehensive veto player accepts is below the threshold. The
+        ceasefire veto players then judge the ceasefire's value, which includes the option of a later
+        settlement.
+        """
+        prm, st, rows = self.prm, self.state, rnd.rows
+        at_war = in_status(st.status[rows], (WAR, RELAPSE))
+        rnd.ceasefire = at_war & (rnd.p_hat < self.mediation.ceasefire_threshold) & prm.veto_F.any()
+        if rnd.ceasefire.any():
+            cf = rnd.ceasefire
+            Vc = ceasefire_value(prm, st, rows[cf], rnd.W[cf], rnd.V[cf])
+            rnd.S = rnd.S.copy()
+            rnd.S[cf] = Vc - rnd.W[cf] - rnd.tau[cf] - st.xi[rows[cf]]
+
+    def press(self, rnd: Round, accepted: np.ndarray, veto: np.ndarray, failed: np.ndarray, u: np.ndarray,
+              t: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """After failed rounds: frustration rises, the party furthest from yes is blamed and maybe pressed.
+
+        With probability 1 - exp(-lambda_lev F) the mediator applies its lever on the blamed party (an aid
+        pause, sanctions, a cut of its say in the text; Beardsley 2011). ``u`` (R, 1) uniforms. Returns the
+        blamed actor (-1 if none) and whether a lever was applied, per round.
+        """
+        prm, st, rows = self.prm, self.state, rnd.rows
+        blamed = np.full(rows.size, -1)
+        lever = np.zeros(rows.size, dtype=bool)
+        fr = rows[failed]
+        if fr.size == 0:
+            return blamed, lever
+        st.F[fr] += 1.0
+        blamed = blame(prm, rnd, accepted, veto, failed)
+        if prm.modules["levers"] and prm.levers:
+            p_lev = -np.expm1(-self.mediation.leverage_rate * st.F[rows])
+            lever = failed & (u[rows, 0] < p_lev)
+            for a, lv in prm.levers.items():
+                hit = lever & (blamed == a)
+                if hit.any():
+                    mask = np.zeros(st.R, dtype=bool)
+                    mask[rows[hit]] = True
+                    apply_lever(st, prm, lv, mask, t, a)
+            lever &= np.isin(blamed, list(prm.levers))
+            st.n_levers[rows[lever]] += 1
+            st.t_last_lever[rows[lever]] = t
+        return blamed, lever
+
+    def hold_round(
+        self, rows: np.ndarray, t: float, mhs: np.ndarray, u_med: np.ndarray, u_acc: np.ndarray,
+        u_lev: np.ndarray,
+    ) -> None:  # fmt: skip
+        """One mediated round in ``rows``: view, draft, package, verdicts, signatures, pressure (P4-P9).
+
+        ``u_med`` (R, n) the mediator's misperception, ``u_acc`` (R, n) each actor's verdict, ``u_lev``
+        (R, 1) the lever decision: uniforms drawn for every replicate, used for ``rows``.
+        """
+        st, prm = self.state, self.prm
+        if rows.size == 0:
+            st.log["round"] = None
+            return
+        rnd = open_round(st, prm, rows, t, mhs, u_med)
+        rnd.X = self.draft(rnd)
+        value_text(st, prm, rnd)
+        self.choose_package(rnd)
+        veto = np.where(rnd.ceasefire[:, None], prm.veto_F, prm.veto_C)
+        accepted = self.model.verdicts(rnd, u_acc[rows])
+        signed = np.all(accepted | ~veto, axis=1)
+        comp, cf = signed & ~rnd.ceasefire, signed & rnd.ceasefire
+        sign(st, prm, rows[comp], rnd.X[comp], KIND_COMPREHENSIVE, t)
+        sign(st, prm, rows[cf], ceasefire_terms(prm, st.L[rows[cf]]), KIND_CEASEFIRE, t)
+        blamed, lever = self.press(rnd, accepted, veto, ~signed, u_lev, t)
+        record_round(st, prm, rnd, accepted, veto, signed, blamed, lever)
+
+
+ROLE_MIXINS = {
+    "mediator": Mediator,
+    "belligerent": Belligerent,
+    "guarantor": Guarantor,
+    "veto_comprehensive": VetoPlayer,
+    "veto_ceasefire": VetoPlayer,
+    "patron": Patron,
+}
+
+
+@cache
+def agent_class(roles: tuple[str, ...]) -> type[ActorAgent]:
+    """Compose the agent class of an actor from its roles (one mixin per role, in a fixed order)."""
+    mixins = tuple(dict.fromkeys(ROLE_MIXINS[r] for r in sorted(set(roles), key=list(ROLE_MIXINS).index)))
+    if not mixins:
+        return ActorAgent
+    name = "".join(m.__name__ for m in mixins) + "Agent"
+    return type(name, (*mixins, ActorAgent), {"__doc__": "An actor playing: " + ", ".join(sorted(roles))})
+

@@ -13,12 +13,53 @@ from __future__ import annotations
 import numpy as np
 
 from sim.engines.nash import softplus
+from sim.model.acceptance import referendum_required
 from sim.model.commitment import DMZ_WIDTH, deal_value
 from sim.model.events import step_probability
 from sim.model.outside_option import outside_option
-from sim.model.state import AGREEMENT, DEAL, DEAL_PENDING, RELAPSE, State, in_status, rows_of
+from sim.model.state import (
+    AGREEMENT,
+    CEASEFIRE,
+    DEAL,
+    DEAL_PENDING,
+    KIND_CEASEFIRE,
+    RELAPSE,
+    State,
+    in_status,
+    rows_of,
+)
 
 ENF_SMOOTHING = 0.1  # in units of the enforcement scale s_h
+COERCION_WINDOW_WEEKS = 8.0  # a lever this recent makes a signature coerced (Werner & Yuen 2005)
+
+
+def sign(state: State, prm, rows: np.ndarray, X: np.ndarray, kind: int, t: float) -> None:
+    """Record agreements of ``kind`` signed in ``rows`` at the end of the step starting at ``t``.
+
+    A ceasefire is in force at once; a comprehensive text awaits ratification (a referendum after the
+    minimum ceasefire, memo P9) unless ``modules.ratification`` is off. The first signature's time and kind,
+    whether it was coerced, and the week the agreement took effect are recorded; frustration resets.
+    """
+    if rows.size == 0:
+        return
+    t_end = t + prm.dt
+    first = np.isnan(state.t_first[rows])
+    state.t_first[rows[first]] = t_end
+    state.first_kind[rows[first]] = kind
+    state.coerced[rows] = (t - state.t_last_lever[rows]) <= COERCION_WINDOW_WEEKS
+    state.t_signed[rows] = np.where(state.status[rows] == CEASEFIRE, state.t_signed[rows], t_end)
+    state.F[rows] = 0.0
+    state.X_agree[rows] = X
+    if kind == KIND_CEASEFIRE:
+        state.status[rows] = CEASEFIRE
+    elif prm.modules["ratification"]:
+        need_ref = referendum_required(prm, X, state.L[rows])
+        wait = np.where(need_ref, max(prm.rat_delay, prm.ref_min_weeks), prm.rat_delay)
+        state.pending_until[rows] = t_end + wait
+        state.status[rows] = DEAL_PENDING
+    else:
+        state.status[rows] = DEAL
+        state.t_comp[rows] = np.where(np.isnan(state.t_comp[rows]), t_end, state.t_comp[rows])
 
 
 def breakdown_hazard(state: State, prm, rows: np.ndarray) -> np.ndarray:

@@ -12,10 +12,8 @@ would itself refuse (V_i(x^_i) >= W_i + tau_i): actors may bluff, never concede 
 (memo §1.5 P7a).
 
 (b) Real leverage (coercive mediation; Beardsley 2011): levers the mediator applies after failed rounds
-(see :mod:`sim.model.mediation`), temporary levers that lapse, sanctions packages on a calendar, and each
-patron's lifeline relaxing toward l* = clip(l0 + alpha_N (X_NORM - 0.5) - alpha_S S_sec), where X_NORM is
-the text on the normalisation issue and S_sec the sanctions of those whose secondary sanctions it fears
-(memo §1.5 P7b).
+(the mediator agent's ``press``), temporary levers that lapse and sanctions packages on a calendar
+(:func:`calendar_levers_phase`); each patron agent moves its own lifeline (memo §1.5 P7b).
 """
 
 from __future__ import annotations
@@ -32,8 +30,8 @@ from sim.model.state import RELAPSE, WAR, State, in_status, rows_of
 BISECTION_STEPS = 6
 
 
-def levers_phase(state: State, prm, t: float) -> None:
-    """Lapse temporary levers, add sanctions packages on their calendars, move each patron's lifeline."""
+def calendar_levers_phase(state: State, prm, t: float) -> None:
+    """Lapse the mediator's temporary levers and add sanctions packages on their calendars (memo P7b)."""
     lapsed = state.lever_until <= t
     if lapsed.any():
         state.support[lapsed] = state.support_hold[lapsed]
@@ -47,18 +45,6 @@ def levers_phase(state: State, prm, t: float) -> None:
         if n_pk > 0:
             col = state.sanctions[:, i]
             col[fighting] = np.minimum(col[fighting] + n_pk * prm.package_increment[i], 1.5)
-    k_norm = prm.k["normalisation"]
-    if k_norm is None:
-        return
-    for i in np.flatnonzero(prm.is_patron):
-        lf = {key: v[:, i] for key, v in prm.lifeline.items()}
-        feared = state.sanctions[:, prm.secondary[i]].sum(axis=1)
-        target = np.clip(
-            lf["l0"] + lf["alpha_norm"] * (state.X_text[:, k_norm] - 0.5) - lf["alpha_sanctions"] * feared,
-            0.0,
-            1.0,
-        )
-        state.lifeline[:, i] = target + (state.lifeline[:, i] - target) * np.exp(-lf["kappa_l"] * prm.dy)
 
 
 def _printed_success(d: np.ndarray, w: np.ndarray) -> np.ndarray:

@@ -22,29 +22,19 @@ the mediator walk away for a while.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
-from scipy.special import ndtr, ndtri
+from scipy.special import ndtri
 
 from sim.engines.nash import kalai_smorodinsky, nash_solution, softplus, use_compiled
 from sim.model import kernels
-from sim.model.acceptance import accept_prob, referendum_required
+from sim.model.acceptance import acceptance_probability
 from sim.model.commitment import deal_value, deal_values_both, kink_curvature, reneging_prob
-from sim.model.events import step_probability
 from sim.model.influence import influence_phase
 from sim.model.outside_option import option_value, war_cost, war_outlook
 from sim.model.preferences import take, utility
-from sim.model.state import (
-    CEASEFIRE,
-    DEAL,
-    DEAL_PENDING,
-    KIND_CEASEFIRE,
-    KIND_COMPREHENSIVE,
-    RELAPSE,
-    WAR,
-    State,
-    in_status,
-    rows_of,
-)
+from sim.model.state import State, rows_of
 
 # Projected-Newton steps on each linearisation of the SQP (one entry per pass; an inexact SQP).
 # docs/performance.md ("How exactly the text is solved") compares schedules against argmax Phi: with quadratic
@@ -60,7 +50,6 @@ KS_ITERS = 12  # warm-started from the previous text; the smooth minimum converg
 # A KS Newton step below this counts as converged: the next would move the text by far less than SETTLED;
 # 1e-8 took one more Newton step for the same texts (docs/performance.md, "How exactly the text is solved").
 KS_TOL = 1e-5
-COERCION_WINDOW_WEEKS = 8.0
 
 
 def effective_tau(state: State, prm, rows) -> np.ndarray:
@@ -195,40 +184,7 @@ def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
     return X
 
 
-def round_calendar(state: State, prm, u: np.ndarray, t: float) -> np.ndarray:
-    """Decide which replicates hold a round this step; update frustration, deadlines, walk-aways.
-
-    Parameters
-    ----------
-    u : ndarray, shape (R, 3)
-        Uniforms: round occurrence, missed deadline, walk-away.
-
-    Returns
-    -------
-    ndarray of int
-        Indices of the replicates with a round now.
-    """
-    state.F *= np.exp(-prm.phi_F * prm.dy)
-    talks = in_status(state.status, (WAR, RELAPSE, CEASEFIRE)) & (state.pause_until <= t)
-    if prm.mediator is None:
-        return np.flatnonzero(np.zeros(state.R, bool))
-    rate = prm.nu0 * (1.0 + prm.nu_F * state.F)
-    if prm.round_interval:
-        k = float(prm.round_interval)
-        has_round = talks & (np.floor((t + prm.dt) / k + 1e-9) > np.floor(t / k + 1e-9))
-    else:
-        has_round = talks & (u[:, 0] < -np.expm1(-rate * prm.dt))
-    missed = talks & (u[:, 1] < -np.expm1(-prm.deadline_rate * prm.dt))
-    state.F[missed] += prm.deadline_add
-    if prm.modules["levers"] and prm.walk_rate > 0:
-        walk = talks & (u[:, 2] < step_probability(prm.walk_rate * state.F, prm.dt))
-        state.pause_until[walk] = t + prm.walk_pause
-        _set_support(state, walk, prm.mediator, prm.walk_support, t, np.inf)
-        has_round &= ~walk
-    return np.flatnonzero(has_round)
-
-
-def _set_support(state: State, mask: np.ndarray, actor: int, value, t: float, until) -> None:
+def set_support(state: State, mask: np.ndarray, actor: int, value, t: float, until) -> None:
     """Set ``actor``'s support; with a finite ``until`` the change is temporary and support then returns."""
     if not np.any(mask):
         return
@@ -266,34 +222,37 @@ def ceasefire_value(prm, state: State, rows, W, V_text) -> np.ndarray:
     return (1.0 - w) * (Uc - c_cf) + w * later - rows_of(prm.psi, rows)
 
 
-def negotiation_phase(
-    state: State,
-    prm,
-    rows: np.ndarray,
-    t: float,
-    mhs: np.ndarray,
-    u_med: np.ndarray,
-    u_acc: np.ndarray,
-    u_lev: np.ndarray,
-    decide=None,
-) -> None:
-    """One mediated round for the replicates ``rows`` (P4, P5, P7a, P8, P9 acceptance).
+@dataclass
+class Round:
+    """What a mediated round knows about the replicates ``rows`` that hold it now (memo P4, P7a, P8).
 
-    Parameters
-    ----------
-    u_med : ndarray, shape (R, n)
-        Uniforms for the mediator's misperception of outside options (made normal for ``rows`` only).
-    u_acc : ndarray, shape (R, n)
-        Uniforms for each actor's accept/refuse draw (canonical actor order).
-    u_lev : ndarray, shape (R, 1)
-        Uniforms for the lever decision.
-    decide : callable, optional
-        ``decide(rows, surplus, u) -> accepted`` (the model's agents); default the quantal rule.
+    ``W`` the parties' outside options, ``tau`` their effective demands, ``ideal_m``/``W_m``/``thr_m`` the
+    mediator's view (declared positions, misperceived outside options and their thresholds), ``X`` the text
+    on the table, ``V``/``V_m`` its value to the parties and in the mediator's view, ``xi`` the reservation
+    shocks, ``S`` the net surpluses (of the ceasefire where one is proposed), ``p_hat`` the mediator's
+    forecast that every veto player accepts the comprehensive text, ``ceasefire`` where a ceasefire is put.
     """
-    if rows.size == 0:
-        state.log["round"] = None
-        return
-    L = state.L[rows]
+
+    rows: np.ndarray
+    W: np.ndarray
+    tau: np.ndarray
+    ideal_m: np.ndarray
+    W_m: np.ndarray
+    thr_m: np.ndarray
+    X: np.ndarray | None = None
+    V: np.ndarray | None = None
+    V_m: np.ndarray | None = None
+    xi: np.ndarray | None = None
+    S: np.ndarray | None = None
+    p_hat: np.ndarray | None = None
+    ceasefire: np.ndarray | None = None
+
+
+def open_round(state: State, prm, rows: np.ndarray, t: float, mhs: np.ndarray, u_med: np.ndarray) -> Round:
+    """Value the war for ``rows``, let declared positions move (P7a), and form the mediator's view.
+
+    ``u_med`` (R, n): uniforms for the mediator's misperception of outside options (normal for ``rows``).
+    """
     war = war_outlook(prm, state, rows)  # the influence moves change positions, not the war's prospects
     W = option_value(prm, war)
     influence_phase(state, prm, rows, t, mhs, W)
@@ -301,110 +260,57 @@ def negotiation_phase(
     xm = rows_of(state.x_decl, rows)
     W_m = option_value(prm, war, ideal=xm) + rows_of(prm.med_bias, rows)
     W_m += rows_of(prm.sigma_med, rows) * ndtri(rows_of(u_med, rows))  # the mediator's misperception
-    thr_m = W_m + tau
-    X_cont = solve_text(prm, state, rows, xm, W_m, thr_m)
-    state.X_text[rows] = X_cont  # the continuous text carries the path dependence to the next round
-    X = snap(prm, X_cont, L)  # what is put on the table
-    V, V_m = deal_values_both(prm, X, L, W, rows, W_m, xm)
-    xi = rows_of(state.xi, rows)  # the persistent reservation shock at this round
-    S = V - W - tau - xi
-    S_m = V_m - thr_m
-    sd = np.sqrt(rows_of(prm.sigma_xi, rows) ** 2 + (1.8 * rows_of(prm.nu, rows)) ** 2)
-    p_each = np.where(sd > 0, ndtr(S_m / np.where(sd > 0, sd, 1.0)), (S_m >= 0).astype(float))
-    p_hat = np.prod(np.where(prm.veto_C, p_each, 1.0), axis=1)
-    at_war = in_status(state.status[rows], (WAR, RELAPSE))
-    propose_cf = at_war & (p_hat < prm.cf_threshold) & prm.veto_F.any()
-    # ceasefire proposals: acceptance on the ceasefire value by the ceasefire veto players (valued only
-    # where a ceasefire is proposed; every term is per replicate, so the others need not be)
-    S_use = S.copy()
-    if propose_cf.any():
-        cf_rows = rows[propose_cf]
-        Vc = ceasefire_value(prm, state, cf_rows, W[propose_cf], V[propose_cf])
-        S_use[propose_cf] = Vc - W[propose_cf] - tau[propose_cf] - state.xi[cf_rows]
-    veto = np.where(propose_cf[:, None], prm.veto_F, prm.veto_C)
-    if decide is not None:  # the model's agents own the decision, each on its own column
-        acc = decide(rows, S_use, u_acc[rows])
-    else:
-        acc = u_acc[rows] < accept_prob(S_use, prm.nu[rows])
-    if prm.k["forces"] is not None:  # a guarantor consents only to forces it can field (memo P9)
-        fits = X[:, prm.k["forces"], None] <= rows_of(state.force_cap, rows) + 1e-9
-        acc &= ~prm.is_guar | propose_cf[:, None] | fits
-    signed = np.all(acc | ~veto, axis=1)
-    t_end = t + prm.dt
-    # diagnostics
+    return Round(rows=rows, W=W, tau=tau, ideal_m=xm, W_m=W_m, thr_m=W_m + tau)
+
+
+def value_text(state: State, prm, rnd: Round) -> None:
+    """Value the text on the table for the parties and in the mediator's view; forecast acceptance (P9).
+
+    The forecast is the chance that each veto player's surplus clears its reservation shock, as the
+    mediator sees it (:func:`sim.model.acceptance.acceptance_probability` with the shock's spread).
+    """
+    rows, L = rnd.rows, state.L[rnd.rows]
+    rnd.V, rnd.V_m = deal_values_both(prm, rnd.X, L, rnd.W, rows, rnd.W_m, rnd.ideal_m)
+    rnd.xi = rows_of(state.xi, rows)  # the persistent reservation shock at this round
+    rnd.S = rnd.V - rnd.W - rnd.tau - rnd.xi
+    p_each = acceptance_probability(rnd.V_m - rnd.thr_m, rows_of(prm.nu, rows), rows_of(prm.sigma_xi, rows))
+    rnd.p_hat = np.prod(np.where(prm.veto_C, p_each, 1.0), axis=1)
+
+
+def record_round(state: State, prm, rnd: Round, accepted, veto, signed, blamed, lever) -> None:
+    """Round diagnostics (binding party, rounds held, a way out) and the log the trace narrates."""
+    rows = rnd.rows
     us = rows_of(prm.uscale, rows)
-    state.binding[rows] = np.argmin(np.where(veto, S_use / us, np.inf), axis=1)
+    state.binding[rows] = np.argmin(np.where(veto, rnd.S / us, np.inf), axis=1)
     state.n_rounds[rows] += 1
-    state.way_out[rows] = (V - W - tau) > 0
-    # signatures
-    comp = rows[signed & ~propose_cf]
-    cf = rows[signed & propose_cf]
-    for r_idx, kind in ((comp, KIND_COMPREHENSIVE), (cf, KIND_CEASEFIRE)):
-        if r_idx.size == 0:
-            continue
-        first = np.isnan(state.t_first[r_idx])
-        state.t_first[r_idx[first]] = t_end
-        state.first_kind[r_idx[first]] = kind
-        state.coerced[r_idx] = (t - state.t_last_lever[r_idx]) <= COERCION_WINDOW_WEEKS
-        state.t_signed[r_idx] = np.where(state.status[r_idx] == CEASEFIRE, state.t_signed[r_idx], t_end)
-        state.F[r_idx] = 0.0
-    if cf.size:
-        state.X_agree[cf] = ceasefire_terms(prm, state.L[cf])
-        state.status[cf] = CEASEFIRE
-    if comp.size:
-        state.X_agree[comp] = X[signed & ~propose_cf]
-        if prm.modules["ratification"]:
-            need_ref = referendum_required(prm, state.X_agree[comp], state.L[comp])
-            wait = np.where(need_ref, max(prm.rat_delay, prm.ref_min_weeks), prm.rat_delay)
-            state.pending_until[comp] = t_end + wait
-            state.status[comp] = DEAL_PENDING
-        else:
-            state.status[comp] = DEAL
-            state.t_comp[comp] = np.where(np.isnan(state.t_comp[comp]), t_end, state.t_comp[comp])
-    # failed rounds: frustration, blame, levers
-    failed = ~signed
-    fr = rows[failed]
-    blamed = np.full(rows.size, -1)
-    lever = np.zeros(rows.size, dtype=bool)
-    if fr.size:
-        state.F[fr] += 1.0
-        # blame the refuser furthest from yes, with the mediator's biases (memo P7b)
-        score = (1.0 + prm.blame_bias) * softplus(-S_use / us, 0.01)
-        score = np.where(veto & ~acc, score, -np.inf)
-        blamed = np.where(failed, np.argmax(score, axis=1), -1)
-        if prm.modules["levers"] and prm.levers:
-            p_lev = -np.expm1(-prm.lev_rate * state.F[rows])
-            lever = failed & (u_lev[rows, 0] < p_lev)
-            for a, lv in prm.levers.items():
-                hit = lever & (blamed == a)
-                if not hit.any():
-                    continue
-                idx = rows[hit]
-                mask = np.zeros(state.R, dtype=bool)
-                mask[idx] = True
-                _apply_lever(state, prm, lv, mask, t, a)
-            lever &= np.isin(blamed, list(prm.levers))
-            state.n_levers[rows[lever]] += 1
-            state.t_last_lever[rows[lever]] = t
+    state.way_out[rows] = (rnd.V - rnd.W - rnd.tau) > 0
     state.log["round"] = {
         "rows": rows,
-        "X": X,
-        "S": S_use,
-        "accepted": acc,
+        "X": rnd.X,
+        "S": rnd.S,
+        "accepted": accepted,
         "veto": veto,
-        "ceasefire": propose_cf,
+        "ceasefire": rnd.ceasefire,
         "signed": signed,
         "blamed": blamed,
         "lever": lever,
-        "p_hat": p_hat,
-        "W": W,
-        "V": V,
-        "tau": tau,  # demand: the effective reservation margin tau_i^eff (memo P9)
-        "xi": xi,
+        "p_hat": rnd.p_hat,
+        "W": rnd.W,
+        "V": rnd.V,
+        "tau": rnd.tau,  # demand: the effective reservation margin tau_i^eff (memo P9)
+        "xi": rnd.xi,
     }
 
 
-def _apply_lever(state: State, prm, lv, mask: np.ndarray, t: float, actor: int) -> None:
+def blame(prm, rnd: Round, accepted: np.ndarray, veto: np.ndarray, failed: np.ndarray) -> np.ndarray:
+    """Return the refuser furthest from yes, with the mediator's biases (memo P7b); -1 where none failed."""
+    us = rows_of(prm.uscale, rnd.rows)
+    score = (1.0 + prm.blame_bias) * softplus(-rnd.S / us, 0.01)
+    score = np.where(veto & ~accepted, score, -np.inf)
+    return np.where(failed, np.argmax(score, axis=1), -1)
+
+
+def apply_lever(state: State, prm, lv, mask: np.ndarray, t: float, actor: int) -> None:
     """Apply one mediator lever to the replicates in ``mask``.
 
     ``support``: the mediator's own support to the belligerent it backs (an aid pause when set to 0 for a
@@ -414,7 +320,7 @@ def _apply_lever(state: State, prm, lv, mask: np.ndarray, t: float, actor: int) 
     if lv.target == "support":
         col = state.support[:, med]
         val = lv.value if lv.op == "set" else col + lv.value if lv.op == "add" else col * lv.value
-        _set_support(state, mask, med, np.clip(val, 0.0, 1.5), t, t + lv.duration)
+        set_support(state, mask, med, np.clip(val, 0.0, 1.5), t, t + lv.duration)
         return
     arr, col_index, box = (
         (state.omega, actor, (0.0, 1.0)) if lv.target == "omega" else (state.sanctions, med, (-0.5, 1.5))

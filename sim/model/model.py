@@ -1,17 +1,21 @@
 """The negotiation model: a Mesa model whose state is arrays over replicates (DESIGN §2; memo §1.7).
 
 ``NegotiationModel(params, n_replicates, seed_seq)`` builds the parameter arrays, the state and one agent
-per actor; ``step()`` runs the phases in this fixed order (one step = ``dt_weeks``):
+per actor, its class composed from the actor's roles (:mod:`sim.model.agents`); ``step()`` runs the phases
+and the agents' decisions in this fixed order (one step = ``dt_weeks``):
 
 1. P1 events (Poisson, scheduled, triggered);
-2. intensity from status; lapse of temporary levers, EU packages, China's lifeline (P7b);
+2. intensity from status; temporary levers lapse and sanctions packages arrive on their calendars (P7b);
+   each patron moves its lifeline (P7b);
 3. P2 battlefield, strain, jumps and military collapse;
 4. P3 learning from the fighting;
 5. persistent reservation shocks (P9 noise);
-6. P6 ripeness and engagement;
-7. the negotiation protocol (``scenario.structure.protocol``): for ``mediated_text``, rounds on their own
-   calendar, each with P4 outside options, P7a influence, P5 commitment, P8 the text and its ceasefire
-   fallback, P9 acceptance and levers; or one of the textbook protocols of :mod:`sim.model.protocols`;
+6. P6 ripeness: each belligerent reconsiders its engagement;
+7. the negotiation protocol (``scenario.structure.protocol``): for ``mediated_text`` the mediator convenes
+   rounds on their own calendar and in each round values the war (P4) while declared positions move
+   (P7a), drafts the single negotiating text with the commitment discount (P5, P8), chooses between the
+   text and a ceasefire, asks every veto player and guarantor (P9), records signatures and presses the
+   party it blames (P7b); or one of the textbook protocols of :mod:`sim.model.protocols`;
 8. P9 ratification of pending deals;
 9. P10 breakdown of agreements;
 10. P11 classification at each reporting horizon, and the DataCollector's per-step aggregates.
@@ -24,18 +28,18 @@ import numpy as np
 
 from sim.engines.compromise import compromise
 from sim.model.acceptance import ou_phase, ratification_phase
-from sim.model.agents import agent_class
+from sim.model.agents import ActorAgent, Belligerent, Guarantor, Patron, VetoPlayer, agent_class
 from sim.model.agreement import breakdown_phase
 from sim.model.battlefield import battlefield_phase, intensity_phase
 from sim.model.events import events_phase
-from sim.model.influence import levers_phase
+from sim.model.influence import calendar_levers_phase
 from sim.model.learning import learning_phase
-from sim.model.mediation import negotiation_phase, round_calendar
+from sim.model.mediation import Round
 from sim.model.outcomes import classify
 from sim.model.outside_option import war_cost
 from sim.model.params import build_params
 from sim.model.protocols import protocol_phase
-from sim.model.ripeness import ripeness_phase
+from sim.model.ripeness import engagement_phase
 from sim.model.state import NO_AGREEMENT, STATUS_NAMES, WAR, State
 from sim.model.streams import Streams
 
@@ -116,9 +120,10 @@ class NegotiationModel(mesa.Model):
         _fixed_disagreement(prm, params)
         self.streams = Streams(seed_seq, prm.R)
         self.state = init_state(prm, self.streams)
-        self.actor_agents = [
-            agent_class(prm.roles[a])(self, a, i, prm.roles[a]) for i, a in enumerate(prm.actors)
+        self.actor_agents: list[ActorAgent] = [
+            agent_class(tuple(prm.roles[a]))(self, a, i, prm.roles[a]) for i, a in enumerate(prm.actors)
         ]
+        self.mediator = next((ag for ag in self.actor_agents if ag.i == prm.mediator), None)
         self.t = 0.0
         self.step_index = 0
         self.outcome_at: dict[float, np.ndarray] = {}
@@ -139,41 +144,49 @@ class NegotiationModel(mesa.Model):
             }
         )
 
-    # -- the agents own the acceptance decision: each acts on its column of every replicate
-    def decide(self, rows: np.ndarray, surplus: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """Decide acceptance of every actor for the replicates ``rows`` (columns in canonical actor order)."""
-        nu = self.prm.nu[rows]
-        return np.stack(
-            [ag.accept(surplus[:, ag.i], u[:, ag.i], nu[:, ag.i]) for ag in self.actor_agents], axis=1
-        )
+    def by_role(self, role: type) -> list[ActorAgent]:
+        """Return the agents playing ``role`` (a role mixin of :mod:`sim.model.agents`), in actor order."""
+        return [ag for ag in self.actor_agents if isinstance(ag, role)]
+
+    def verdicts(self, rnd: Round, u: np.ndarray) -> np.ndarray:
+        """Ask every veto player and guarantor about the round's text: (len(rows), n) yes/no.
+
+        Veto players accept or refuse on their own column (``u`` their uniforms); guarantors add their
+        consent to the force terms; actors without a say are counted as yes.
+        """
+        yes = np.ones(u.shape, dtype=bool)
+        for ag in self.by_role(VetoPlayer):
+            yes[:, ag.i] = ag.accept(rnd.rows, rnd.S[:, ag.i], u[:, ag.i])
+        for ag in self.by_role(Guarantor):
+            yes[:, ag.i] &= ag.consents(rnd)
+        return yes
 
     def step(self) -> None:
-        """Advance every replicate by one step, phases in the documented order."""
+        """Advance every replicate by one step: phases and agents' decisions in the documented order."""
         prm, st, S = self.prm, self.state, self.streams
         s, t = self.step_index, self.t
         st.t_weeks = t
         st.log = {}
         events_phase(st, prm, S.uniform("events", s, prm.n_event_slots), t)
         intensity_phase(st, prm, t)
-        levers_phase(st, prm, t)
+        calendar_levers_phase(st, prm, t)
+        if prm.modules["levers"]:
+            for patron in self.by_role(Patron):
+                patron.move_lifeline()
         dL, J = battlefield_phase(st, prm, S.uniform("battlefield", s, 5), t)
         st.log["dL"], st.log["J"] = dL, J
         learning_phase(st, prm, dL, J)
         ou_phase(st, prm, S.normal("ou", s, prm.n))
-        mhs = ripeness_phase(st, prm, S.uniform("engagement", s, prm.n))
+        mhs = engagement_phase(st, prm, self.by_role(Belligerent), S.uniform("engagement", s, prm.n))
         if prm.protocol == "mediated_text":
-            rows = round_calendar(st, prm, S.uniform("rounds", s, 3), t)
-            negotiation_phase(
-                st,
-                prm,
-                rows,
-                t,
-                mhs,
-                S.uniform("mediator", s, prm.n),
-                S.uniform("acceptance", s, prm.n),
-                S.uniform("levers", s, 1),
-                decide=self.decide,
-            )
+            rounds_u = S.uniform("rounds", s, 3)
+            rows = self.mediator.convene(rounds_u, t) if self.mediator else np.zeros(0, np.int64)
+            u_med, u_acc = S.uniform("mediator", s, prm.n), S.uniform("acceptance", s, prm.n)
+            u_lev = S.uniform("levers", s, 1)
+            if self.mediator:
+                self.mediator.hold_round(rows, t, mhs, u_med, u_acc, u_lev)
+            else:
+                st.log["round"] = None
         else:
             protocol_phase(st, prm, S, s, t)
         ratification_phase(st, prm, S.uniform("ratification", s, 3), t)

@@ -3,10 +3,11 @@
 For belligerent i, MHS_i = sigma(kappa_c (c_i / c_bar_i - 1)) sigma(kappa_p (p_bar - pi^win_i)), where
 c_bar_i is ``cost_threshold_rel`` times i's war cost at the start and pi^win_i is i's belief that it reaches
 its victory threshold within the horizon (the advancer: L above an absolute level; the defender: L below
-the current line by the stated margin). Engagement switches on at rate lambda_eng MHS WO (WO: the last text
-gave i a positive predicted surplus) and off at rate lambda_dis (1 - MHS) (Zartman 1989, 2000; Mooradian &
-Druckman 1999). A disengaged actor adds ``not_engaged_tau`` to its acceptance threshold and does not
-concede its declared positions. ``modules.ripeness: false`` keeps everyone engaged (the rationalist model).
+the current line by the stated margin). Each belligerent agent switches its engagement on at rate
+lambda_eng MHS WO (WO: the last text gave it a positive predicted surplus) and off at rate
+lambda_dis (1 - MHS) (Zartman 1989, 2000; Mooradian & Druckman 1999). A disengaged actor adds
+``not_engaged_tau`` to its acceptance threshold and does not concede its declared positions.
+``modules.ripeness: false`` keeps everyone engaged (the rationalist model).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit, ndtr
 
-from sim.model.events import step_probability
 from sim.model.outside_option import war_cost
 from sim.model.state import ABSORBING, State, in_status
 
@@ -40,24 +40,19 @@ def mhs(state: State, prm) -> np.ndarray:
     return out
 
 
-def ripeness_phase(state: State, prm, u: np.ndarray) -> np.ndarray:
-    """Switch engagement on/off at the memo's rates; return MHS (R, n) for the influence phase.
+def engagement_phase(state: State, prm, belligerents, u: np.ndarray) -> np.ndarray:
+    """Let each belligerent agent reconsider its engagement; return MHS (R, n) for the influence phase.
 
     Parameters
     ----------
+    belligerents : iterable of agents with ``reconsider_engagement`` (the belligerent role)
     u : ndarray, shape (R, n)
-        Uniforms, one per actor (canonical order).
+        Uniforms, one per actor (canonical order); a belligerent uses its own column.
     """
     if not prm.modules["ripeness"]:
-        state.engaged[:] = True
         return np.ones((state.R, prm.n))
     M = mhs(state, prm)
-    live = ~in_status(state.status, ABSORBING)[:, None]
-    p_on = step_probability(prm.eng_rate * M * state.way_out, prm.dt)
-    p_off = step_probability(prm.dis_rate * (1.0 - M), prm.dt)
-    on = ~state.engaged & (u < p_on) & live
-    off = state.engaged & (u < p_off) & live & prm.is_bell
-    state.engaged[on] = True
-    state.engaged[off] = False
-    state.engaged[:, ~prm.is_bell] = True
+    live = ~in_status(state.status, ABSORBING)
+    for agent in belligerents:
+        agent.reconsider_engagement(M[:, agent.i], u[:, agent.i], live)
     return M
