@@ -16,9 +16,10 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import UserError
+from sim.scenario.schema import OUTCOMES as MODEL_OUTCOMES
 
 #: The four outcome classes in the order every table and chart shows them (DESIGN §3, memo §1.6).
-OUTCOMES: tuple[str, ...] = ("comprehensive_deal", "ceasefire", "continued_war", "collapse_escalation")
+OUTCOMES: tuple[str, ...] = MODEL_OUTCOMES
 
 #: Plain-language names used in sentences and chart labels.
 OUTCOME_LABELS: dict[str, str] = {

@@ -37,7 +37,7 @@ from numba.core import caching
 #: The files whose compiled functions call one another (a change to one must recompile all).
 KERNEL_SOURCES = tuple(
     str(Path(__file__).resolve().parents[1] / rel)
-    for rel in ("engines/jit.py", "engines/compiled_newton.py", "model/kernels.py")
+    for rel in ("engines/jit.py", "engines/compiled_newton.py", "model/kernels.py", "model/constants.py")
 )
 
 

@@ -14,7 +14,8 @@ import numpy as np
 
 from sim.engines.nash import softplus
 from sim.model.acceptance import referendum_required
-from sim.model.commitment import DMZ_WIDTH, deal_value
+from sim.model.commitment import deal_value
+from sim.model.constants import DMZ_WIDTH
 from sim.model.events import step_probability
 from sim.model.outside_option import outside_option
 from sim.model.state import (

@@ -14,10 +14,8 @@ from scipy.special import expit
 
 from sim.engines.nash import softplus, use_compiled
 from sim.model import kernels
-from sim.model.preferences import KINK_EPS, _bc, ref_sign, utility, utility_grad
-
-DMZ_WIDTH = 0.25  # TERR units: a withdrawal of this size (the rest of Donetsk) is a full DMZ
-WITHDRAWAL_EPS = 0.01  # smoothing of the withdrawal X_T - L in the power shift, TERR units
+from sim.model.constants import DMZ_WIDTH, KINK_EPS, WITHDRAWAL_EPS
+from sim.model.preferences import _bc, ref_sign, utility, utility_grad
 
 
 def _parts(prm, X, L, rows, grad: bool = True):

@@ -16,15 +16,14 @@ Lam, S. K., Pitrou, A. & Seibert, S. (2015). Numba: a LLVM-based Python JIT comp
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
 from sim.engines import compiled_newton as cn
 from sim.engines.jit import compiled
-
-KINK_EPS = 0.01  # as sim.model.preferences.KINK_EPS (TERR units)
-PARTS_EPS = 0.01  # smoothing of the withdrawal in the power shift, as sim.model.commitment.WITHDRAWAL_EPS
-DMZ_WIDTH = 0.25  # as sim.model.commitment.DMZ_WIDTH
+from sim.model.constants import DMZ_WIDTH, KINK_EPS
+from sim.model.constants import WITHDRAWAL_EPS as PARTS_EPS
 
 
 @compiled(inline="always")
@@ -302,8 +301,44 @@ def sparse_linkage(A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     return diag, pk, pl, pv
 
 
-def kernel_params(prm) -> tuple:
-    """Return the parameter tuple of :func:`values_batch`, built once per model (cached on ``prm``)."""
+class KernelParams(NamedTuple):
+    """The parameters every value kernel reads, by name (a Numba named tuple; built by :func:`kernel_params`).
+
+    The utility matrices in sparse form (:func:`sparse_linkage`); utilities linear or quadratic; the
+    reference kink (zeta, each actor's side ``sgn``, the territorial issue ``k_terr``, its switch); the
+    commitment block (switch, deal bonus, the power shift's constant, linear and withdrawal terms,
+    guarantee credibility theta, the hazard's gammas, the guarantee and forces issues ``kG``/``kF``, h0,
+    the horizon ``H_c``, vartheta). -1 marks an issue the scenario does not have.
+    """
+
+    Adiag: np.ndarray
+    pk: np.ndarray
+    pl: np.ndarray
+    pv: np.ndarray
+    linear: bool
+    zeta: np.ndarray
+    sgn: np.ndarray
+    k_terr: int
+    ref_on: bool
+    commit_on: bool
+    bonus: np.ndarray
+    shift_const: np.ndarray
+    shift_lin: np.ndarray
+    shift_wd: np.ndarray
+    theta: np.ndarray
+    g_guar: np.ndarray
+    g_forces: np.ndarray
+    g_dmz: np.ndarray
+    g_shift: np.ndarray
+    kG: int
+    kF: int
+    h0: np.ndarray
+    H_c: float
+    vartheta: np.ndarray
+
+
+def kernel_params(prm) -> KernelParams:
+    """Return the parameters of :func:`values_batch`, built once per model (cached on ``prm``)."""
     cached = prm.__dict__.get("_kernel_params")
     if cached is not None:
         return cached
@@ -317,7 +352,7 @@ def kernel_params(prm) -> tuple:
     idx = lambda k: -1 if k is None else int(k)  # noqa: E731
     commit = bool(prm.modules["commitment"])
     zeros_n = np.zeros(n)
-    out = (
+    out = KernelParams(
         *sparse_linkage(np.asarray(prm.A, float)),
         bool(prm.linear_utility),
         f(prm.zeta),
@@ -589,7 +624,7 @@ def _solve_text_rows(out, rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, 
     """
     (Xn, V1, dV1, wq1, kink1, tmp, lin, Ax, Ad, thr, wv, wn, span, lower, upper, new, cand,
      nzk, nzm, nzv, cnt, buf, buf1, one1, zero1, no_veto1, xu, qp_diag, qp_cross, qp_partner) = work
-    Adiag, pk, pl, pv, linear, k_terr = P[0], P[1], P[2], P[3], P[4], P[7]
+    Adiag, pk, pl, pv, linear, k_terr = P.Adiag, P.pk, P.pl, P.pv, P.linear, P.k_terr
     B, K = X_prev.shape
     n = ideal_m.shape[1]
     n_passes = iters.shape[0]
@@ -813,7 +848,7 @@ def war_lottery_values(rows, L, Lt, VL, sq_line, ideal, ideal_rows, L_lo, L_hi, 
     x_ua, x_ru, x_sq (K,); member j's ideal points are ``ideal[ideal_rows[j]]`` (n, K), as in
     :func:`values_batch`.
     """
-    Adiag, pk, pl, pv, linear = P[0], P[1], P[2], P[3], P[4]
+    Adiag, pk, pl, pv, linear = P.Adiag, P.pk, P.pl, P.pv, P.linear
     B, n, K = rows.shape[0], ideal.shape[1], ideal.shape[2]
     u_end = np.empty((B, n))
     u_sq = np.empty((B, n))

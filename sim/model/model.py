@@ -36,7 +36,6 @@ from sim.model.influence import calendar_levers_phase
 from sim.model.learning import learning_phase
 from sim.model.mediation import Round
 from sim.model.outcomes import classify
-from sim.model.outside_option import war_cost
 from sim.model.params import build_params
 from sim.model.protocols import protocol_phase
 from sim.model.ripeness import engagement_phase
@@ -93,7 +92,6 @@ def init_state(prm, streams: Streams) -> State:
         fired=np.zeros((R, len(prm.events)), bool),
     )
     st.private_u = streams.uniform("protocol", -1, 1)[:, 0]
-    prm.c_ref = prm.cost_rel * war_cost(prm, st, slice(None), np.ones(R))
     return st
 
 
@@ -117,7 +115,6 @@ class NegotiationModel(mesa.Model):
     ):
         super().__init__(rng=int(seed_seq.generate_state(1)[0]))
         self.prm = prm = build_params(params, int(n_replicates))
-        _fixed_disagreement(prm, params)
         self.streams = Streams(seed_seq, prm.R)
         self.state = init_state(prm, self.streams)
         self.actor_agents: list[ActorAgent] = [
@@ -203,13 +200,3 @@ class NegotiationModel(mesa.Model):
         """Run to the scenario horizon."""
         for _ in range(self.prm.n_steps):
             self.step()
-
-
-def _fixed_disagreement(prm, params: dict) -> None:
-    """Set the fixed disagreement values (``actors.<id>.disagreement_value``, default -1)."""
-    actors = params.get("actors", {})
-    W = -prm.uscale.copy()  # default: the worst outcome, in each actor's own units
-    for i, a in enumerate(prm.actors):
-        if actors[a].get("disagreement_value") is not None:
-            W[:, i] = np.asarray(actors[a]["disagreement_value"], dtype=float)
-    prm.W_fixed = W

@@ -22,8 +22,7 @@ from sim.model.state import (
     WAR,
     State,
 )
-
-OUTCOMES = ("comprehensive_deal", "ceasefire", "continued_war", "collapse_escalation")
+from sim.scenario.schema import OUTCOMES
 
 
 def classify(state: State, prm) -> np.ndarray:

@@ -23,11 +23,11 @@ import numpy as np
 
 from sim.errors import UserError
 from sim.model.events import annual_rate, compile_events
+from sim.model.outside_option import war_cost
 from sim.model.state import ESCALATION
-from sim.scenario.schema import ISSUE_ROLES, ROLES, Modules
+from sim.scenario.schema import ISSUE_ROLES, PROTOCOLS, ROLES, Modules
 
 MODULES = tuple(Modules.model_fields)
-PROTOCOLS = ("mediated_text", "alternating_offers", "proposer", "attrition")
 EPS_UTIL = 0.01  # smoothing of the positive part, normalised utility units (memo §1.1)
 
 
@@ -463,6 +463,15 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     p.round_interval = _get(struct, "round_interval_weeks")
     p.private_cost_high = _num(_get(struct, "private_cost_high", 0.0), "private_cost_high")
     p.win_prob = _R(_get(struct, "win_prob", 0.5), R, "scenario.structure.win_prob")
+
+    # ---- derived from the parameters alone, once: nothing patches the parameters later
+    p.W_fixed = -p.uscale.copy()  # fixed disagreement values; default the worst outcome, in own units
+    for i, a in enumerate(p.actors):
+        if actors_d[a].get("disagreement_value") is not None:
+            p.W_fixed[:, i] = _R(actors_d[a]["disagreement_value"], R, f"actors.{a}.disagreement_value")
+    # ripeness measures each belligerent's war cost against its cost at the start (memo P6)
+    at_start = SimpleNamespace(strain=np.zeros((R, n)), support=p.support0, cost_mult=np.ones((R, n)))
+    p.c_ref = p.cost_rel * war_cost(p, at_start, slice(None), np.ones(R))
     return p
 
 

@@ -16,9 +16,9 @@ from scipy.special import expit
 
 from sim.engines.nash import softplus, use_compiled
 from sim.model import kernels
+from sim.model.constants import KINK_EPS
 
 TAKE_CACHE_SIZE = 4  # row sets remembered per array
-KINK_EPS = 0.01  # smoothing of the kink, in TERR units (a property of the issue scale, not of utility)
 
 
 def take(prm, name: str, rows) -> np.ndarray:

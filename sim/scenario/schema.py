@@ -34,6 +34,7 @@ from sim.scenario.fields import (
 )
 
 OUTCOMES = ("comprehensive_deal", "ceasefire", "continued_war", "collapse_escalation")
+PROTOCOLS = ("mediated_text", "alternating_offers", "proposer", "attrition")
 ROLES = ("mediator", "guarantor", "veto_comprehensive", "veto_ceasefire", "belligerent", "patron")
 #: What an issue means to the model (``issues.<id>.role``): the rules that read an issue find it by role,
 #: never by its id, so issues can be renamed or added in YAML (memo 1.2 anchors each scale).
@@ -70,7 +71,7 @@ class OutcomeRules(Block):
 class Structure(Block):
     """Structural alternatives (memo 4.3): may be drawn with ``dist: choice``."""
 
-    protocol: OneOf("mediated_text", "alternating_offers", "proposer", "attrition")
+    protocol: OneOf(*PROTOCOLS)
     text_solver: OneOf("nash", "kalai_smorodinsky")
     bdm_mode: OneOf("smooth", "classic")
     # textbook protocols (memo 3, T3/T4): fixed round calendar, first proposer, private-cost range, p(win)
