@@ -93,8 +93,9 @@ def ratification_phase(state: State, prm, u: np.ndarray, t: float) -> None:
     X = state.X_agree[rows]
     L = state.L[rows]
     ok = np.ones(rows.size, dtype=bool)
-    need = referendum_required(prm, X, L)
-    ok &= ~need | (u[rows, 0] < referendum_pass_prob(prm, X, L))
+    if prm.referendum_by is not None:
+        need = referendum_required(prm, X, L)
+        ok &= ~need | (u[rows, 0] < referendum_pass_prob(prm, X, L))
     if prm.k["guarantee"] is not None and prm.legislature_by is not None:
         need = X[:, prm.k["guarantee"]] >= prm.legislature_guar
         p = np.clip(prm.legislature_p[rows] + state.legislature_add[rows], 0.0, 1.0)

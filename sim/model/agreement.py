@@ -54,8 +54,10 @@ def sign(state: State, prm, rows: np.ndarray, X: np.ndarray, kind: int, t: float
     if kind == KIND_CEASEFIRE:
         state.status[rows] = CEASEFIRE
     elif prm.modules["ratification"]:
-        need_ref = referendum_required(prm, X, state.L[rows])
-        wait = np.where(need_ref, max(prm.rat_delay, prm.ref_min_weeks), prm.rat_delay)
+        wait = np.full(rows.size, prm.rat_delay)
+        if prm.referendum_by is not None:  # a referendum only after the minimum ceasefire
+            need_ref = referendum_required(prm, X, state.L[rows])
+            wait = np.where(need_ref, max(prm.rat_delay, prm.ref_min_weeks), wait)
         state.pending_until[rows] = t_end + wait
         state.status[rows] = DEAL_PENDING
     else:

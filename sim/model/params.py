@@ -20,12 +20,21 @@ import warnings
 from types import SimpleNamespace
 
 import numpy as np
+from pydantic import BaseModel
 
 from sim.errors import UserError
 from sim.model.events import annual_rate, compile_events
 from sim.model.outside_option import war_cost
 from sim.model.state import ESCALATION
-from sim.scenario.schema import ISSUE_ROLES, PROTOCOLS, ROLES, Modules
+from sim.scenario.schema import (
+    ISSUE_ROLES,
+    PROTOCOLS,
+    ROLES,
+    Actor,
+    Modules,
+    StrainGrowth,
+    Structure,
+)
 
 MODULES = tuple(Modules.model_fields)
 EPS_UTIL = 0.01  # smoothing of the positive part, normalised utility units (memo §1.1)
@@ -38,6 +47,20 @@ def _get(d: dict, path: str, default=None):
             return default
         cur = cur[part]
     return cur
+
+
+def _need(d: dict, path: str):
+    """Return the value at dotted ``path``, which the scenario schema guarantees (validated scenarios)."""
+    value = _get(d, path)
+    if value is None:
+        raise UserError(f"{path}: missing (the scenario must be validated before the model reads it)")
+    return value
+
+
+def _opt(d: dict, key: str, block: type[BaseModel]):
+    """Return ``d[key]``, or the default the scenario schema gives the optional field ``block.key``."""
+    value = d.get(key) if isinstance(d, dict) else None
+    return block.model_fields[key].default if value is None else value
 
 
 def _num(v, where: str) -> float:
@@ -112,40 +135,40 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     """
     p = SimpleNamespace()
     p.R = R
-    sc = params.get("scenario", {})
+    sc = params["scenario"]
     p.raw = params
-    p.dt = _num(sc.get("dt_weeks", 1.0), "dt_weeks")
+    p.dt = _num(sc["dt_weeks"], "dt_weeks")
     if p.dt <= 0:
         raise UserError("scenario.dt_weeks: must be positive")
     p.dy = p.dt / 52.18
-    p.horizon = _num(sc.get("horizon_weeks", 104), "horizon_weeks")
+    p.horizon = _num(sc["horizon_weeks"], "horizon_weeks")
     p.n_steps = int(round(p.horizon / p.dt))
-    p.horizons = [float(h) for h in sc.get("reporting_horizons_weeks", [p.horizon])]
-    p.start_date = sc.get("start_date", "2026-01-05")
-    rules = sc.get("outcome_rules", {}) or {}
-    p.relapse_counts_as = rules.get("relapse_counts_as", "collapse_escalation")
-    p.pending_counts_as = rules.get("pending_ratification_counts_as", "ceasefire")
+    p.horizons = [float(h) for h in sc["reporting_horizons_weeks"]]
+    p.start_date = sc["start_date"]
+    rules = sc["outcome_rules"]
+    p.relapse_counts_as = rules["relapse_counts_as"]
+    p.pending_counts_as = rules["pending_ratification_counts_as"]
     if p.relapse_counts_as == "collapse":
         p.relapse_counts_as = "collapse_escalation"
-    p.collapse_jump_threshold = _num(rules.get("collapse_jump_threshold", 0.25), "collapse_jump_threshold")
-    p.collapse_line_threshold = _num(rules.get("collapse_line_threshold", 0.95), "collapse_line_threshold")
-    struct = sc.get("structure", {}) or {}
-    p.protocol = _fixed_choice(struct.get("protocol", "mediated_text"), "scenario.structure.protocol")
+    p.collapse_jump_threshold = _num(rules["collapse_jump_threshold"], "collapse_jump_threshold")
+    p.collapse_line_threshold = _num(rules["collapse_line_threshold"], "collapse_line_threshold")
+    struct = sc["structure"]
+    p.protocol = _fixed_choice(struct["protocol"], "scenario.structure.protocol")
     if p.protocol not in PROTOCOLS:
         raise UserError(
             f"scenario.structure.protocol: unknown protocol {p.protocol!r} (expected {PROTOCOLS})"
         )
-    solver = struct.get("text_solver", "nash")
+    solver = struct["text_solver"]
     p.is_ks = np.broadcast_to(np.asarray(solver) == "kalai_smorodinsky", (R,)).copy()
-    p.bdm_mode = _fixed_choice(struct.get("bdm_mode", "smooth"), "scenario.structure.bdm_mode")
+    p.bdm_mode = _fixed_choice(struct["bdm_mode"], "scenario.structure.bdm_mode")
     p.struct = struct
-    shape = _get(struct, "utility_shape", "quadratic")
+    shape = _opt(struct, "utility_shape", Structure)
     p.linear_utility = _fixed_choice(shape, "scenario.structure.utility_shape") == "linear"
-    mods = params.get("modules", {}) or {}
-    p.modules = {m: bool(mods.get(m, True)) for m in MODULES}
+    mods = params["modules"]
+    p.modules = {m: bool(mods[m]) for m in MODULES}
 
     # ---- issues
-    issues_d = params.get("issues", {})
+    issues_d = params["issues"]
     p.issues = list(issues_d)
     K = p.K = len(p.issues)
     p.options = [sorted(float(o) for o in (issues_d[i] or {}).get("options", [])) for i in p.issues]
@@ -159,10 +182,10 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     p.k_terr = tied[0] if tied else p.k["territory"]
 
     # ---- actors (canonical order: sorted ids)
-    actors_d = params.get("actors", {})
+    actors_d = params["actors"]
     p.actors = sorted(actors_d)
     n = p.n = len(p.actors)
-    p.roles = {a: list(actors_d[a].get("roles", [])) for a in p.actors}
+    p.roles = {a: list(actors_d[a]["roles"]) for a in p.actors}
     for a, rl in p.roles.items():
         for r in rl:
             if r not in ROLES:
@@ -170,10 +193,9 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     role = lambda r: np.array([r in p.roles[a] for a in p.actors])  # noqa: E731
     p.veto_C, p.veto_F = role("veto_comprehensive"), role("veto_ceasefire")
     p.is_bell, p.is_guar = role("belligerent"), role("guarantor")
-    med = [a for a in p.actors if "mediator" in p.roles[a]]
-    med_name = _get(params, "mediator.actor", med[0] if med else None)
+    med_name = _need(params, "mediator.actor")
     p.mediator = p.actors.index(med_name) if med_name in p.actors else None
-    war = params.get("war", {}) or {}
+    war = params["war"]
     bells = [a for a in p.actors if "belligerent" in p.roles[a]]
     adv, dfd = _get(war, "advancing"), _get(war, "defending")
     p.adv = p.actors.index(adv) if adv in bells else None
@@ -189,17 +211,17 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     for i, a in enumerate(p.actors):
         ad = actors_d[a]
         w = f"actors.{a}"
-        p.uscale[:, i] = _R(_get(ad, "utility_scale", 1.0), R, w + ".utility_scale")
-        p.cap[:, i] = _R(ad.get("capability", 1.0), R, w + ".capability")
-        pos = ad.get("positions", {}) or {}
+        p.uscale[:, i] = _R(_opt(ad, "utility_scale", Actor), R, w + ".utility_scale")
+        p.cap[:, i] = _R(ad["capability"], R, w + ".capability")
+        pos = ad["positions"]
         for k, iss in enumerate(p.issues):
             if iss not in pos:
                 raise UserError(f"{w}.positions: missing issue {iss}")
             q = pos[iss]
-            p.ideal[:, i, k] = _R(q.get("ideal"), R, f"{w}.positions.{iss}.ideal")
-            p.decl0[:, i, k] = _R(q.get("declared", q.get("ideal")), R, f"{w}.positions.{iss}.declared")
-            sal[:, i, k] = _R(q.get("salience", 1.0), R, f"{w}.positions.{iss}.salience")
-        for ln in ad.get("linkage", []) or []:
+            p.ideal[:, i, k] = _R(q["ideal"], R, f"{w}.positions.{iss}.ideal")
+            p.decl0[:, i, k] = _R(q["declared"], R, f"{w}.positions.{iss}.declared")
+            sal[:, i, k] = _R(q["salience"], R, f"{w}.positions.{iss}.salience")
+        for ln in ad["linkage"]:
             if ln["a"] not in p.issues or ln["b"] not in p.issues:
                 raise UserError(f"{w}.linkage: unknown issue in {ln['a']}-{ln['b']}")
             links.append(
@@ -220,52 +242,54 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
         A[:, i, kb, ka] += off
     p.A = _make_pd(A, p.actors) * p.uscale[:, :, None, None]
 
-    def actor_num(key, default):
-        return np.stack([_R(actors_d[a].get(key, default), R, f"actors.{a}.{key}") for a in p.actors], 1)
+    def actor_num(key):
+        return np.stack([_R(actors_d[a][key], R, f"actors.{a}.{key}") for a in p.actors], 1)
 
-    p.rho = actor_num("discount_rate_per_year", 0.1)
-    p.c0 = actor_num("cost0_per_year", 0.0)
-    p.eta = actor_num("cost_strain_multiplier", 0.0)
-    p.pivot = actor_num("pivot_cost", 0.0)
-    p.deal_bonus = actor_num("deal_bonus", 0.0)
-    p.zeta = actor_num("reference_penalty", 0.0)
-    p.psi = actor_num("ceasefire_penalty", 0.0)
+    p.rho = actor_num("discount_rate_per_year")
+    p.c0 = actor_num("cost0_per_year")
+    p.eta = actor_num("cost_strain_multiplier")
+    p.pivot = actor_num("pivot_cost")
+    p.deal_bonus = actor_num("deal_bonus")
+    p.zeta = actor_num("reference_penalty")
+    p.psi = actor_num("ceasefire_penalty")
     p.tau = np.stack(
-        [_R(_get(actors_d[a], "accept.tau", 0.0), R, f"actors.{a}.accept.tau") for a in p.actors], 1
+        [_R(_need(actors_d[a], "accept.tau"), R, f"actors.{a}.accept.tau") for a in p.actors], 1
     )
     p.nu = np.stack(
-        [_R(_get(actors_d[a], "accept.nu", 0.003), R, f"actors.{a}.accept.nu") for a in p.actors], 1
+        [_R(_need(actors_d[a], "accept.nu"), R, f"actors.{a}.accept.nu") for a in p.actors], 1
     )
+    # an actor without an exclusion penalty is never excluded (omega_min 0) and pays nothing
     p.excl_tau = np.stack(
-        [_R(_get(actors_d[a], "exclusion_penalty.tau_add", 0.0), R, a) for a in p.actors], 1
+        [_R(_get(actors_d[a], "exclusion_penalty.tau_add") or 0.0, R, a) for a in p.actors], 1
     )
     p.excl_min = np.stack(
-        [_R(_get(actors_d[a], "exclusion_penalty.omega_min", 0.0), R, a) for a in p.actors], 1
+        [_R(_get(actors_d[a], "exclusion_penalty.omega_min") or 0.0, R, a) for a in p.actors], 1
     )
     # a guarantor consents to foreign forces up to the capacity it declares (1: no limit on the scale)
     p.force_cap0 = _actor_col(
-        {a: actors_d[a].get("force_capacity_max") for a in p.actors}, p.actors, R, 1.0, "force_capacity_max"
+        {a: _opt(actors_d[a], "force_capacity_max", Actor) for a in p.actors}, p.actors, R, 0.0,
+        "force_capacity_max",
     )
     _flows(p, actors_d, R)
     p.eps = EPS_UTIL * p.uscale
 
     # ---- mediator
-    md = params.get("mediator", {}) or {}
-    w0 = md.get("text_weights0", {}) or {}
+    md = params["mediator"]
+    w0 = md["text_weights0"]
     om = _actor_col(w0 if isinstance(w0, dict) else None, p.actors, R, 0.0, "mediator.text_weights0")
     if om.sum(1).min() <= 0:
         om = p.cap.copy()
     p.omega0 = om / om.sum(1, keepdims=True)
-    p.nonveto_weight = _num(md.get("nonveto_weight", 0.0), "nonveto_weight")
-    p.nu0 = _R(md.get("round_rate_per_week", 0.35), R, "mediator.round_rate_per_week")
-    p.nu_F = _num(md.get("frustration_round_multiplier", 0.0), "frustration_round_multiplier")
-    p.phi_F = _num(md.get("frustration_decay_per_year", 1.0), "frustration_decay_per_year")
-    p.prox = _num(md.get("prox_weight", 0.05), "prox_weight")
-    p.sigma_med = _num(md.get("misperception_sd", 0.0), "misperception_sd") * p.uscale
+    p.nonveto_weight = _num(md["nonveto_weight"], "nonveto_weight")
+    p.nu0 = _R(md["round_rate_per_week"], R, "mediator.round_rate_per_week")
+    p.nu_F = _num(md["frustration_round_multiplier"], "frustration_round_multiplier")
+    p.phi_F = _num(md["frustration_decay_per_year"], "frustration_decay_per_year")
+    p.prox = _num(md["prox_weight"], "prox_weight")
+    p.sigma_med = _num(md["misperception_sd"], "misperception_sd") * p.uscale
     p.med_bias = _actor_col(md.get("bias"), p.actors, R, 0.0, "mediator.bias")
     p.blame_bias = _actor_col(md.get("blame_bias"), p.actors, 1, 0.0, "mediator.blame_bias")[0]
-    p.lev_rate = _num(md.get("leverage_rate", 0.0), "leverage_rate")
-    lev = md.get("levers", {}) or {}
+    p.lev_rate = _num(md["leverage_rate"], "leverage_rate")
+    lev = md["levers"]
     p.levers = {}
     for key, spec in lev.items():
         a = key.removeprefix("on_")
@@ -281,71 +305,71 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
             value=_R(spec[op], R, f"mediator.levers.{key}.{op}"),
             duration=_R(spec.get("duration_weeks", np.inf), R, f"mediator.levers.{key}.duration_weeks"),
         )
-    p.walk_rate = _num(md.get("walkaway_hazard_per_year_per_F", 0.0), "walkaway_hazard_per_year_per_F")
-    p.walk_pause = _num(_get(md, "walkaway.pause_weeks", 12), "walkaway.pause_weeks")
-    p.walk_support = _num(_get(md, "walkaway.support_set", 0.25), "walkaway.support_set")
-    p.deadline_rate = _num(_get(md, "deadlines.rate_per_week", 0.0), "deadlines.rate_per_week")
-    p.deadline_add = _num(_get(md, "deadlines.frustration_add", 1.0), "deadlines.frustration_add")
-    p.cf_threshold = _num(md.get("ceasefire_threshold", 0.1), "ceasefire_threshold")
-    p.cf_forces = _num(md.get("ceasefire_monitoring_forces", 0.33), "ceasefire_monitoring_forces")
-    p.cf_settle = _R(md.get("ceasefire_settlement_prob", 0.5), R, "mediator.ceasefire_settlement_prob")
+    p.walk_rate = _num(md["walkaway_hazard_per_year_per_F"], "walkaway_hazard_per_year_per_F")
+    p.walk_pause = _num(_need(md, "walkaway.pause_weeks"), "walkaway.pause_weeks")
+    p.walk_support = _num(_need(md, "walkaway.support_set"), "walkaway.support_set")
+    p.deadline_rate = _num(_need(md, "deadlines.rate_per_week"), "deadlines.rate_per_week")
+    p.deadline_add = _num(_need(md, "deadlines.frustration_add"), "deadlines.frustration_add")
+    p.cf_threshold = _num(md["ceasefire_threshold"], "ceasefire_threshold")
+    p.cf_forces = _num(md["ceasefire_monitoring_forces"], "ceasefire_monitoring_forces")
+    p.cf_settle = _R(md["ceasefire_settlement_prob"], R, "mediator.ceasefire_settlement_prob")
 
     # ---- war
-    p.L0 = _num(war.get("L0", 0.5), "L0")
-    p.L_min = _num(war.get("L_min", 0.0), "L_min")
-    p.mu0 = _R(war.get("drift_per_year", 0.1), R, "war.drift_per_year")
-    p.sigma_L = _R(war.get("vol_per_sqrt_year", 0.05), R, "war.vol_per_sqrt_year")
-    p.beta_A = _R(war.get("aid_sensitivity", 0.0), R, "war.aid_sensitivity")
+    p.L0 = _num(war["L0"], "L0")
+    p.L_min = _num(war["L_min"], "L_min")
+    p.mu0 = _R(war["drift_per_year"], R, "war.drift_per_year")
+    p.sigma_L = _R(war["vol_per_sqrt_year"], R, "war.vol_per_sqrt_year")
+    p.beta_A = _R(war["aid_sensitivity"], R, "war.aid_sensitivity")
     # the defender's support index at t0: the drift is stated relative to the support of the start date
     p.A0 = (p.support0 @ p.support_w[:, p.dfd]) if p.dfd is not None else np.zeros(R)
-    ss = war.get("strain_sensitivity", {}) or {}
+    ss = war["strain_sensitivity"]
     p.beta_strain = _actor_col(ss, p.actors, R, 0.0, "war.strain_sensitivity")
-    sg = war.get("strain_growth_per_year", {}) or {}
+    sg = war["strain_growth_per_year"]
     p.strain_a = _actor_col(
         {a: (sg.get(a) or {}).get("a", 0.0) for a in p.actors}, p.actors, R, 0.0, "strain.a"
     )
     p.strain_b = {
-        key: np.array([_num((sg.get(a) or {}).get(key) or 0.0, f"strain.{a}.{key}") for a in p.actors])
+        key: np.array([_num(_opt(sg.get(a) or {}, key, StrainGrowth), f"strain.{a}.{key}") for a in p.actors])
         for key in ("b_support", "b_sanctions", "b_lifeline")
     }
-    p.strain_recovery = _num(war.get("strain_recovery_per_year", 0.3), "strain_recovery_per_year")
-    cj = war.get("collapse_jump", {}) or {}
-    p.col_rate = annual_rate(_R(cj.get("annual_prob", 0.0), R, "war.collapse_jump.annual_prob"))
-    p.col_k = _num(cj.get("k_strain", 0.0), "k_strain")
+    p.strain_recovery = _num(war["strain_recovery_per_year"], "strain_recovery_per_year")
+    cj = war["collapse_jump"]
+    p.col_rate = annual_rate(_R(cj["annual_prob"], R, "war.collapse_jump.annual_prob"))
+    p.col_k = _num(cj["k_strain"], "k_strain")
     p.col_lo, p.col_hi = (
-        _num(cj.get("size_low", 0.1), "size_low"),
-        _num(cj.get("size_high", 0.3), "size_high"),
+        _num(cj["size_low"], "size_low"),
+        _num(cj["size_high"], "size_high"),
     )
-    cn = war.get("counteroffensive_jump", {}) or {}
-    p.cnt_rate = annual_rate(_R(cn.get("annual_prob", 0.0), R, "war.counteroffensive_jump.annual_prob"))
+    cn = war["counteroffensive_jump"]
+    p.cnt_rate = annual_rate(_R(cn["annual_prob"], R, "war.counteroffensive_jump.annual_prob"))
     p.cnt_lo, p.cnt_hi = (
-        _num(cn.get("size_low", 0.02), "size_low"),
-        _num(cn.get("size_high", 0.08), "size_high"),
+        _num(cn["size_low"], "size_low"),
+        _num(cn["size_high"], "size_high"),
     )
-    we = war.get("war_end_terms", {}) or {}
+    we = war["war_end_terms"]
     p.x_dfd_max = _issue_vec(we.get("defender_max"), p.issues, 0.0)
     p.x_adv_max = _issue_vec(we.get("advancer_max"), p.issues, 1.0)
-    p.L_lo, p.L_hi = _num(we.get("L_lo", 0.25), "L_lo"), _num(we.get("L_hi", 1.0), "L_hi")
+    p.L_lo, p.L_hi = _num(we["L_lo"], "L_lo"), _num(we["L_hi"], "L_hi")
     p.x_sq = _issue_vec(war.get("status_quo_during_war"), p.issues, 0.0)
-    p.I_cf = _num(war.get("ceasefire_intensity", 0.05), "ceasefire_intensity")
-    p.I_relapse = _num(war.get("relapse_intensity", 1.3), "relapse_intensity")
-    p.relapse_weeks = _num(war.get("relapse_weeks", 8), "relapse_weeks")
-    p.H = _num(war.get("horizon_years", 1.0), "horizon_years")
-    p.D = _R(war.get("escalation_disutility", 1.0), R, "war.escalation_disutility")[:, None] * p.uscale
+    p.I_cf = _num(war["ceasefire_intensity"], "ceasefire_intensity")
+    p.I_relapse = _num(war["relapse_intensity"], "relapse_intensity")
+    p.relapse_weeks = _num(war["relapse_weeks"], "relapse_weeks")
+    p.H = _num(war["horizon_years"], "horizon_years")
+    p.D = _R(war["escalation_disutility"], R, "war.escalation_disutility")[:, None] * p.uscale
 
     # ---- beliefs
-    bl = params.get("beliefs", {}) or {}
+    bl = params["beliefs"]
     p.m0 = _actor_col(bl.get("drift_prior_mean"), p.actors, R, 0.0, "beliefs.drift_prior_mean")
-    sd0 = _R(bl.get("drift_prior_sd", 0.05), R, "beliefs.drift_prior_sd")
+    sd0 = _R(bl["drift_prior_sd"], R, "beliefs.drift_prior_sd")
     p.P0 = np.repeat((1.0 / sd0**2)[:, None], n, 1)
-    p.forget = _num(bl.get("forgetting_per_year", 0.0), "forgetting_per_year")
+    p.forget = _num(bl["forgetting_per_year"], "forgetting_per_year")
     p.col_belief = _actor_col(bl.get("collapse_hazard_belief_per_year"), p.actors, R, 0.0, "beliefs.collapse")
 
     # ---- commitment
-    cm = params.get("commitment", {}) or {}
-    p.H_c = _num(cm.get("horizon_years", 3.0), "horizon_years")
-    p.theta = _R(cm.get("guarantee_credibility", 0.7), R, "commitment.guarantee_credibility")
-    per = cm.get("perceived", {}) or {}
+    cm = params["commitment"]
+    p.H_c = _num(cm["horizon_years"], "horizon_years")
+    p.theta = _R(cm["guarantee_credibility"], R, "commitment.guarantee_credibility")
+    per = cm["perceived"]
     p.h0 = _actor_col(
         {a: (per.get(a) or {}).get("h0_per_year", 0.0) for a in p.actors}, p.actors, R, 0.0, "h0"
     )
@@ -394,63 +418,67 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
                 "army_uncapped",
             ):
                 raise UserError(f"commitment.perceived.{a}.shift: unknown term {key!r}")
-    tb = cm.get("true_breakdown", {}) or {}
-    p.hb0 = _R(tb.get("h0_per_year", 0.2), R, "commitment.true_breakdown.h0_per_year")
-    g = tb.get("gamma", {}) or {}
+    tb = cm["true_breakdown"]
+    p.hb0 = _R(tb["h0_per_year"], R, "commitment.true_breakdown.h0_per_year")
+    g = tb["gamma"]
     p.gb = {
         key: _num(g.get(key, 0.0), f"commitment.true_breakdown.gamma.{key}")
         for key in ("guarantee", "forces", "dmz", "comprehensive", "joint_commission")
     }
-    p.coerced_mult = _num(tb.get("coerced_multiplier", 0.0), "coerced_multiplier")
-    p.h_enf = _num(_get(tb, "enforcement.h_enf", 0.0), "enforcement.h_enf")
-    p.enf_scale = _num(_get(tb, "enforcement.scale", 0.02), "enforcement.scale") * p.uscale
+    p.coerced_mult = _num(tb["coerced_multiplier"], "coerced_multiplier")
+    p.h_enf = _num(_need(tb, "enforcement.h_enf"), "enforcement.h_enf")
+    p.enf_scale = _num(_need(tb, "enforcement.scale"), "enforcement.scale") * p.uscale
 
     # ---- ripeness
-    rp = params.get("ripeness", {}) or {}
+    rp = params["ripeness"]
     p.cost_rel = _actor_col(rp.get("cost_threshold_rel"), p.actors, 1, 1.0, "ripeness.cost_threshold_rel")[0]
     p.victory = _actor_col(rp.get("victory_threshold"), p.actors, 1, 0.0, "ripeness.victory_threshold")[0]
-    p.kappa_c, p.kappa_p = _num(rp.get("kappa_c", 4.0), "kappa_c"), _num(rp.get("kappa_p", 8.0), "kappa_p")
-    p.p_bar = _num(rp.get("p_bar", 0.3), "p_bar")
+    p.kappa_c, p.kappa_p = _num(rp["kappa_c"], "kappa_c"), _num(rp["kappa_p"], "kappa_p")
+    p.p_bar = _num(rp["p_bar"], "p_bar")
     p.eng_rate, p.dis_rate = (
-        _num(rp.get("engage_rate_per_year", 6.0), "engage_rate_per_year"),
-        _num(rp.get("disengage_rate_per_year", 2.0), "disengage_rate_per_year"),
+        _num(rp["engage_rate_per_year"], "engage_rate_per_year"),
+        _num(rp["disengage_rate_per_year"], "disengage_rate_per_year"),
     )
-    p.tau_ne = _num(rp.get("not_engaged_tau", 0.02), "not_engaged_tau") * p.uscale
+    p.tau_ne = _num(rp["not_engaged_tau"], "not_engaged_tau") * p.uscale
 
     # ---- influence
-    inf = params.get("influence", {}) or {}
-    p.eta_c = _num(inf.get("concession_rate_per_year", 2.0), "concession_rate_per_year")
-    p.eta_p = _num(inf.get("pressure_rate_per_year", 1.0), "pressure_rate_per_year")
-    p.beta_ch = _num(inf.get("challenge_sharpness", 20.0), "challenge_sharpness")
-    p.Q = _num(inf.get("status_quo_prob", 1.0), "status_quo_prob")
+    inf = params["influence"]
+    p.eta_c = _num(inf["concession_rate_per_year"], "concession_rate_per_year")
+    p.eta_p = _num(inf["pressure_rate_per_year"], "pressure_rate_per_year")
+    p.beta_ch = _num(inf["challenge_sharpness"], "challenge_sharpness")
+    p.Q = _num(inf["status_quo_prob"], "status_quo_prob")
 
     # ---- acceptance noise
-    an = params.get("acceptance_noise", {}) or {}
-    p.sigma_xi = _R(an.get("sigma_xi", 0.0), R, "acceptance_noise.sigma_xi")[:, None] * p.uscale
-    p.T_xi = _R(an.get("T_xi_weeks", 26.0), R, "acceptance_noise.T_xi_weeks")
+    an = params["acceptance_noise"]
+    p.sigma_xi = _R(an["sigma_xi"], R, "acceptance_noise.sigma_xi")[:, None] * p.uscale
+    p.T_xi = _R(an["T_xi_weeks"], R, "acceptance_noise.T_xi_weeks")
 
     # ---- ratification: each instrument is held by the actor the scenario names (memo 1.5 P9)
-    rt = params.get("ratification", {}) or {}
+    rt = params["ratification"]
+    # (an instrument the scenario does not declare is never required; its numbers are then not read)
+    p.rat_delay = _num(rt["delay_weeks"], "delay_weeks")
     ref = rt.get("referendum") or {}
     p.referendum_by = _actor_index(p.actors, ref.get("actor"))
-    p.ref_cession = _num(_get(ref, "required_if.terr_cession_gt", 0.02), "required_if.terr_cession_gt")
-    p.ref_recog = _num(_get(ref, "required_if.recog_ge", 0.33), "required_if.recog_ge")
-    p.ref_min_weeks = _num(ref.get("min_ceasefire_days", 60), "min_ceasefire_days") / 7.0
-    p.ref_logit = {k: _num(v, f"support_logit.{k}") for k, v in (ref.get("support_logit", {}) or {}).items()}
-    p.ref_sigma = _num(ref.get("sigma_poll", 0.07), "sigma_poll")
+    if p.referendum_by is not None:
+        p.ref_cession = _num(_need(ref, "required_if.terr_cession_gt"), "required_if.terr_cession_gt")
+        p.ref_recog = _num(_need(ref, "required_if.recog_ge"), "required_if.recog_ge")
+        p.ref_min_weeks = _num(ref["min_ceasefire_days"], "min_ceasefire_days") / 7.0
+        p.ref_logit = {k: _num(v, f"support_logit.{k}") for k, v in ref["support_logit"].items()}
+        p.ref_sigma = _num(ref["sigma_poll"], "sigma_poll")
     leg = rt.get("legislature") or {}
     p.legislature_by = _actor_index(p.actors, leg.get("actor"))
-    p.legislature_p = _R(leg.get("p_pass", 1.0), R, "ratification.legislature.p_pass")
-    p.legislature_guar = _num(leg.get("required_if_guarantee_ge", 0.67), "legislature.required_if_guarantee")
+    if p.legislature_by is not None:
+        p.legislature_p = _R(leg["p_pass"], R, "ratification.legislature.p_pass")
+        p.legislature_guar = _num(leg["required_if_guarantee_ge"], "legislature.required_if_guarantee")
     una = rt.get("unanimity") or {}
     p.unanimity_by = _actor_index(p.actors, una.get("actor"))
-    p.unanimity_p_base = _R(una.get("p_base", 1.0), R, "ratification.unanimity.p_base")
-    p.unanimity_p_assets = _R(una.get("p_if_assets_returned", 1.0), R, "unanimity.p_if_assets_returned")
-    p.rat_delay = _num(rt.get("delay_weeks", 8), "delay_weeks")
+    if p.unanimity_by is not None:
+        p.unanimity_p_base = _R(una["p_base"], R, "ratification.unanimity.p_base")
+        p.unanimity_p_assets = _R(una["p_if_assets_returned"], R, "unanimity.p_if_assets_returned")
 
     # ---- events
     p.events, p.branch_keys, p.n_event_slots = compile_events(
-        params.get("events", {}) or {}, p.actors, R, p.start_date, p.uscale
+        params["events"], p.actors, R, p.start_date, p.uscale
     )
     p.event_ids = [e.id for e in p.events]
     p.esc_events = [
@@ -459,10 +487,10 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
 
     # ---- protocol-specific settings
     p.first_proposer = _get(struct, "first_proposer")
-    p.bargainers = list(_get(struct, "bargainers", None) or [])
+    p.bargainers = list(_get(struct, "bargainers") or [])
     p.round_interval = _get(struct, "round_interval_weeks")
-    p.private_cost_high = _num(_get(struct, "private_cost_high", 0.0), "private_cost_high")
-    p.win_prob = _R(_get(struct, "win_prob", 0.5), R, "scenario.structure.win_prob")
+    p.private_cost_high = _num(_opt(struct, "private_cost_high", Structure), "private_cost_high")
+    p.win_prob = _R(_opt(struct, "win_prob", Structure), R, "scenario.structure.win_prob")
 
     # ---- derived from the parameters alone, once: nothing patches the parameters later
     p.W_fixed = -p.uscale.copy()  # fixed disagreement values; default the worst outcome, in own units

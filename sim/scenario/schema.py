@@ -82,9 +82,9 @@ class Structure(Block):
     bargainers: list[ActorId] | None = None
     # linear: U_i = -sum_k A_i,kk |X_k - x_i,k| (risk-neutral textbook games, e.g. the 1-D Fearon setting of
     # the convergence corollary, memo 3 T6); default quadratic (memo 1.3)
-    utility_shape: OneOf("quadratic", "linear") | None = None
-    private_cost_high: NonNegative | None = None
-    win_prob: Probability | None = None
+    utility_shape: OneOf("quadratic", "linear") = "quadratic"
+    private_cost_high: NonNegative = 0.0
+    win_prob: Probability = 0.5
 
 
 class ScenarioInfo(Block):
@@ -206,11 +206,11 @@ class Actor(Block):
     ceasefire_penalty: NonNegative
     accept: Accept
     exclusion_penalty: ExclusionPenalty | None = None
-    force_capacity_max: Probability | None = None  # a guarantor consents to foreign forces up to this
+    force_capacity_max: Probability = 1.0  # a guarantor consents to foreign forces up to this
     support: SupportFlow | None = None
     sanctions: Sanctions | None = None
     lifeline: Lifeline | None = None
-    utility_scale: Positive | None = None  # unit of this actor's utility-scale parameters (memo 4.2)
+    utility_scale: Positive = 1.0  # unit of this actor's utility-scale parameters (memo 4.2)
     disagreement_value: Number | None = None  # fixed W when modules.outside_option is off (memo 3)
 
 
@@ -279,9 +279,9 @@ class StrainGrowth(Block):
     """Growth of a belligerent's strain and what drives it."""
 
     a: NonNegative
-    b_support: Number | None = None
-    b_sanctions: Number | None = None
-    b_lifeline: Number | None = None
+    b_support: Number = 0.0
+    b_sanctions: Number = 0.0
+    b_lifeline: Number = 0.0
 
 
 class CollapseJump(Block):
