@@ -1,4 +1,4 @@
-"""P7: influence: BDM pressure and concession on declared positions, real levers, China's lifeline.
+"""P7: influence: BDM pressure and concession on declared positions; temporary levers and sanctions packages.
 
 (a) Declared positions move toward the current text (Zeuthen 1930; Harsanyi 1956 concession) at rate
 eta_c e_i MHS_i and toward challengers at rate eta_p Pi_ji, where the pressure weight

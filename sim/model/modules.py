@@ -76,16 +76,18 @@ MODULE_INFO: tuple[ModuleInfo, ...] = (
     ),
     ModuleInfo(
         "levers", "P7b",
-        "coercive mediation after failed rounds (aid pauses, sanctions, text weights), walk-away, EU "
-        "sanctions packages, China's lifeline",
+        "coercive mediation after failed rounds (aid pauses, sanctions, text weights), walk-away, "
+        "sanctions packages on a calendar, each patron's lifeline to its client",
         "Beardsley 2011; Kydd 2003; memo §1.5 P7b",
-        "no lever, walk-away, package or lifeline drift", "sim/model/influence.py, sim/model/mediation.py",
+        "no lever, walk-away, package or lifeline drift",
+        "sim/model/agents.py (Mediator, Patron), sim/model/influence.py, sim/model/mediation.py",
     ),
     ModuleInfo(
         "ratification", "P9",
-        "a signed comprehensive text must pass a Ukrainian referendum, the US Congress and EU unanimity",
+        "a signed comprehensive text must pass the instruments the scenario declares: a referendum "
+        "(Ukraine's), a legislature (the US Congress), unanimity (the EU's)",
         "Putnam 1988 (two-level games)",
-        "a signed text is in force at once", "sim/model/acceptance.py, sim/model/mediation.py",
+        "a signed text is in force at once", "sim/model/acceptance.py, sim/model/agreement.py",
     ),
     ModuleInfo(
         "breakdown", "P10",
@@ -104,8 +106,9 @@ MODULE_INFO: tuple[ModuleInfo, ...] = (
 
 
 def model_doc() -> str:
-    """Render the module records and the step's phase order as Markdown (``docs/model.md``)."""
+    """Render the module records, the roles and the step's phase order as Markdown (``docs/model.md``)."""
     from sim.model import model as model_module
+    from sim.model.agents import ROLE_MIXINS
 
     order = (model_module.__doc__ or "").split("phases in this fixed order", 1)[-1]
     order = order.split(":", 1)[-1].strip()
@@ -128,6 +131,20 @@ def model_doc() -> str:
     lines += [
         f"| `{m.switch}` | {m.phase} | {m.models} | {m.literature} | {m.when_off} | `{m.code}` |"
         for m in MODULE_INFO
+    ]
+    lines += [
+        "",
+        "## Roles (`actors.<id>.roles` in a scenario)",
+        "",
+        "An actor's agent is composed of one mixin per role (`sim/model/agents.py`); its decisions are the",
+        "mixin's methods, acting on that actor's column of every replicate.",
+        "",
+        "| role | agent mixin | what it decides | source |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| `{role}` | `{cls.__name__}` | {cls.meta['models']} | {cls.meta['source']} |"
+        for role, cls in ROLE_MIXINS.items()
     ]
     return "\n".join(lines) + "\n"
 
