@@ -80,7 +80,7 @@ MODULE_INFO: tuple[ModuleInfo, ...] = (
         "sanctions packages on a calendar, each patron's lifeline to its client",
         "Beardsley 2011; Kydd 2003; memo §1.5 P7b",
         "no lever, walk-away, package or lifeline drift",
-        "sim/model/agents.py (Mediator, Patron), sim/model/influence.py, sim/model/mediation.py",
+        "sim/model/agents.py, sim/model/influence.py, sim/model/mediation.py",
     ),
     ModuleInfo(
         "ratification", "P9",
