@@ -178,8 +178,7 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
         role = (issues_d[iid] or {}).get("role")
         if role is not None:
             p.k[role] = k
-    tied = [k for k, i in enumerate(p.issues) if (issues_d[i] or {}).get("tied_to_state") == "L"]
-    p.k_terr = tied[0] if tied else p.k["territory"]
+    p.k_terr = p.k["territory"]  # the territorial issue shares the front line's scale (memo 1.2)
 
     # ---- actors (canonical order: sorted ids)
     actors_d = params["actors"]

@@ -125,7 +125,7 @@ class Issue(Block):
     label: str
     anchors: dict[Unit, str]
     options: Annotated[list[Unit], Field(min_length=1)]
-    tied_to_state: Literal["L"] | None = None
+    # what the issue means to the model; the territorial issue shares the front line's scale (memo 1.2)
     role: Literal[ISSUE_ROLES] | None = None  # type: ignore[valid-type]
 
 
