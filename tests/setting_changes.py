@@ -40,7 +40,7 @@ ENUMS = {  # the other valid values of the scenario's enumerated texts (sim/scen
     "relapse_counts_as": ("continued_war",),
     "pending_ratification_counts_as": ("continued_war", "comprehensive_deal", "collapse_escalation"),
 }
-LEVER_TARGETS = {"A_US": "A_EU", "A_EU": "A_US", "S_US": "S_EU", "S_EU": "S_US"}
+LEVER_TARGETS = {"support": "sanctions", "sanctions": "omega", "omega": "support"}
 CONCENTRATIONS = ("kappa", "concentration")  # spread first: a wider prior reaches more extreme draws
 RATE_FACTOR = 20  # a state multiplier of an event's rate is scaled by this (rare events must act)
 DATE_SHIFTS = (dt.timedelta(days=91), dt.timedelta(days=-91), dt.timedelta(days=-364))
@@ -282,6 +282,23 @@ def _move_mediator(to: str) -> Edit:
     return edit
 
 
+def _not_belligerent(path: tuple) -> Edit:
+    """Drop an actor's belligerent role and what the checks tie to it: flows to it, its side of the war."""
+    actor = path[1]
+
+    def edit(data: Any) -> None:
+        _drop(path)(data)
+        for spec in data["actors"].values():
+            for block, key in (("support", "to"), ("sanctions", "against"), ("lifeline", "to")):
+                if (spec.get(block) or {}).get(key) == actor:
+                    del spec[block]
+        for side in ("advancing", "defending"):
+            if data["war"].get(side) == actor:
+                del data["war"][side]
+
+    return edit
+
+
 def _other_correlation_paths(data: Any) -> list[str]:
     taken = {str(x) for row in data.get("correlations", []) for x in row[:2]}
     return [dotted(p) for p, spec in uncertain_paths(data).items()
@@ -311,6 +328,9 @@ def _special(data: Any, path: tuple, value: Any) -> Iterator[Candidate]:
         current = data["mediator"]["actor"]
         for other in (a for a in data["actors"] if a != current):
             yield f"mediator role and mediator.actor moved from {current} to {other}", _move_mediator(other)
+    elif value == "belligerent" and fnmatch.fnmatchcase(name, "actors.*.roles.*"):
+        yield f"{path[1]} no longer a belligerent (and no longer given support, sanctions or a lifeline, " \
+              "nor a side of the war)", _not_belligerent(path)
     elif fnmatch.fnmatchcase(name, "issues.*.options.*"):
         yield from _relocate_option(path, parent)
     elif fnmatch.fnmatchcase(name, "scenario.structure.text_solver.options.*"):
@@ -334,7 +354,7 @@ def _text_candidates(data: Any, path: tuple, value: str) -> Iterator[Candidate]:
         yield f"{value!r} -> {other!r}", _set(path, other)
     if isinstance(node_at(data, path[:-1]), list):
         yield f"drop {value!r} from the list", _drop(path)
-    if path[-1] == "tied_to_state":
+    if path[-1] == "role":  # an issue's role is unique and optional: the issue stops playing it
         yield "removed", _drop(path)
     if not alternatives:
         edited = f"{value}_edited" if re.fullmatch(r"\w+", value) else f"{value} [edited]"

@@ -35,41 +35,10 @@ BASELINE = "scenarios/baseline.yaml"
 # TEMPORARY. Settings that ought to act but change no record today, and why. Fix the model (or the
 # scenario) and delete the entry: its xfail(strict) test fails as soon as the setting acts.
 KNOWN_DEAD = {
-    "influence.status_quo_prob":
-        "sim/model/influence.py:100 passes q=1.0 whatever Q (`q=prm.Q if prm.Q == 1.0 else 1.0`); a Q "
-        "other than 1 only switches the compiled kernel off (influence.py:132)",
-    "scenario.outcome_rules.pending_ratification_counts_as":
-        "never read: build_params reads relapse_counts_as and the collapse thresholds only "
-        "(sim/model/params.py:136-141); classify() counts DEAL_PENDING as a ceasefire unconditionally "
-        "(sim/model/outcomes.py:32)",
-    "scenario.outcome_rules.comprehensive_requires.*":
-        "never read by the model (only sim/scenario/schema.py:57 declares it); classify() calls every DEAL "
-        "a comprehensive deal (sim/model/outcomes.py:33)",
-    "events.UA_LEADERSHIP_CHANGE.annual_prob.*":
-        "the event's effect is UA_tau add 0.0 (scenarios/baseline.yaml:1003): it fires, is logged in "
-        "events_fired, and changes nothing",
-    "{mediator.actor,actors.US.roles.0}":
-        "who mediates is read only as 'is there a mediator' (sim/model/mediation.py:213): bias, levers and "
-        "text weights are keyed by the other actors, a walk-away cuts A_US whoever mediates "
-        "(mediation.py:226), and the mediator's own preferences do not enter its texts",
-    "{actors.US.roles.1,actors.EU.roles.0}":
-        "the guarantor role is computed (sim/model/params.py:197, is_guar) and never used; consent to the "
-        "forces a text asks for is keyed on the actor id 'EU' (params.py:208, mediation.py:331-332)",
-    "actors.CN.roles.0":
-        "the patron role has no behaviour; China's lifeline is keyed on the actor id 'CN' "
-        "(sim/model/params.py:210, influence.py:47)",
-    "actors.{RU,UA,EU,CN}.pivot_cost":
-        "read for the actor with id 'US' only (sim/model/params.py:209, outside_option.py:37-38)",
-    "issues.TERR_CTRL.tied_to_state":
-        "without it build_params falls back to the issue named TERR_CTRL (sim/model/params.py:183-184)",
     "packages.*.terms.*":
         "read only by sim/model/diagnostics.py (package_surpluses); DESIGN §3 'Live texts' has the mediator "
         "start from the named packages, but the first text is compromise(decl0, cap, sal) "
-        "(sim/model/model.py:48)",
-    "mediator.nonveto_weight":
-        "weights the non-veto actors' text weight omega (sim/model/mediation.py:103, kernels.py:521), and "
-        "the only non-veto actor, CN, has omega 0: text_weights0 has no CN share and a missing actor gets "
-        "0 (sim/model/params.py:286)",
+        "(sim/model/model.py, init_state)",
 }
 
 # Families the model reads whose single leaves decide a replicate too rarely to show one by one within
@@ -78,6 +47,12 @@ RARELY_PIVOTAL = {
     "actors.US.positions.*.ideal.*":
         "the mediator drafts from declared positions, so the US's true ideal enters only its own acceptance "
         "and outside option; binding_veto is US in 3 of the 1,680 replicates of the R=240 baseline",
+    "{ratification.unanimity.p_if_assets_returned.*,issues.ASSETS.role}":
+        "unanimity is harder only for a text that returns the assets (ASSETS >= 0.75), which few signed "
+        "texts do (sim/model/acceptance.py, ratification_phase)",
+    "actors.EU.{roles.0,force_capacity_max.dist,force_capacity_max.mean,force_capacity_max.kappa}":
+        "Europe's consent binds only where a text asks for more foreign forces than it can field, which "
+        "the baseline's texts seldom do (sim/model/agents.py, Guarantor.consents)",
     "commitment.true_breakdown.{gamma.*,coerced_multiplier}":
         "the base hazard h0 exp(-gamma'z)(1 + coerced) is small beside the enforcement term that breaks "
         "most baseline agreements (sim/model/agreement.py, breakdown_hazard)",

@@ -53,7 +53,7 @@ def acceptance_probability(
 def referendum_required(prm, X: np.ndarray, L: np.ndarray) -> np.ndarray:
     """Return whether the referendum is required: the text cedes held ground or recognises occupation (P9)."""
     req = np.zeros(X.shape[0], dtype=bool)
-    if prm.referendum_by is None:
+    if not prm.has_referendum:
         return req
     if prm.k_terr is not None:
         req |= X[:, prm.k_terr] > L + prm.ref_cession
@@ -93,14 +93,14 @@ def ratification_phase(state: State, prm, u: np.ndarray, t: float) -> None:
     X = state.X_agree[rows]
     L = state.L[rows]
     ok = np.ones(rows.size, dtype=bool)
-    if prm.referendum_by is not None:
+    if prm.has_referendum:
         need = referendum_required(prm, X, L)
         ok &= ~need | (u[rows, 0] < referendum_pass_prob(prm, X, L))
-    if prm.k["guarantee"] is not None and prm.legislature_by is not None:
+    if prm.k["guarantee"] is not None and prm.has_legislature:
         need = X[:, prm.k["guarantee"]] >= prm.legislature_guar
         p = np.clip(prm.legislature_p[rows] + state.legislature_add[rows], 0.0, 1.0)
         ok &= ~need | (u[rows, 1] < p)
-    if prm.unanimity_by is not None:
+    if prm.has_unanimity:
         ka = prm.k["assets"]
         back = X[:, ka] >= 0.75 if ka is not None else np.zeros(rows.size, bool)
         p = np.where(back, prm.unanimity_p_assets[rows], prm.unanimity_p_base[rows])

@@ -55,7 +55,7 @@ def sign(state: State, prm, rows: np.ndarray, X: np.ndarray, kind: int, t: float
         state.status[rows] = CEASEFIRE
     elif prm.modules["ratification"]:
         wait = np.full(rows.size, prm.rat_delay)
-        if prm.referendum_by is not None:  # a referendum only after the minimum ceasefire
+        if prm.has_referendum:  # a referendum only after the minimum ceasefire
             need_ref = referendum_required(prm, X, state.L[rows])
             wait = np.where(need_ref, max(prm.rat_delay, prm.ref_min_weeks), wait)
         state.pending_until[rows] = t_end + wait

@@ -38,8 +38,8 @@ INERT: tuple[Inert, ...] = (
     Inert("scenario.info_cutoff", "the date of the assumptions' information; only the scenario checks read "
                                   "it (info_cutoff <= start_date), no model phase"),
     Inert("issues.*.{label,anchors.*}", "documents the issue's 0-1 scale for readers and charts"),
-    Inert("issues.TERR_CTRL.options.*", "TERR_CTRL is tied to the front line and stays continuous: snap() "
-                                        "skips the tied issue (sim/model/mediation.py)"),
+    Inert("issues.TERR_CTRL.options.*", "the territorial issue shares the front line's scale and stays "
+                                        "continuous: snap() skips it (sim/model/mediation.py)"),
     Inert("actors.*.name", "the actor's display name; the model uses the id"),
     Inert("packages.*.label", "names the package for readers and diagnostics"),
     Inert("events.*.branches.*.label", "names the branch; effects refer to it as EVENT.label.p, which "
@@ -54,9 +54,18 @@ INERT: tuple[Inert, ...] = (
           "enters the value of a ceasefire, which only the veto_ceasefire players (RU, UA) vote on "
           "(sim/model/mediation.py, negotiation_phase)"),
     Inert("actors.CN.accept.nu", "CN is no veto player, so its acceptance draw never decides a round"),
-    Inert("ratification.UA_referendum.required_if.terr_cession_gt",
+    Inert("ratification.referendum.required_if.terr_cession_gt",
           "shadowed by recog_ge: every comprehensive text of the baseline recognises occupation at 0.33 or "
           "more, which already calls the referendum (sim/model/acceptance.py, referendum_required)"),
+    Inert("actors.{RU,UA,CN}.pivot_cost",
+          "the pivot is the opportunity cost of supporting a belligerent: war_cost adds it to the aid of "
+          "an actor with a support: block (sim/model/outside_option.py), and these give none"),
+    Inert("mediator.nonveto_weight",
+          "weighs the non-veto actors in the text, and the baseline's only non-veto actor (CN) has no share "
+          "of text_weights0 (weight 0; sim/model/mediation.py, text_objective)"),
+    Inert("actors.US.roles.1",
+          "the US as guarantor consents to any force level: it declares no force_capacity_max (default 1, "
+          "the top of the FORCES scale; sim/model/agents.py, Guarantor.consents)"),
 )
 
 

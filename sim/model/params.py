@@ -456,22 +456,22 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     rt = params["ratification"]
     # (an instrument the scenario does not declare is never required; its numbers are then not read)
     p.rat_delay = _num(rt["delay_weeks"], "delay_weeks")
-    ref = rt.get("referendum") or {}
-    p.referendum_by = _actor_index(p.actors, ref.get("actor"))
-    if p.referendum_by is not None:
+    ref = rt.get("referendum")
+    p.has_referendum = ref is not None
+    if ref is not None:
         p.ref_cession = _num(_need(ref, "required_if.terr_cession_gt"), "required_if.terr_cession_gt")
         p.ref_recog = _num(_need(ref, "required_if.recog_ge"), "required_if.recog_ge")
         p.ref_min_weeks = _num(ref["min_ceasefire_days"], "min_ceasefire_days") / 7.0
         p.ref_logit = {k: _num(v, f"support_logit.{k}") for k, v in ref["support_logit"].items()}
         p.ref_sigma = _num(ref["sigma_poll"], "sigma_poll")
-    leg = rt.get("legislature") or {}
-    p.legislature_by = _actor_index(p.actors, leg.get("actor"))
-    if p.legislature_by is not None:
+    leg = rt.get("legislature")
+    p.has_legislature = leg is not None
+    if leg is not None:
         p.legislature_p = _R(leg["p_pass"], R, "ratification.legislature.p_pass")
         p.legislature_guar = _num(leg["required_if_guarantee_ge"], "legislature.required_if_guarantee")
-    una = rt.get("unanimity") or {}
-    p.unanimity_by = _actor_index(p.actors, una.get("actor"))
-    if p.unanimity_by is not None:
+    una = rt.get("unanimity")
+    p.has_unanimity = una is not None
+    if una is not None:
         p.unanimity_p_base = _R(una["p_base"], R, "ratification.unanimity.p_base")
         p.unanimity_p_assets = _R(una["p_if_assets_returned"], R, "unanimity.p_if_assets_returned")
 
@@ -502,19 +502,15 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     return p
 
 
-def _actor_index(actors: list[str], actor: str | None) -> int | None:
-    """Canonical index of ``actor``, or None if the scenario names none (or one it does not define)."""
-    return actors.index(actor) if actor in actors else None
-
-
 def _flows(p: SimpleNamespace, actors_d: dict, R: int) -> None:
     """Support, sanctions and lifelines between actors, as matrices over (giver, belligerent).
 
     ``support0``/``sanctions0`` (R, n): each actor's level at t0 (0 if it gives none); ``support_w`` and
-    ``sanctions_w`` (n, n): the giver's share in the receiving belligerent's index, so the indices are
-    ``support @ support_w`` (memo 1.4: A = w_US A_US + (1 - w_US) A_EU for Ukraine); ``lifeline_to`` (n, n)
-    marks each patron's client; ``secondary`` (n, n) whose sanctions a patron backs off from;
-    ``package_cadence``/``package_increment`` (n,) sanctions packages on a calendar.
+    ``sanctions_w`` (n, n): the giver's share in the receiving belligerent's index (the declared weights
+    normalised over the givers of each belligerent), so the indices are ``support @ support_w``, weighted
+    averages of the givers' levels (memo 1.4: A = w_US A_US + (1 - w_US) A_EU for Ukraine);
+    ``lifeline_to`` (n, n) marks each patron's client; ``secondary`` (n, n) whose sanctions a patron
+    backs off from; ``package_cadence``/``package_increment`` (n,) sanctions packages on a calendar.
     """
     n = len(p.actors)
     p.support0, p.sanctions0 = np.zeros((R, n)), np.zeros((R, n))
@@ -540,6 +536,9 @@ def _flows(p: SimpleNamespace, actors_d: dict, R: int) -> None:
                 p.lifeline[k][:, i] = _R(lif.get(k, 0.0), R, f"{w}.lifeline.{k}")
             for b in lif.get("secondary_sanctions_from") or []:
                 p.secondary[i, p.actors.index(b)] = True
+    for w in (p.support_w, p.sanctions_w):
+        total = w.sum(axis=0)
+        w /= np.where(total > 0, total, 1.0)
     p.is_supporter = p.support_w.any(axis=1)
     p.is_patron = p.lifeline_to.any(axis=1)
 

@@ -553,14 +553,13 @@ def _check_issue_roles(data: dict, where: Located) -> list[Problem]:
 
 
 def _check_flows(data: dict, where: Located) -> list[Problem]:
-    """Support and sanctions go to belligerents, and the shares of each belligerent's index sum to 1."""
+    """Support, sanctions and lifelines go to belligerents."""
     out: list[Problem] = []
     actors = data.get("actors")
     if not isinstance(actors, dict):
         return out
     bells = [a for a, d in actors.items() if isinstance(d, dict) and "belligerent" in (d.get("roles") or [])]
     for block, key in (("support", "to"), ("sanctions", "against"), ("lifeline", "to")):
-        shares: dict[str, list[tuple[str, float]]] = {}
         for aid, d in actors.items():
             flow = d.get(block) if isinstance(d, dict) else None
             if not isinstance(flow, dict) or not isinstance(flow.get(key), str):
@@ -568,17 +567,6 @@ def _check_flows(data: dict, where: Located) -> list[Problem]:
             if flow[key] in actors and flow[key] not in bells:
                 out.append(where.problem(("actors", aid, block, key), f"'{flow[key]}' is not a belligerent "
                                          f"(expected one of: {', '.join(bells)})"))
-            shares.setdefault(flow[key], []).append((aid, central(flow.get("weight"))))
-        for target, rows in shares.items():
-            if any(w is None for _, w in rows):  # a malformed weight is reported where it stands
-                continue
-            total = sum(w for _, w in rows)
-            if abs(total - 1.0) > 1e-6:
-                aid = rows[0][0]
-                names = " + ".join(f"{a} {w:g}" for a, w in rows)
-                msg = (f"the {block} weights given to '{target}' sum to {total:g} ({names}; expected shares "
-                       "summing to 1)")
-                out.append(where.problem(("actors", aid, block, "weight"), msg))
     return out
 
 

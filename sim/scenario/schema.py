@@ -40,7 +40,7 @@ ROLES = ("mediator", "guarantor", "veto_comprehensive", "veto_ceasefire", "belli
 #: never by its id, so issues can be renamed or added in YAML (memo 1.2 anchors each scale).
 ISSUE_ROLES = (
     "territory", "recognition", "alliance", "guarantee", "forces", "army_cap", "sanctions_relief", "assets",
-    "economic_stake", "normalisation",
+    "normalisation",
 )
 #: Per-actor quantities an event effect may edit, written ``ACTOR_<suffix>`` (e.g. ``RU_tau``,
 #: ``EU_force_capacity``); :mod:`sim.model.events` applies them, :mod:`sim.scenario.checks` checks the actor.
@@ -176,7 +176,7 @@ class SupportFlow(Block):
 
     to: ActorId
     level0: NonNegative
-    weight: Probability  # the actor's share in the belligerent's support index (shares sum to 1)
+    weight: Probability  # the actor's relative share in the belligerent's support index
 
 
 class Sanctions(Block):
@@ -184,7 +184,7 @@ class Sanctions(Block):
 
     against: ActorId
     level0: Number
-    weight: Probability  # the actor's share in the belligerent's sanctions index (shares sum to 1)
+    weight: Probability  # the actor's relative share in the belligerent's sanctions index
     package_cadence_weeks: Positive | None = None  # new packages on a calendar while the war goes on
     package_increment: Number | None = None
 
@@ -452,9 +452,8 @@ class SupportLogit(Block):
 
 
 class Referendum(Block):
-    """A popular vote on territorial terms, held by ``actor`` (Ukraine's, seed 001)."""
+    """A popular vote on the territorial terms of a comprehensive text (Ukraine's, seed 001)."""
 
-    actor: ActorId
     required_if: RequiredIf
     min_ceasefire_days: NonNegative
     support_logit: SupportLogit
@@ -462,23 +461,21 @@ class Referendum(Block):
 
 
 class Legislature(Block):
-    """A legislature's approval of a binding guarantee given by ``actor`` (the US Congress)."""
+    """A legislature's approval of a binding guarantee (the US Congress)."""
 
-    actor: ActorId
     p_pass: Probability
     required_if_guarantee_ge: Probability
 
 
 class Unanimity(Block):
-    """Unanimity of ``actor``'s members on its sanctions and asset components (EU unanimity)."""
+    """Unanimity of a union's members on the sanctions and asset components (the EU's)."""
 
-    actor: ActorId
     p_base: Probability
     p_if_assets_returned: Probability
 
 
 class Ratification(Block):
-    """``ratification:``: referendum, legislature, unanimity, each optional (memo 1.5, step 9)."""
+    """``ratification:``: referendum, legislature, unanimity, each optional: a declared one is held (P9)."""
 
     referendum: Referendum | None = None
     legislature: Legislature | None = None
