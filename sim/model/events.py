@@ -98,22 +98,29 @@ def expression_names(actors: list[str]) -> list[str]:
     return base + per_actor + list(STATUS_NAMES)
 
 
+STATUS_CONSTANTS = {name: code for code, name in enumerate(STATUS_NAMES)}
+
+
 def state_env(state: State, actors: list[str]) -> dict[str, object]:
-    """Return the environment an expression sees: current state arrays and status constants."""
-    env: dict[str, object] = {
+    """Return the environment an expression sees: current state arrays and status constants.
+
+    The per-actor entries are views of the state's (R, n) arrays, which the phases edit in place, so they
+    are made once per state and stay current.
+    """
+    if state.env_columns is None:
+        state.env_columns = {
+            f"{a}_{q}": getattr(state, q)[:, i] for i, a in enumerate(actors) for q in EXPRESSION_QUANTITIES
+        }
+    return {
         "L": state.L,
         "I": state.I,
         "F": state.F,
         "status": state.status,
         "t_weeks": state.t_weeks,
         "ceasefire_weeks": np.where(in_status(state.status, AGREEMENT), state.t_weeks - state.t_signed, 0.0),
+        **state.env_columns,
+        **STATUS_CONSTANTS,
     }
-    for i, a in enumerate(actors):
-        for q in EXPRESSION_QUANTITIES:
-            env[f"{a}_{q}"] = getattr(state, q)[:, i]
-    for code, name in enumerate(STATUS_NAMES):
-        env[name] = code
-    return env
 
 
 def _as_R(v: object, R: int, where: str) -> np.ndarray:

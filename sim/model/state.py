@@ -117,6 +117,8 @@ class State:
     binding: np.ndarray
     fired: np.ndarray
     private_u: np.ndarray | None = None
+    # views of per-actor columns for event expressions, made once (sim/model/events.py, state_env)
+    env_columns: dict | None = None
     t_weeks: float = 0.0
     # per-step scratch for diagnostics and the trace narrative (R = 1 readers)
     log: dict = field(default_factory=dict)
