@@ -10,7 +10,8 @@ compromise model as a limit, Achen 2006). Kalai-Smorodinsky is the alternative `
 value V (with the commitment discount) is not quadratic; it is linearised around the current text, with the
 curvature of the two kinks at the contact line, and the quadratic solver of :mod:`sim.engines.nash` re-run
 (sequential quadratic programming: :func:`solver_schedule` gives the Newton steps in each pass).
-Discrete issues are snapped to their options (TERR_CTRL also to the current line: "freeze where we stand").
+Discrete issues are snapped to their options; the territorial issue stays continuous (it shares the front
+line's scale, so the text can freeze where the armies stand).
 
 If the predicted chance that every veto player accepts is below ``ceasefire_threshold`` and the war is on,
 the mediator proposes a ceasefire (TERR = L, monitors, the rest deferred) whose value includes the option
