@@ -1,7 +1,7 @@
-"""P8: the mediator's single negotiating text, the ceasefire fallback, and coercive levers (memo §1.5 P8).
+"""P8: the numerics of a mediated round: the single negotiating text, the ceasefire's value, levers (memo P8).
 
-Rounds follow their own Poisson calendar at rate nu0 (1 + nu_F F) per week while the mediator is active, so
-results do not depend on the step length (memo §4.4; T3 shows what goes wrong otherwise). In a round the
+The mediator agent (:class:`sim.model.agents.Mediator`) makes the decisions: it convenes rounds on their
+own calendar, drafts, chooses the package and presses; this module values and solves for it. In a round the
 mediator (Raiffa 1982's single-text procedure) proposes the text maximising the weighted Nash product of
 the veto players' surpluses over their thresholds, as the mediator perceives them: utilities around the
 declared positions, outside options with bias and noise (a biased mediator; Kydd 2003), plus a weak term
@@ -13,12 +13,9 @@ curvature of the two kinks at the contact line, and the quadratic solver of :mod
 Discrete issues are snapped to their options; the territorial issue stays continuous (it shares the front
 line's scale, so the text can freeze where the armies stand).
 
-If the predicted chance that every veto player accepts is below ``ceasefire_threshold`` and the war is on,
-the mediator proposes a ceasefire (TERR = L, monitors, the rest deferred) whose value includes the option
-of a later settlement. After a failed round frustration rises, the mediator blames the party furthest from
-yes and, with probability 1 - exp(-lambda_lev F), applies a lever on it (aid pause on Ukraine, sanctions
-on Russia; Beardsley 2011 on coercive mediation); missed deadlines add frustration and frustration may make
-the mediator walk away for a while.
+A ceasefire (TERR = L, monitors, the rest deferred) is valued with the option of a later settlement
+(:func:`ceasefire_value`); :func:`blame` picks the refuser furthest from yes, and :func:`apply_lever`
+applies the mediator's lever on it (an aid pause, sanctions, a cut of its say in the text; Beardsley 2011).
 """
 
 from __future__ import annotations
