@@ -1,6 +1,6 @@
 """A small whitelisted expression language for scenario conditions and hazard multipliers (memo §1.5 P1).
 
-Scenario strings such as ``"status == WAR"``, ``"exp(1.5 * strain_RU)"`` or ``"ceasefire_weeks >= 14"`` are
+Scenario strings such as ``"status == WAR"``, ``"exp(1.5 * RU_strain)"`` or ``"ceasefire_weeks >= 14"`` are
 parsed once with :mod:`ast` into a closure tree; nothing is ever passed to ``eval``. Allowed: numbers,
 names of state variables (and status constants), ``+ - * / **``, unary minus, comparisons, ``and``/``or``/
 ``not``, and the functions ``exp``, ``min``, ``max`` (elementwise). Everything else is refused with a

@@ -52,7 +52,7 @@ INERT: tuple[Inert, ...] = (
           "others (sim/model/preferences.py)"),
     Inert("actors.{US,EU,CN}.ceasefire_penalty",
           "enters the value of a ceasefire, which only the veto_ceasefire players (RU, UA) vote on "
-          "(sim/model/mediation.py, negotiation_phase)"),
+          "(sim/model/agents.py, Mediator.choose_package)"),
     Inert("actors.CN.accept.nu", "CN is no veto player, so its acceptance draw never decides a round"),
     Inert("ratification.referendum.required_if.terr_cession_gt",
           "shadowed by recog_ge: every comprehensive text of the baseline recognises occupation at 0.33 or "
