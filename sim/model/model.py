@@ -121,6 +121,7 @@ class NegotiationModel(mesa.Model):
             agent_class(tuple(prm.roles[a]))(self, a, i, prm.roles[a]) for i, a in enumerate(prm.actors)
         ]
         self.mediator = next((ag for ag in self.actor_agents if ag.i == prm.mediator), None)
+        self._cast: dict[type, list[ActorAgent]] = {}  # agents by role; roles are fixed for a model
         self.t = 0.0
         self.step_index = 0
         self.outcome_at: dict[float, np.ndarray] = {}
@@ -143,7 +144,9 @@ class NegotiationModel(mesa.Model):
 
     def by_role(self, role: type) -> list[ActorAgent]:
         """Return the agents playing ``role`` (a role mixin of :mod:`sim.model.agents`), in actor order."""
-        return [ag for ag in self.actor_agents if isinstance(ag, role)]
+        if role not in self._cast:
+            self._cast[role] = [ag for ag in self.actor_agents if isinstance(ag, role)]
+        return self._cast[role]
 
     def verdicts(self, rnd: Round, u: np.ndarray) -> np.ndarray:
         """Ask every veto player and guarantor about the round's text: (len(rows), n) yes/no.
@@ -175,15 +178,12 @@ class NegotiationModel(mesa.Model):
         learning_phase(st, prm, dL, J)
         ou_phase(st, prm, S.normal("ou", s, prm.n))
         mhs = engagement_phase(st, prm, self.by_role(Belligerent), S.uniform("engagement", s, prm.n))
-        if prm.protocol == "mediated_text":
-            rounds_u = S.uniform("rounds", s, 3)
-            rows = self.mediator.convene(rounds_u, t) if self.mediator else np.zeros(0, np.int64)
+        if prm.protocol == "mediated_text" and self.mediator is not None:
+            rows = self.mediator.convene(S.uniform("rounds", s, 3), t)
             u_med, u_acc = S.uniform("mediator", s, prm.n), S.uniform("acceptance", s, prm.n)
-            u_lev = S.uniform("levers", s, 1)
-            if self.mediator:
-                self.mediator.hold_round(rows, t, mhs, u_med, u_acc, u_lev)
-            else:
-                st.log["round"] = None
+            self.mediator.hold_round(rows, t, mhs, u_med, u_acc, S.uniform("levers", s, 1))
+        elif prm.protocol == "mediated_text":  # no mediator: no rounds
+            st.log["round"] = None
         else:
             protocol_phase(st, prm, S, s, t)
         ratification_phase(st, prm, S.uniform("ratification", s, 3), t)

@@ -265,9 +265,9 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
         [_R(_get(actors_d[a], "exclusion_penalty.omega_min") or 0.0, R, a) for a in p.actors], 1
     )
     # a guarantor consents to foreign forces up to the capacity it declares (1: no limit on the scale)
-    p.force_cap0 = _actor_col(
-        {a: _opt(actors_d[a], "force_capacity_max", Actor) for a in p.actors}, p.actors, R, 0.0,
-        "force_capacity_max",
+    caps = [_opt(actors_d[a], "force_capacity_max", Actor) for a in p.actors]
+    p.force_cap0 = np.stack(
+        [_R(c, R, f"actors.{a}.force_capacity_max") for a, c in zip(p.actors, caps, strict=True)], 1
     )
     _flows(p, actors_d, R)
     p.eps = EPS_UTIL * p.uscale
