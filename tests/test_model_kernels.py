@@ -1,19 +1,29 @@
-"""The compiled model kernels give the numbers of the numpy reference code they replace.
+"""The model's formulas are written once, in the kernels of ``sim.model.kernels``; here they meet the memo.
 
-``sim.model.kernels`` compiles utility, deal value (with gradient) and the influence moves; the numpy code
-in ``preferences``, ``commitment`` and ``influence`` is the readable reference (``NEGSIM_NUMPY=1``). Both
-run here on baseline parameters drawn with uncertainty, with the modules that change the formulas
-switched on and off.
+* The compiled batch path and the readable reference are the same source: a simulation run uncompiled
+  (``NUMBA_DISABLE_JIT=1``, in a subprocess) gives the compiled run's records exactly.
+* Gradients and the kinks' curvature are checked against finite differences of the values.
+* The deal value, the reneging probability and the utility are checked against memo §1.3 and §1.5 P5 at
+  points where the formula is short (the actor's ideal point, the commitment discount switched off).
+* The BDM pressures are checked against the engine ``sim.engines.bdm_scholz`` (which replicates published
+  BDM runs), for the status quo certain (Q = 1) and not (Q < 1).
 """
 
 import copy
+import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
+from scipy.special import expit
 
+from sim.engines.bdm_scholz import condorcet_median, eu_challenge, prob_success
 from sim.model import influence, kernels
-from sim.model.commitment import deal_value, deal_values_both
+from sim.model.commitment import deal_value, deal_values_both, reneging_prob
+from sim.model.constants import KINK_EPS
 from sim.model.params import build_params
 from sim.model.preferences import utility
 from sim.scenario import load_scenario, materialise, sample_parameters
@@ -34,14 +44,6 @@ def _prm(params, **modules):
     return build_params(p, R)
 
 
-def _reference(monkeypatch, fn, *args, **kw):
-    monkeypatch.setenv("NEGSIM_NUMPY", "1")
-    try:
-        return fn(*args, **kw)
-    finally:
-        monkeypatch.delenv("NEGSIM_NUMPY")
-
-
 def _inputs(prm, seed):
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(R, 40, replace=False))
@@ -54,25 +56,56 @@ def _inputs(prm, seed):
     return rows, X, L, W, ideal
 
 
-@pytest.mark.parametrize(
-    "modules",
-    [{}, {"commitment": False}, {"reference_point": False}],
-    ids=["all", "no-commitment", "no-reference-point"],
-)
-def test_deal_value_and_gradient_match_numpy(monkeypatch, baseline_params, modules):
+def _side(prm) -> np.ndarray:
+    """+1 for the defender, -1 for the advancer, 0 for the others (memo §1.3)."""
+    sgn = np.zeros(prm.n)
+    sgn[prm.dfd], sgn[prm.adv] = 1.0, -1.0
+    return sgn
+
+
+def test_utility_at_the_ideal_point_is_minus_the_reference_kink(baseline_params):
+    # memo §1.3: the quadratic part vanishes at x_i, leaving -zeta_i sp_eps(s_i (X_T - L))
+    prm = _prm(baseline_params)
+    rows, _, L, _, _ = _inputs(prm, 1)
+    L[::2], L[1::2] = 0.0, 1.0  # lines far on either side: each belligerent's ideal is across one of them
+    ideal = prm.ideal[rows]
+    z = _side(prm) * (ideal[..., prm.k_terr] - L[:, None])
+    kink = prm.zeta[rows] * KINK_EPS * np.logaddexp(0.0, z / KINK_EPS)
+    assert_allclose(utility(prm, ideal, L, rows), -kink, rtol=1e-12, atol=1e-15)
+    assert (kink[:, [prm.dfd, prm.adv]] > 1e-6).any()  # the kink does bite somewhere
+
+
+@pytest.mark.parametrize("modules", [{}, {"reference_point": False}], ids=["all", "no-reference-point"])
+def test_deal_value_is_utility_discounted_by_the_reneging_hazard(baseline_params, modules):
+    # memo §1.5 P5: V = (1 - q) U + q (W - vartheta shift) + bonus; with the shift isolated through two
+    # outside options, V(W1) - V(W2) = q (W1 - W2), which pins q; and without commitment V = U + bonus
     prm = _prm(baseline_params, **modules)
-    rows, X, L, W, ideal = _inputs(prm, 1)
-    for kw in ({}, {"ideal": ideal}):
-        got = deal_value(prm, X, L, W, rows, grad=True, **kw)
-        ref = _reference(monkeypatch, deal_value, prm, X, L, W, rows, grad=True, **kw)
-        for g, r in zip(got, ref, strict=True):
-            assert_allclose(g, r, rtol=1e-10, atol=1e-12)
-        assert_allclose(deal_value(prm, X, L, W, rows, **kw), ref[0], rtol=1e-10, atol=1e-12)
-    # per-actor points (the influence phase evaluates each actor at its own declared position)
-    X3 = ideal + 0.1
-    assert_allclose(
-        deal_value(prm, X3, L, W, rows), _reference(monkeypatch, deal_value, prm, X3, L, W, rows), rtol=1e-10
-    )
+    rows, X, L, W, _ = _inputs(prm, 2)
+    q = reneging_prob(prm, X, L, rows)
+    assert ((q >= 0.0) & (q < 1.0)).all() and (q > 0.1).any()  # zero for actors with no hazard (h0 = 0)
+    dW = 0.37
+    assert_allclose(deal_value(prm, X, L, W + dW, rows) - deal_value(prm, X, L, W, rows), q * dW, rtol=1e-9)
+    _, _, wq = deal_value(prm, X, L, W, rows, grad=True)
+    assert_allclose(wq, 1.0 - q, rtol=1e-12)
+    off = _prm(baseline_params, commitment=False, **modules)
+    U = utility(off, X, L, rows)
+    assert_allclose(deal_value(off, X, L, W, rows), U + off.deal_bonus[rows], rtol=1e-12)
+    assert (reneging_prob(off, X, L, rows) == 0.0).all()
+
+
+def test_a_stronger_guarantee_lowers_the_reneging_hazard(baseline_params):
+    # memo §1.5 P5: h_i falls with theta X_G (Walter 2002): raise the guarantee issue, q falls for all
+    prm = _prm(baseline_params)
+    rows, X, L, _, _ = _inputs(prm, 3)
+    kG = prm.k["guarantee"]
+    lo, hi = X.copy(), X.copy()
+    lo[:, kG], hi[:, kG] = 0.2, 0.8
+    q_lo, q_hi = reneging_prob(prm, lo, L, rows), reneging_prob(prm, hi, L, rows)
+    theta = np.broadcast_to(prm.theta, (R,))[rows][:, None]
+    has_term = (prm.g_guar * theta > 0) & (prm.h0[rows] > 0)
+    assert has_term.any()
+    assert (q_hi[has_term] < q_lo[has_term]).all()
+    assert_allclose(q_hi[~has_term], q_lo[~has_term], rtol=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -80,7 +113,7 @@ def test_deal_value_and_gradient_match_numpy(monkeypatch, baseline_params, modul
     [{}, {"commitment": False}, {"reference_point": False}, {"linear_utility": True}],
     ids=["all", "no-commitment", "no-reference-point", "linear"],
 )
-def test_paired_deal_values_equal_two_single_evaluations(monkeypatch, baseline_params, modules):
+def test_paired_deal_values_equal_two_single_evaluations(baseline_params, modules):
     # the round's V (true ideal points, W) and the mediator's V_m (declared positions, W_m) in one pass
     # share the text's own terms: the same numbers as two evaluations, bit for bit
     if "linear_utility" in modules:
@@ -95,18 +128,15 @@ def test_paired_deal_values_equal_two_single_evaluations(monkeypatch, baseline_p
     np.testing.assert_array_equal(V, deal_value(prm, X, L, W, rows))
     np.testing.assert_array_equal(V_m, deal_value(prm, X, L, W_m, rows, ideal=ideal))
     assert not np.allclose(V, V_m)  # the two sets differ, so a mix-up would show
-    ref = _reference(monkeypatch, deal_values_both, prm, X, L, W, rows, W_m, ideal)
-    for got, want in zip((V, V_m), ref, strict=True):
-        assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
 
-def test_utility_matches_numpy_with_a_boolean_row_mask(monkeypatch, baseline_params):
+def test_a_boolean_row_mask_selects_the_same_replicates_as_their_indices(baseline_params):
     prm = _prm(baseline_params)
     rng = np.random.default_rng(2)
     mask = rng.uniform(size=R) < 0.5
     X = rng.uniform(size=(mask.sum(), prm.K))
     L = rng.uniform(0.3, 0.7, mask.sum())
-    assert_allclose(utility(prm, X, L, mask), _reference(monkeypatch, utility, prm, X, L, mask), rtol=1e-10)
+    np.testing.assert_array_equal(utility(prm, X, L, mask), utility(prm, X, L, np.flatnonzero(mask)))
 
 
 def test_gradient_is_the_derivative_of_the_deal_value(baseline_params):
@@ -138,30 +168,59 @@ def test_linkage_is_stored_sparsely_without_loss(baseline_params):
     assert (pk >= 0).any()  # the baseline has linkage
 
 
+def _positions(prm, seed, B=30):
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.choice(R, B, replace=False))
+    x = rng.uniform(size=(B, prm.n, prm.K))
+    x[:, 1, 3] = x[:, 2, 3]  # ties: no voter separates the pair, P = 1/2
+    return rows, x
+
+
+@pytest.mark.parametrize("Q", [1.0, 0.7])
 @pytest.mark.parametrize("mode", ["smooth", "classic"])
-def test_influence_moves_match_numpy(baseline_params, mode):
+def test_pressures_are_the_bdm_engines_challenge_values(baseline_params, mode, Q):
+    # Pi_ij = sigma(beta (E_ji - E_ij)) 1{E_ji > 0} (or the hard rule), with E from the engine's printed
+    # probability of success and expected utility of a challenge (Scholz et al. 2011 eqs. 14, 25a/b)
     prm = _prm(baseline_params)
-    prm.bdm_mode = mode
-    rng = np.random.default_rng(4)
-    rows = np.sort(rng.choice(R, 30, replace=False))
-    x = rng.uniform(size=(rows.size, prm.n, prm.K))
-    x[:, 1, 3] = x[:, 2, 3]  # ties: den = 0 for some pairs
+    prm.bdm_mode, prm.Q = mode, Q
+    rows, x = _positions(prm, 4)
+    got = influence.pressure_weights(prm, x, rows)
+    xk = np.swapaxes(x, 1, 2)  # (B, K, n)
+    c, s = prm.cap[rows][:, None, :], np.swapaxes(prm.sal[rows], 1, 2)
+    P = prob_success(xk, c, s, delta=np.ones(xk.shape[:-1]), r=1.0, mode="printed")
+    d = np.abs(xk[..., :, None] - xk[..., None, :])
+    d_im = np.abs(xk - condorcet_median(xk, c, s)[..., None])[..., :, None] if Q != 1.0 else None
+    E = eu_challenge(P, d, s[..., None, :], 1.0, q=Q, d_im=d_im)  # E[..., i, j] = EU_{i->j}
+    Et = np.swapaxes(E, -1, -2)
+    off = 1.0 - np.eye(prm.n)
+    if mode == "classic":
+        want = ((Et > E) & (Et > 0)) * off
+    else:
+        want = expit(prm.beta_ch * (Et - E)) * (Et > 0) * off
+    assert_allclose(got, want, rtol=1e-10, atol=1e-13)
+    assert 0.05 < (got > 0).mean() < 0.95
+
+
+def test_moves_without_pressure_are_the_exact_concession_toward_the_text(baseline_params):
+    # with eta_p = 0, dx_i/dt = a_i (X - x_i) integrates to x_i + (1 - exp(-a_i tau)) (X - x_i) (memo P7a)
+    prm = _prm(baseline_params)
+    rows, x = _positions(prm, 5)
+    rng = np.random.default_rng(6)
     X = rng.uniform(size=(rows.size, prm.K))
     a = rng.uniform(0.0, 3.0, (rows.size, prm.n))
-    eng = rng.uniform(size=(rows.size, prm.n)) < 0.8
-    tau_y = rng.uniform(0.0, 0.2, rows.size)
-    ref = influence._moves(prm, x, X, a, eng, tau_y, rows)
-    got = kernels.influence_moves(
-        x, X, a, eng, tau_y, rows, kernels.cached(prm, "sal"), kernels.cached(prm, "cap"),
-        float(prm.beta_ch), float(prm.eta_p), mode == "classic",
-    )  # fmt: skip
-    assert_allclose(got, ref, rtol=1e-10, atol=1e-12)
-    assert np.abs(got - x).max() > 1e-3  # positions do move
+    eng = np.ones((rows.size, prm.n), bool)
+    tau = rng.uniform(0.0, 0.2, rows.size)
+    sal, cap, beta, classic, Q, median = influence._bdm_args(prm, x, rows)
+    got = kernels.influence_moves(x, X, a, eng, tau, rows, sal, cap, beta, 0.0, classic, Q, median)
+    frac = -np.expm1(-a * tau[:, None])[..., None]
+    assert_allclose(got, x + frac * (X[:, None, :] - x), rtol=1e-12, atol=1e-14)
+    pressed = kernels.influence_moves(x, X, a, eng, tau, rows, sal, cap, beta, 2.0, classic, Q, median)
+    assert np.abs(pressed - got).max() > 1e-3  # and pressure moves them further
 
 
 @pytest.mark.parametrize("solver", ["nash", "kalai_smorodinsky"])
-def test_compiled_text_solve_matches_numpy_sqp(monkeypatch, baseline_params, solver):
-    # a realistic state: the baseline stepped 12 weeks, then one round's text solved both ways
+def test_the_text_never_lowers_the_mediators_objective(baseline_params, solver):
+    # the SQP accepts a pass only as far as it raises Phi (memo P8), so Phi(new text) >= Phi(old text)
     from sim.model.mediation import effective_tau, solve_text
     from sim.model.model import NegotiationModel
     from sim.model.outside_option import outside_option
@@ -176,10 +235,48 @@ def test_compiled_text_solve_matches_numpy_sqp(monkeypatch, baseline_params, sol
     xm = st.x_decl[rows]
     W_m = outside_option(prm, st, rows, ideal=xm)
     thr_m = W_m + effective_tau(st, prm, rows)
-    got = solve_text(prm, st, rows, xm, W_m, thr_m)
-    ref = _reference(monkeypatch, solve_text, prm, st, rows, xm, W_m, thr_m)
-    assert np.abs(got - st.X_text[rows]).max() > 1e-3  # the texts move
-    assert_allclose(got, ref, rtol=0, atol=1e-6)
+    old = st.X_text[rows].copy()
+    new = solve_text(prm, st, rows, xm, W_m, thr_m)
+    assert np.abs(new - old).max() > 1e-3  # the texts move
+
+    def phi(X):
+        V = deal_value(prm, X, st.L[rows], W_m, rows, ideal=xm)
+        logsp = np.log(prm.eps[rows]) + np.log(np.logaddexp(0.0, (V - thr_m) / prm.eps[rows]))
+        om = st.omega[rows]
+        mix = np.where(prm.veto_C, om * logsp, prm.nonveto_weight * om * V).sum(axis=1)
+        return mix - 0.5 * prm.prox * np.sum((X - old) ** 2, axis=1)
+
+    assert (phi(new) >= phi(old) - 1e-9).all()
+    assert (phi(new) > phi(old) + 1e-6).mean() > 0.5
+
+
+def _compiled_and_uncompiled_records(n: int) -> tuple[dict, dict]:
+    code = (
+        "import json, sys, numpy as np\n"
+        "from sim.scenario import load_scenario, sample_parameters, materialise\n"
+        "from sim.model import simulate\n"
+        "sc = load_scenario('scenarios/baseline.yaml')\n"
+        f"p = materialise(sc, sample_parameters(sc, {n}, np.random.SeedSequence(5)), np.arange({n}))\n"
+        f"rec = simulate(p, {n}, np.random.SeedSequence(7))\n"
+        "json.dump({k: np.asarray(v).tolist() for k, v in rec.items()}, sys.stdout)\n"
+    )
+    out = {}
+    for jit in ("0", "1"):
+        env = {**os.environ, "NUMBA_DISABLE_JIT": jit}
+        cmd = [sys.executable, "-c", code]
+        run = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
+        out[jit] = json.loads(run.stdout)
+    return out["0"], out["1"]
+
+
+@pytest.mark.slow
+def test_the_compiled_kernels_run_their_python_source_exactly():
+    # one source: the batch path is the reference source compiled; uncompiled, it gives the same records
+    compiled, uncompiled = _compiled_and_uncompiled_records(12)
+    assert compiled.keys() == uncompiled.keys()
+    for key in compiled:
+        np.testing.assert_array_equal(np.asarray(compiled[key]), np.asarray(uncompiled[key]), err_msg=key)
+    assert max(compiled["n_rounds"]) > 0  # rounds were held: texts, values, moves all ran
 
 
 def test_warm_up_compiles_every_model_kernel(baseline_params):
@@ -219,7 +316,7 @@ def test_worker_runtime_start_loads_from_the_cache_and_never_compiles():
     assert out.split("\n")[:2] == ["False 0", "True 1"]  # stale cache: nothing compiled; else one loaded
 
 
-def test_compiled_projection_of_moves_matches_numpy(monkeypatch, baseline_params):
+def test_the_projection_keeps_every_actor_at_or_above_its_reservation(baseline_params):
     # positions pushed far toward the text: some actors would concede past their reservation
     from sim.model.model import NegotiationModel
     from sim.model.outside_option import outside_option
@@ -236,19 +333,18 @@ def test_compiled_projection_of_moves_matches_numpy(monkeypatch, baseline_params
     thr = W + prm.tau[rows] + st.tau_add[rows]
     got = kernels.project_moves(x, new, rows, st.L[rows], W, thr, kernels.cached(prm, "ideal"),
                                 kernels.kernel_params(prm), influence.BISECTION_STEPS)  # fmt: skip
-    ref = _reference(monkeypatch, influence._project, prm, x, new, rows, st.L[rows], W, thr)
-    assert_allclose(got, ref, rtol=0, atol=1e-12)
-    V = _reference(monkeypatch, deal_value, prm, got, st.L[rows], W, rows)
+    V = deal_value(prm, got, st.L[rows], W, rows)
     held = np.all(np.isclose(got, new), axis=2)
     assert (~held).any() and held.any()  # some moves are cut back, others kept whole
-    old_ok = _reference(monkeypatch, deal_value, prm, x, st.L[rows], W, rows) >= thr
+    old_ok = deal_value(prm, x, st.L[rows], W, rows) >= thr
     assert np.all((V >= thr - 1e-12) | ~old_ok)  # nobody who was above its reservation ends below it
 
 
 @pytest.mark.parametrize("mediator_view", [False, True])
-def test_compiled_outside_option_matches_numpy(monkeypatch, baseline_params, mediator_view):
+def test_the_outside_option_is_the_war_lotterys_value(baseline_params, mediator_view):
+    # memo §1.5 P4 and §3 T2: W_i = (1 - w)(U_i(X^SQ) - cbar_i) + w (U_i(phi(L~_i)) - V_L,i b'A_i b) - esc_i
     from sim.model.model import NegotiationModel
-    from sim.model.outside_option import outside_option
+    from sim.model.outside_option import option_value, war_end_terms, war_outlook
 
     model = NegotiationModel(copy.deepcopy(baseline_params), R, np.random.SeedSequence(8), collect=False)
     for _ in range(20):
@@ -256,9 +352,16 @@ def test_compiled_outside_option_matches_numpy(monkeypatch, baseline_params, med
     prm, st = model.prm, model.state
     rows = np.flatnonzero(np.arange(R) % 3 != 0)
     ideal = st.x_decl[rows] if mediator_view else None
-    got = outside_option(prm, st, rows, ideal=ideal)
-    ref = _reference(monkeypatch, outside_option, prm, st, rows, ideal=ideal)
-    assert_allclose(got, ref, rtol=1e-10, atol=1e-12)
+    o = war_outlook(prm, st, rows)
+    phi, b = war_end_terms(prm, o.Lt)
+    L = st.L[rows]
+    premium = o.VL * np.einsum("rnk,rnkl,rnl->rn", b, prm.A[rows], b)
+    xsq = np.broadcast_to(prm.x_sq, phi.shape).copy()
+    xsq[..., prm.k_terr] = np.clip(L[:, None] + 0.5 * o.m * prm.H, prm.L_min, 1.0)
+    u_end = utility(prm, phi, L, rows, ideal) - premium
+    want = (1.0 - o.w) * (utility(prm, xsq, L, rows, ideal) - o.cbar) + o.w * u_end - o.esc
+    assert_allclose(option_value(prm, o, ideal), want, rtol=1e-10, atol=1e-12)
+    assert (premium > 0).all()  # the lottery's risk premium is part of it
 
 
 @pytest.mark.parametrize("modules", [{"commitment": False}, {}], ids=["no-commitment", "all"])
@@ -292,28 +395,9 @@ def _compiled_kink(prm, rows, X, L, W, ideal):
     return kink
 
 
-@pytest.mark.parametrize(
-    "modules",
-    [{}, {"commitment": False}, {"reference_point": False}],
-    ids=["all", "no-commitment", "no-reference"],
-)
-def test_kink_curvature_matches_numpy(baseline_params, modules):
-    from sim.model.commitment import kink_curvature
-
-    prm = _prm(baseline_params, **modules)
-    rows, X, L, W, ideal = _kink_inputs(prm, 21)
-    got = _compiled_kink(prm, rows, X, L, W, ideal)
-    ref = kink_curvature(prm, X, L, W, rows, ideal=ideal)
-    assert_allclose(got, ref, rtol=1e-9, atol=1e-9)
-    assert (got >= 0).all()
-    assert got.max() > 1.0  # near the line the kinks do bend V (curvature up to ~ zeta / (4 * 0.01))
-
-
 def test_kink_curvature_is_the_second_derivative_of_the_reference_kink(baseline_params):
     # without the commitment discount V_i = U_i + bonus, and U_i's only curvature in X_T beyond the quadratic
     # part -2 A_i[T, T] is the reference kink's: finite differences of the exact gradient must give it
-    from sim.model.commitment import kink_curvature
-
     prm = _prm(baseline_params, commitment=False)
     rows, X, L, W, ideal = _kink_inputs(prm, 22)
     k, h = prm.k_terr, 1e-6
@@ -323,10 +407,22 @@ def test_kink_curvature_is_the_second_derivative_of_the_reference_kink(baseline_
     d2 = (deal_value(prm, up, L, W, rows, grad=True, ideal=ideal)[1][..., k]
           - deal_value(prm, down, L, W, rows, grad=True, ideal=ideal)[1][..., k]) / (2 * h)  # fmt: skip
     A_TT = prm.A[rows][:, :, k, k]
-    assert_allclose(kink_curvature(prm, X, L, W, rows, ideal=ideal), -d2 - 2.0 * A_TT, rtol=1e-5, atol=1e-4)
+    got = _compiled_kink(prm, rows, X, L, W, ideal)
+    assert_allclose(got, -d2 - 2.0 * A_TT, rtol=1e-5, atol=1e-4)
+    assert got.max() > 1.0  # near the line the kink does bend V (curvature up to ~ zeta / (4 * 0.01))
 
 
-def test_compiled_snap_gives_numpys_nearest_option_ties_and_nan_included(monkeypatch, baseline_params):
+def test_the_withdrawal_kink_adds_curvature_only_with_the_commitment_discount(baseline_params):
+    # the softplus of the withdrawal bends the power shift, and through it V_i, only when q > 0
+    on, off = _prm(baseline_params, reference_point=False), _prm(baseline_params, reference_point=False,
+                                                                  commitment=False)  # fmt: skip
+    rows, X, L, W, ideal = _kink_inputs(on, 23)
+    assert (_compiled_kink(off, rows, X, L, W, ideal) == 0.0).all()
+    bent = _compiled_kink(on, rows, X, L, W, ideal)
+    assert (bent >= 0.0).all() and bent.max() > 0.0
+
+
+def test_snap_takes_the_nearest_option_first_of_ties_and_the_first_for_nan(baseline_params):
     from sim.model.mediation import snap
 
     prm = build_params(copy.deepcopy(baseline_params), R)
@@ -340,9 +436,10 @@ def test_compiled_snap_gives_numpys_nearest_option_ties_and_nan_included(monkeyp
     X[1, k] = np.nan
     L = rng.uniform(0.2, 0.8, 200)
     got = snap(prm, X, L)
-    ref = _reference(monkeypatch, snap, prm, X, L)
-    np.testing.assert_array_equal(got, ref)
-    assert got[0, k] in opts[:2] and got[1, k] == opts[0]  # NaN: the first option, as numpy's argmin
-    unsnapped = [j for j in range(prm.K) if j not in snapped]
-    np.testing.assert_array_equal(got[:, unsnapped], X[:, unsnapped])  # TERR_CTRL and continuous issues
-    assert all(np.isin(got[:, j], prm.options[j]).all() for j in snapped)
+    for j in snapped:
+        o = np.asarray(prm.options[j])
+        want = o[np.argmin(np.abs(o[None, :] - X[:, j : j + 1]), axis=1)]
+        np.testing.assert_array_equal(got[:, j], want)
+    free = [j for j in range(prm.K) if j not in snapped]
+    np.testing.assert_array_equal(got[:, free], X[:, free])  # the line and continuous issues stay
+    assert got[0, k] in opts[:2] and got[1, k] == opts[0]

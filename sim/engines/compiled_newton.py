@@ -5,12 +5,13 @@ n ~ 5 actors). Vectorised numpy spends most of that time on stacked 10 x 10 matr
 solves, whose per-matrix overhead dwarfs their arithmetic; a loop compiled with Numba (Lam, Pitrou &
 Seibert 2015) does the same arithmetic without it and stops each member as soon as it has converged.
 
-The algorithm is exactly :func:`sim.engines.nash.projected_newton` (Bertsekas 1982): variables at a bound
-whose gradient points outward are held fixed; the Newton step is tried in full, then shortened by factors
+The algorithm is projected Newton (Bertsekas 1982): variables at a bound whose gradient points outward
+are held fixed; the Newton step is tried in full, then shortened by factors
 0.25^1..0.25^7, then a short normalised gradient step (1e-2, 1e-3, 1e-4); a member stops when a step
 moves no coordinate by more than ``tol``. The objectives are those of
 :func:`sim.engines.nash.nash_solution` (mode 0) and :func:`sim.engines.nash.kalai_smorodinsky` (mode 1),
-written out per member; the numpy implementation remains the reference that the tests compare against.
+written out per member. Run uncompiled (``NUMBA_DISABLE_JIT=1``), this source is the readable reference;
+the tests check its texts against a general-purpose optimiser (SciPy's L-BFGS-B).
 
 References
 ----------

@@ -13,10 +13,11 @@ and the smooth positive part sp_eps(z) = eps log(1 + exp(z / eps)), so that Phi 
 zone of agreement exists (the maximiser then moves toward the max-min point; memo §1.5 P8).
 
 Solver: the IRLS fixed point of the memo (weights lambda_i = w_i sigma(S_i/eps) / sp_eps(S_i)) with the
-Gauss-Newton curvature of the log term added, i.e. Newton's method on the concave Phi, solved with
-``np.linalg.solve`` on stacked K x K systems, with a projected active set for the box (Bertsekas 1982),
-and a vectorised backtracking line search (damping). It gives the exact box-constrained optimum for
-non-diagonal A_i as well. Pure array-in, array-out: no Mesa, no YAML.
+Gauss-Newton curvature of the log term added, i.e. Newton's method on the concave Phi, with a projected
+active set for the box (Bertsekas 1982) and a backtracking line search, compiled per batch member in
+:mod:`sim.engines.compiled_newton` (run uncompiled with ``NUMBA_DISABLE_JIT=1``, it is the readable
+reference). It gives the exact box-constrained optimum for non-diagonal A_i as well. This module
+prepares the batch and is the engine's interface: array-in, array-out, no Mesa, no YAML.
 
 References
 ----------
@@ -30,25 +31,14 @@ Bertsekas, D. P. (1982). Projected Newton methods for optimization problems with
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import expit
+
+from sim.engines import compiled_newton
 
 Array = NDArray[np.float64]
-
-try:  # the compiled solver (Numba); without it, or with NEGSIM_NUMPY=1, the numpy reference runs
-    from sim.engines import compiled_newton as _compiled
-except ImportError:  # pragma: no cover - numba is a declared dependency
-    _compiled = None
-
-
-def use_compiled() -> bool:
-    """Whether the texts are solved by the compiled kernel (default) rather than the numpy reference."""
-    return _compiled is not None and os.environ.get("NEGSIM_NUMPY", "") not in ("1", "true", "yes")
-
 
 def _compiled_solve(
     mode, x0, lo, hi, A, ideal, Ax, lin, wv, wn, thr, eps, span, veto, xp, rho, T, iters, check_last=True,
@@ -65,7 +55,7 @@ def _compiled_solve(
 
     B, K = x0.shape
     xp = np.zeros((B, K)) if xp is None else xp
-    return _compiled.solve_batch(
+    return compiled_newton.solve_batch(
         mode, c(x0, float), c(lo, float), c(hi, float), c(A, float), c(ideal, float), c(Ax, float),
         c(lin, float), c(wv, float), c(wn, float), c(thr, float), c(eps, float), c(span, float),
         c(veto, bool), c(xp, float), float(rho), float(T), int(iters), float(tol), bool(check_last),
@@ -100,151 +90,6 @@ def quadratic_utility(X: ArrayLike, A: ArrayLike, ideal: ArrayLike, linear: Arra
     return u
 
 
-def _log_sp_derivs(S: Array, eps: Array) -> tuple[Array, Array, Array]:
-    """Log sp_eps(S) and its first and second derivatives, numerically stable for large |S|/eps."""
-    z = S / eps
-    lae = np.logaddexp(0.0, z)  # log(1 + e^z) > 0, but 0 in floating point for z < -745 (masked below)
-    sig = expit(z)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        g = np.log(eps) + np.log(lae)
-        g1 = sig / (eps * lae)
-        g2 = sig * (1.0 - sig) / (eps * eps * lae) - g1 * g1
-    far = z < -30.0  # sp ~ eps e^z: log sp = log eps + z, g' = 1/eps, g'' = 0
-    g = np.where(far, np.log(eps) + z, g)
-    g1 = np.where(far, 1.0 / eps, g1)
-    g2 = np.where(far, 0.0, g2)
-    return g, g1, np.minimum(g2, 0.0)
-
-
-Objective = Callable[..., tuple]
-
-
-def projected_newton(
-    objective: Objective,
-    x0: Array,
-    lower: Array,
-    upper: Array,
-    iters: int = 50,
-    tol: float = 1e-8,
-    check_last: bool = True,
-) -> Array:
-    """Maximise a concave objective over a box by projected Newton with backtracking, batch-wise.
-
-    Parameters
-    ----------
-    objective : callable
-        ``objective(X, idx, value_only) -> phi`` or ``(phi, grad, negH)`` for the batch members ``idx``
-        (an index array into the leading axis), with shapes (B,), (B, K), (B, K, K); ``negH`` must be
-        positive semi-definite (minus the Hessian or a Gauss-Newton approximation of it).
-    x0 : ndarray, shape (B, K)
-        Start (projected onto the box first).
-    lower, upper : ndarray, shape (B, K)
-    iters : int
-        Maximum Newton iterations.
-    tol : float
-        A member stops when its step moves no coordinate by more than this.
-    check_last : bool
-        If false, the last of the ``iters`` steps is taken in full without evaluating the objective there:
-        for a caller that line-searches the result on its own, truer objective (the mediator's SQP).
-
-    Returns
-    -------
-    ndarray, shape (B, K)
-
-    Notes
-    -----
-    Variables at a bound whose gradient points outward are held fixed for the step (Bertsekas 1982); the
-    step is halved until the objective improves (at most 8 times), falling back to a short projected
-    gradient step. Only members that have not converged are iterated, so the cost follows the hard cases.
-    """
-    X = np.clip(np.array(x0, dtype=float), lower, upper)
-    B, K = X.shape
-    diag = np.arange(K)
-    idx = np.arange(B)
-    cur = objective(X, idx, False) if iters > 0 else None
-    for it in range(iters):
-        if idx.size == 0:
-            break
-        x = X[idx]
-        lo, hi = lower[idx], upper[idx]
-        phi, grad, negH = cur
-        free = ~(((x <= lo + 1e-12) & (grad < 0)) | ((x >= hi - 1e-12) & (grad > 0)))
-        fm = free[:, :, None] & free[:, None, :]
-        scale = np.maximum(np.abs(np.diagonal(negH, axis1=-2, axis2=-1)).max(axis=-1), 1e-300)
-        M = np.where(fm, negH, 0.0)
-        M[:, diag, diag] += np.where(free, 1e-12 * scale[:, None], 1.0)
-        g = np.where(free, grad, 0.0)
-        delta = np.linalg.solve(M, g[..., None])[..., 0]
-        new = x.copy()
-        full = np.clip(x + delta, lo, hi)
-        todo = np.flatnonzero(np.max(np.abs(full - x), axis=-1) > tol)  # tiny Newton steps: converged
-        last = it == iters - 1
-        if last and not check_last:
-            new[todo] = full[todo]
-            X[idx] = new
-            break
-        # the full Newton step is evaluated with its gradient and curvature: most members accept it, and
-        # then that evaluation is the next iteration's (the same numbers as evaluating again, half the cost).
-        # A member kept for the next iteration was accepted either at the full step (derivatives filled in
-        # below) or later ("stale": its derivatives are computed after the search).
-        nphi, ngrad, nH = np.empty_like(phi), np.empty_like(grad), np.empty_like(negH)
-        stale = np.zeros(idx.size, dtype=bool)
-        if todo.size:  # the full step, with derivatives (except on the last iteration)
-            xc = full[todo]
-            res = objective(xc, idx[todo], last)
-            pc = res if last else res[0]
-            ok = pc > phi[todo]
-            acc = todo[ok]
-            new[acc] = xc[ok]
-            if last:
-                stale[acc] = True
-            else:
-                nphi[acc], ngrad[acc], nH[acc] = pc[ok], res[1][ok], res[2][ok]
-            todo = todo[~ok]
-        # members that refused it: the shorter steps all at once (one call instead of up to seven small
-        # ones), each member taking the longest that improves -- the same choice as trying them in turn
-        etas = 0.25 ** np.arange(1, 8)
-        xc = np.clip(x[todo] + etas[:, None, None] * delta[todo], lo[todo], hi[todo])
-        todo = _first_improving(objective, xc, todo, idx, phi, new, stale)
-        if todo.size:  # projected-gradient fallback for the few members Newton could not improve
-            gn = grad / np.maximum(np.linalg.norm(grad, axis=-1, keepdims=True), 1e-300)
-            steps = np.array([1e-2, 1e-3, 1e-4])
-            xc = np.clip(x[todo] + steps[:, None, None] * gn[todo], lo[todo], hi[todo])
-            todo = _first_improving(objective, xc, todo, idx, phi, new, stale)
-        moved = np.max(np.abs(new - x), axis=-1)
-        X[idx] = new
-        keep = moved > tol
-        idx = idx[keep]
-        if last or idx.size == 0:
-            break
-        redo = np.flatnonzero(stale[keep])
-        nphi, ngrad, nH = nphi[keep], ngrad[keep], nH[keep]
-        if redo.size:
-            rp, rg, rh = objective(X[idx[redo]], idx[redo], False)
-            nphi[redo], ngrad[redo], nH[redo] = rp, rg, rh
-        cur = (nphi, ngrad, nH)
-    return X
-
-
-def _first_improving(objective, xc, todo, idx, phi, new, stale):
-    """Evaluate candidate points ``xc`` (S, M, K) of the members ``todo`` (M,) in one objective call.
-
-    Each member takes its first candidate (in order along S) that raises the objective above ``phi``;
-    ``new`` and ``stale`` are updated in place. Returns the members no candidate improved.
-    """
-    S, M = xc.shape[:2]
-    if M == 0:
-        return todo
-    pc = objective(xc.reshape(S * M, -1), np.tile(idx[todo], S), True).reshape(S, M)
-    ok = pc > phi[todo]
-    any_ok = ok.any(axis=0)
-    first = np.argmax(ok, axis=0)
-    acc = np.flatnonzero(any_ok)
-    new[todo[acc]] = xc[first[acc], acc]
-    stale[todo[acc]] = True
-    return todo[~any_ok]
-
-
 def _prepare(A, ideal, weight, threshold, veto, linear, eps, lower, upper, x_prev):
     """Broadcast the inputs and flatten the leading batch axes to one."""
     A = np.asarray(A, dtype=float)
@@ -264,37 +109,6 @@ def _prepare(A, ideal, weight, threshold, veto, linear, eps, lower, upper, x_pre
     hi = shp(np.asarray(upper, dtype=float), (K,))
     xp = None if x_prev is None else shp(np.asarray(x_prev, dtype=float), (K,))
     return lead, A, ideal, weight, threshold, veto, lin, eps, lo, hi, xp, K
-
-
-def _taker(idx: Array, B: int):
-    """Index the batch axis by ``idx``, without a copy when ``idx`` is the whole batch in order."""
-    if idx.size == B and (B == 0 or (idx[0] == 0 and bool(np.all(np.diff(idx) == 1)))):
-        return lambda a: a
-    return lambda a: a[idx]
-
-
-def _utility_grad(X, A, ideal, lin, Ax):
-    """U_i and dU_i/dX for a flat batch: X (B, K), A (B, n, K, K), ideal, lin and Ax = A_i x_i (B, n, K).
-
-    A_i (X - x_i) is computed as A_i X - A_i x_i with the actors' matrices stacked into one (n K, K) matrix
-    per member: one matrix-vector product per member instead of n small ones (2-3 times faster in numpy).
-    """
-    B, n, K = ideal.shape
-    Ad = (A.reshape(B, n * K, K) @ X[:, :, None]).reshape(B, n, K) - Ax
-    d = X[:, None, :] - ideal
-    U = np.einsum("bnk,bk->bn", lin, X) - np.einsum("bnk,bnk->bn", d, Ad)  # einsum: no (B, n, K) temporary
-    return U, -2.0 * Ad + lin
-
-
-def _weighted_A(w, A):
-    """sum_i w_i A_i for a flat batch: w (B, n), A (B, n, K, K) -> (B, K, K)."""
-    B, n, K, _ = A.shape
-    return (w[:, None, :] @ A.reshape(B, n, K * K)).reshape(B, K, K)
-
-
-def _outer(w, G):
-    """sum_i w_i g_i g_i' for a flat batch: w (B, n), G (B, n, K) -> (B, K, K)."""
-    return np.swapaxes(G * w[..., None], -1, -2) @ G
 
 
 def _start(x0, xp, weight, ideal, lead, K):
@@ -354,7 +168,8 @@ def nash_solution(
     x0 : array_like, shape (..., K), optional
         Start (default ``x_prev`` or the weighted mean of ideal points).
     check_last : bool
-        See :func:`projected_newton` (false: the last Newton step is not checked here).
+        If false, the last Newton step is taken in full without evaluating Phi there: for a caller that
+        line-searches the result on its own, truer objective (the mediator's SQP).
 
     Returns
     -------
@@ -369,66 +184,30 @@ def nash_solution(
     wv = np.where(veto, weight, 0.0)
     wn = np.where(veto, 0.0, weight) * float(nonveto_weight)
     rho = float(prox) if xp is not None else 0.0
-    eye = np.eye(K)
-
-    def objective(X: Array, idx: Array, value_only: bool):
-        t = _taker(idx, A.shape[0])
-        Ai, li = t(A), t(lin)
-        U, dU = _utility_grad(X, Ai, t(ideal), li, t(Ax))
-        g, g1, g2 = _log_sp_derivs(U - t(threshold), t(eps))
-        wvi, wni = t(wv), t(wn)
-        phi = np.einsum("bn,bn->b", wvi, g) + np.einsum("bn,bn->b", wni, U)
-        if rho > 0:
-            dx = X - t(xp)
-            phi = phi - 0.5 * rho * np.einsum("bk,bk->b", dx, dx)
-        if value_only:
-            return phi
-        lam = wvi * g1 + wni
-        grad = np.einsum("bn,bnk->bk", lam, dU)
-        negH = 2.0 * _weighted_A(lam, Ai) - _outer(wvi * g2, dU)
-        if rho > 0:
-            grad = grad - rho * dx
-            negH = negH + rho * eye
-        return phi, grad, negH
-
     start = _start(x0, xp, weight, ideal, lead, K)
-    if use_compiled():
-        X = _compiled_solve(
-            _compiled.NASH, start, lo, hi, A, ideal, Ax, lin, wv, wn, threshold, eps, eps, veto, xp, rho, 1.0,
-            iters, check_last,
-        )  # fmt: skip
-    else:
-        X = projected_newton(objective, start, lo, hi, iters=iters, check_last=check_last)
+    X = _compiled_solve(
+        compiled_newton.NASH, start, lo, hi, A, ideal, Ax, lin, wv, wn, threshold, eps, eps, veto, xp, rho,
+        1.0, iters, check_last,
+    )  # fmt: skip
     return X.reshape(lead + (K,))
 
 
 def utopia(A: Array, ideal: Array, lin: Array, lo: Array, hi: Array) -> Array:
     """Each actor's best utility on the box, max_X U_i(X), for a flat batch: (B, n).
 
-    A concave quadratic program per actor, solved with the same projected Newton method.
+    A concave quadratic program per actor, solved with the same projected Newton method; the value is
+    U_i at the maximiser (:func:`quadratic_utility`).
     """
     B, n, K = ideal.shape
     Af, xf, lf = A.reshape(B * n, K, K), ideal.reshape(B * n, K), lin.reshape(B * n, K)
-
-    def objective(X: Array, idx: Array, value_only: bool):
-        d = X - xf[idx]
-        Ad = (Af[idx] @ d[..., None])[..., 0]
-        phi = np.einsum("bk,bk->b", lf[idx], X) - np.einsum("bk,bk->b", d, Ad)
-        if value_only:
-            return phi
-        return phi, -2.0 * Ad + lf[idx], 2.0 * Af[idx] + 1e-12 * np.eye(K)
-
     lo_f, hi_f = np.repeat(lo, n, axis=0), np.repeat(hi, n, axis=0)
-    if use_compiled():  # each actor's program is a Nash objective with one non-veto actor of weight 1
-        one, zero = np.ones((B * n, 1)), np.zeros((B * n, 1))
-        X = _compiled_solve(
-            _compiled.NASH, np.clip(xf, lo_f, hi_f), lo_f, hi_f, Af[:, None], xf[:, None],
-            (Af @ xf[..., None])[:, None, :, 0], lf[:, None], zero, one, zero, one, one,
-            np.zeros((B * n, 1), bool), None, 0.0, 1.0, 30,
-        )  # fmt: skip
-    else:
-        X = projected_newton(objective, np.clip(xf, lo_f, hi_f), lo_f, hi_f, iters=30)
-    return objective(X, np.arange(B * n), True).reshape(B, n)
+    one, zero = np.ones((B * n, 1)), np.zeros((B * n, 1))
+    X = _compiled_solve(  # each actor's program: a Nash objective with one non-veto actor of weight 1
+        compiled_newton.NASH, np.clip(xf, lo_f, hi_f), lo_f, hi_f, Af[:, None], xf[:, None],
+        (Af @ xf[..., None])[:, None, :, 0], lf[:, None], zero, one, zero, one, one,
+        np.zeros((B * n, 1), bool), None, 0.0, 1.0, 30,
+    )  # fmt: skip
+    return quadratic_utility(X, Af[:, None], xf[:, None], lf[:, None])[:, 0].reshape(B, n)
 
 
 def kalai_smorodinsky(
@@ -456,7 +235,7 @@ def kalai_smorodinsky(
     r_i = (U_i(X) - t_i) / (U_i^max - t_i) over the veto players, where U_i^max is i's utopia value, its
     best utility on the box (Kalai & Smorodinsky 1975). Same arguments as :func:`nash_solution`
     (``weight`` enters only through the non-veto utilitarian term and the start point); ``tol`` is the
-    Newton step that counts as converged (:func:`projected_newton`).
+    Newton step that counts as converged.
 
     Returns
     -------
@@ -471,43 +250,11 @@ def kalai_smorodinsky(
     span = np.maximum(Umax - threshold, np.maximum(eps, 1e-9))
     wn = np.where(veto, 0.0, weight) * float(nonveto_weight)
     rho = float(prox) if xp is not None else 0.0
-    T = float(temperature)
-    eye = np.eye(K)
-
-    def objective(X: Array, idx: Array, value_only: bool):
-        t = _taker(idx, A.shape[0])
-        Ai = t(A)
-        U, dU = _utility_grad(X, Ai, t(ideal), t(lin), t(Ax))
-        vt, sp_, wni = t(veto), t(span), t(wn)
-        r = np.where(vt, (U - t(threshold)) / sp_, np.inf)
-        rmin = np.min(r, axis=-1, keepdims=True)
-        e = np.where(vt, np.exp(-(r - rmin) / T), 0.0)
-        Z = e.sum(-1, keepdims=True)
-        phi = rmin[..., 0] - T * np.log(Z[..., 0]) + np.einsum("bn,bn->b", wni, U)
-        if rho > 0:
-            dx = X - t(xp)
-            phi = phi - 0.5 * rho * np.einsum("bk,bk->b", dx, dx)
-        if value_only:
-            return phi
-        p = e / Z
-        a = dU / sp_[..., None]
-        pa = np.einsum("bn,bnk->bk", p, a)
-        grad = pa + np.einsum("bn,bnk->bk", wni, dU)
-        curv = 2.0 * _weighted_A(p / sp_ + wni, Ai)
-        negH = curv + (_outer(p, a) - pa[:, :, None] * pa[:, None, :]) / T
-        if rho > 0:
-            grad = grad - rho * dx
-            negH = negH + rho * eye
-        return phi, grad, negH
-
     start = _start(x0, xp, weight, ideal, lead, K)
-    if use_compiled():
-        X = _compiled_solve(
-            _compiled.KS, start, lo, hi, A, ideal, Ax, lin, np.zeros_like(wn), wn, threshold, eps, span, veto,
-            xp, rho, T, iters, tol=tol,
-        )  # fmt: skip
-    else:
-        X = projected_newton(objective, start, lo, hi, iters=iters, tol=tol)
+    X = _compiled_solve(
+        compiled_newton.KS, start, lo, hi, A, ideal, Ax, lin, np.zeros_like(wn), wn, threshold, eps, span,
+        veto, xp, rho, float(temperature), iters, tol=tol,
+    )  # fmt: skip
     return X.reshape(lead + (K,))
 
 

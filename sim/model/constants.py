@@ -1,4 +1,4 @@
-"""Fixed constants of the model's formulas, in one place for the numpy reference and the compiled kernels.
+"""Fixed constants of the model's formulas, in one place for the compiled kernels and the numpy phases.
 
 They are properties of the issue scales, not parameters a scenario varies. The compiled kernels read them
 at compile time, so this file is one of the kernel sources whose change recompiles every kernel

@@ -5,8 +5,12 @@ party's verdict, the bisection that keeps declared positions above reservation).
 evaluation gathers the (R_sub, n, K, K) utility matrices and runs stacked 10 x 10 products whose
 per-matrix overhead dominates; these Numba loops (Lam, Pitrou & Seibert 2015) read each replicate's
 matrices in place. The formulas are those of :mod:`sim.model.preferences` (quadratic utility with linkage,
-the reference kink; memo §1.3) and :mod:`sim.model.commitment` (the reneging discount; memo §1.5 P5), which
-remain the readable reference: ``tests/test_model_kernels.py`` checks that both give the same numbers.
+the reference kink; memo §1.3) and :mod:`sim.model.commitment` (the reneging discount; memo §1.5 P5), whose
+functions are the array interface to these kernels. Each formula is written here once, per replicate and
+actor; run uncompiled (``NUMBA_DISABLE_JIT=1``) the same source is the readable reference, and
+``tests/test_model_kernels.py`` checks that compiled and uncompiled runs give the same records, the
+gradients and curvatures against finite differences, and the BDM pressures against the engine
+:mod:`sim.engines.bdm_scholz`.
 
 References
 ----------
@@ -82,7 +86,7 @@ def _quadratic_part(X, j, i, r, ideal, Adiag, pk, pl, pv, linear, d, g, want_gra
 
 @compiled(_nrt=False)
 def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, tmp, kink=None, actor=-1,
-              second=None):  # fmt: skip
+              second=None, q_out=None):  # fmt: skip
     """U_i or V_i of every actor of batch member ``j`` (replicate ``r`` of the parameters) into V, dV, wq.
 
     X, ideal, dV (B, n, K); W, V, wq (B, n); tmp (4, K) scratch; only member ``j`` is read and written
@@ -97,6 +101,8 @@ def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, t
     ideal points, into V2 (no gradient). The kinks and the reneging discount depend on X alone, so the
     second set costs only its quadratic part: a round values its text for the parties and for the
     mediator's model of them (:func:`values_pair`).
+    ``q_out`` (B, n): also the reneging probability q_i(X) (0 without the commitment discount), for
+    :func:`reneging_batch`.
     """
     (Adiag, pk, pl, pv, linear, zeta, sgn, k_terr, ref_on, commit_on, bonus, shift_const, shift_lin,
      shift_wd, theta, g_guar, g_forces, g_dmz, g_shift, kG, kF, h0, H_c, vartheta) = P  # fmt: skip
@@ -126,6 +132,8 @@ def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, t
             bend = zeta[r, i] * sgn[i] * sgn[i] * sig * (1.0 - sig) / KINK_EPS
         if kink is not None and want_grad:
             kink[j, i] = max(bend, 0.0)
+        if q_out is not None:
+            q_out[j, i] = 0.0
         if not with_commitment:
             V[j, i] = U
             if second is not None:
@@ -154,6 +162,8 @@ def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, t
         logh = -g_guar[i] * theta[r] * XG - g_forces[i] * XF - g_dmz[i] * dmz + g_shift[i] * shift
         h = h0[r, i] * math.exp(logh)
         q = -math.expm1(-H_c * h)
+        if q_out is not None:
+            q_out[j, i] = q
         fallback = W[j, i] - vartheta[r, i] * shift
         V[j, i] = (1.0 - q) * U + q * fallback + bonus[r, i]
         if second is not None:
@@ -278,6 +288,33 @@ def values_pair(X, rows, L, W, ideal, ideal_rows, W2, ideal2, P):
             V[j, i] = V1[0, i]
             V2[j, i] = V12[0, i]
     return V, V2
+
+
+@compiled()
+def reneging_batch(X, rows, L, P):
+    """q_i(X), the perceived probability that the counterpart reneges within H_c, of each text and actor.
+
+    The hazard of :func:`value_row` (memo §1.5 P5: q_i = 1 - exp(-H_c h_i(X))), without the rest of the
+    deal value. Shapes: X (B, 1, K) texts; rows, L (B,). Returns q (B, n) (zero without commitment).
+    """
+    B, n, K = X.shape[0], P.sgn.shape[0], X.shape[2]
+    q = np.empty((B, n))
+    Xn = np.empty((1, n, K))
+    idl = np.zeros((1, n, K))
+    Wn = np.zeros((1, n))
+    V1 = np.empty((1, n))
+    dV1 = np.empty((1, n, K))
+    wq1 = np.empty((1, n))
+    q1 = np.empty((1, n))
+    tmp = np.empty((4, K))
+    for j in range(B):
+        for i in range(n):
+            for k in range(K):
+                Xn[0, i, k] = X[j, 0, k]
+        value_row(Xn, 0, rows[j], L[j], Wn, idl, False, True, P, V1, dV1, wq1, tmp, None, -1, None, q1)
+        for i in range(n):
+            q[j, i] = q1[0, i]
+    return q
 
 
 def sparse_linkage(A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -433,20 +470,119 @@ def evaluate_pair(prm, X, L, W, rows, W2, ideal2) -> tuple[np.ndarray, np.ndarra
     )  # fmt: skip
 
 
+def reneging(prm, X, L, rows) -> np.ndarray:
+    """q_i(X) of the texts X (R_sub, K) for every actor, by :func:`reneging_batch`, shape (R_sub, n)."""
+    idx = row_index(rows, prm.R)
+    c = lambda a: np.require(a, float, ["C", "W"])  # noqa: E731
+    return reneging_batch(c(X[:, None, :]), idx, c(np.broadcast_to(L, (idx.size,))), kernel_params(prm))
+
+
+@compiled(inline="always")
+def _pressure(xj, r, sal, cap, beta, classic, Q, med, w, D, E, PI, num_it, num_ti, den):
+    """Fill E[i, t, k] = EU_{i->t}, BDM's challenge values, and the pressures PI[t, i, k] of one replicate.
+
+    xj (n, K) the declared positions, ``med`` (K,) the issues' medians (read when Q != 1); w, D, E, PI
+    and the (K,) vectors are scratch filled here. PI[t, i, k] is the pressure of t on i, meaningful where
+    E[t, i, k] > 0 (a challenge t expects to gain from); the callers apply that gate.
+    """
+    n, K = xj.shape
+    for v in range(n):
+        for k in range(K):
+            w[v, k] = cap[r, v] * sal[r, v, k]
+            D[v, v, k] = 0.0
+        for t in range(v + 1, n):
+            for k in range(K):
+                D[v, t, k] = D[t, v, k] = abs(xj[v, k] - xj[t, k])
+    # each unordered pair once: the votes for t over i are the votes against i over t (diff flips sign
+    # exactly), and the logistic of -z reuses the exponential of z (same numbers, half the work)
+    for i in range(n):
+        for k in range(K):
+            E[i, i, k] = 0.0
+        for t in range(i + 1, n):
+            for k in range(K):
+                num_it[k] = 0.0
+                num_ti[k] = 0.0
+                den[k] = 0.0
+            for v in range(n):
+                for k in range(K):
+                    diff = w[v, k] * (D[v, t, k] - D[v, i, k])
+                    num_it[k] += max(diff, 0.0)
+                    num_ti[k] += max(-diff, 0.0)
+                    den[k] += abs(diff)
+            for k in range(K):
+                P_it = num_it[k] / den[k] if den[k] > 0.0 else 0.5
+                P_ti = num_ti[k] / den[k] if den[k] > 0.0 else 0.5
+                s_t = sal[r, t, k]
+                s_i = sal[r, i, k]
+                E[i, t, k] = 2.0 * D[i, t, k] * (s_t * (2.0 * P_it - 1.0) + 1.0 - s_t)
+                E[t, i, k] = 2.0 * D[t, i, k] * (s_i * (2.0 * P_ti - 1.0) + 1.0 - s_i)
+                if Q != 1.0:  # the status quo may move: toward the challenger if it is nearer the median
+                    d_im = abs(xj[i, k] - med[k])
+                    d_tm = abs(xj[t, k] - med[k])
+                    T_it = 1.0 if d_im < D[i, t, k] else 0.0
+                    T_ti = 1.0 if d_tm < D[t, i, k] else 0.0
+                    E[i, t, k] -= (1.0 - Q) * (2.0 * T_it - 1.0) * (d_im + D[i, t, k])
+                    E[t, i, k] -= (1.0 - Q) * (2.0 * T_ti - 1.0) * (d_tm + D[t, i, k])
+    for i in range(n):
+        for t in range(i + 1, n):
+            for k in range(K):
+                if classic:
+                    PI[t, i, k] = 1.0 if E[t, i, k] > E[i, t, k] else 0.0
+                    PI[i, t, k] = 1.0 if E[i, t, k] > E[t, i, k] else 0.0
+                    continue
+                if not (E[t, i, k] > 0.0 or E[i, t, k] > 0.0):
+                    continue
+                z = beta * (E[t, i, k] - E[i, t, k])  # pressure of t on i; that of i on t has -z exactly
+                e = math.exp(-abs(z))
+                big, small = 1.0 / (1.0 + e), e / (1.0 + e)
+                PI[t, i, k] = big if z >= 0.0 else small
+                PI[i, t, k] = small if z > 0.0 else big
+
+
 @compiled()
-def influence_moves(x, X_text, a, eng, tau_y, rows, sal, cap, beta, eta_p, classic):
+def pressure_batch(x, rows, sal, cap, beta, classic, Q, median):
+    """Return Pi (B, K, i, j), the BDM pressure of j on i on issue k (0 where j expects no gain; memo P7a).
+
+    The pressures :func:`influence_moves` integrates, for inspection and tests. Shapes as there.
+    """
+    B, n, K = x.shape
+    out = np.zeros((B, K, n, n))
+    w = np.empty((n, K))
+    D = np.empty((n, n, K))
+    E = np.empty((n, n, K))
+    PI = np.zeros((n, n, K))
+    num_it = np.empty(K)
+    num_ti = np.empty(K)
+    den = np.empty(K)
+    for j in range(B):
+        _pressure(x[j], rows[j], sal, cap, beta, classic, Q, median[j], w, D, E, PI, num_it, num_ti, den)
+        for i in range(n):
+            for t in range(n):
+                if t != i:
+                    for k in range(K):
+                        if E[t, i, k] > 0.0:
+                            out[j, k, i, t] = PI[t, i, k]
+    return out
+
+
+@compiled()
+def influence_moves(x, X_text, a, eng, tau_y, rows, sal, cap, beta, eta_p, classic, Q, median):
     """Return declared positions after BDM pressure and concession toward the text (memo §1.5 P7a).
 
     Per replicate and issue: the printed probability that i's position beats j's (the c·s-weighted votes
     of every actor k, Bueno de Mesquita 1994; Scholz, Calbert & Smith 2011, eq. 14), the expected utility of
-    a challenge for risk-neutral actors with the status quo certain (Q = 1, r = 1:
-    E_ij = 2 d_ij (s_j (2 P_ij - 1) + 1 - s_j)), the pressure weight of j on i
-    Pi_ij = sigma(beta (E_ji - E_ij)) 1{E_ji > 0} (or the hard rule with ``classic``), then the exact
+    a challenge for risk-neutral actors (r = 1): E_ij = 2 d_ij (s_j (2 P_ij - 1) + 1 - s_j) when the status
+    quo is certain to persist absent a challenge (Q = 1); otherwise minus (1 - Q)(2 T_ij - 1)(d_im + d_ij),
+    the status quo's expected move toward i (T_ij = 1 when i is nearer the median mu than j, Eftekhari &
+    Rahimi 2014; Scholz et al. eq. 25b at r = 1, where U_b = d_im + d_ij = -U_w), the pressure weight of j
+    on i Pi_ij = sigma(beta (E_ji - E_ij)) 1{E_ji > 0} (or the hard rule with ``classic``), then the exact
     integration of dx_i/dt = a_i (X - x_i) + eta_p sum_j Pi_ij (x_j - x_i) over ``tau_y`` years, clipped to
-    [0, 1]. The numpy reference is :func:`sim.model.influence.pressure_weights` and ``influence_phase``.
+    [0, 1]. The engine :mod:`sim.engines.bdm_scholz` computes the same expected utilities in general form
+    (any r, Q; ``tests/test_model_kernels.py`` checks the kernel against it).
 
     Shapes: x (B, n, K), X_text (B, K), a (B, n), eng (B, n) bool, tau_y (B,), rows (B,); sal (R, n, K),
-    cap (R, n) indexed by ``rows``.
+    cap (R, n) indexed by ``rows``; Q the status quo's probability of persisting; median (B, K) the
+    c·s-weighted median position mu of each issue (read only when Q != 1).
     """
     B, n, K = x.shape
     new = np.empty((B, n, K))
@@ -461,52 +597,8 @@ def influence_moves(x, X_text, a, eng, tau_y, rows, sal, cap, beta, eta_p, class
     pull = np.empty(K)
     tot = np.empty(K)
     for j in range(B):
-        r = rows[j]
         xj = x[j]
-        for v in range(n):
-            for k in range(K):
-                w[v, k] = cap[r, v] * sal[r, v, k]
-                D[v, v, k] = 0.0
-            for t in range(v + 1, n):
-                for k in range(K):
-                    D[v, t, k] = D[t, v, k] = abs(xj[v, k] - xj[t, k])
-        # each unordered pair once: the votes for t over i are the votes against i over t (diff flips sign
-        # exactly), and the logistic of -z reuses the exponential of z (same numbers, half the work)
-        for i in range(n):
-            for k in range(K):
-                E[i, i, k] = 0.0
-            for t in range(i + 1, n):
-                for k in range(K):
-                    num_it[k] = 0.0
-                    num_ti[k] = 0.0
-                    den[k] = 0.0
-                for v in range(n):
-                    for k in range(K):
-                        diff = w[v, k] * (D[v, t, k] - D[v, i, k])
-                        num_it[k] += max(diff, 0.0)
-                        num_ti[k] += max(-diff, 0.0)
-                        den[k] += abs(diff)
-                for k in range(K):
-                    P_it = num_it[k] / den[k] if den[k] > 0.0 else 0.5
-                    P_ti = num_ti[k] / den[k] if den[k] > 0.0 else 0.5
-                    s_t = sal[r, t, k]
-                    s_i = sal[r, i, k]
-                    E[i, t, k] = 2.0 * D[i, t, k] * (s_t * (2.0 * P_it - 1.0) + 1.0 - s_t)
-                    E[t, i, k] = 2.0 * D[t, i, k] * (s_i * (2.0 * P_ti - 1.0) + 1.0 - s_i)
-        for i in range(n):
-            for t in range(i + 1, n):
-                for k in range(K):
-                    if classic:
-                        PI[t, i, k] = 1.0 if E[t, i, k] > E[i, t, k] else 0.0
-                        PI[i, t, k] = 1.0 if E[i, t, k] > E[t, i, k] else 0.0
-                        continue
-                    if not (E[t, i, k] > 0.0 or E[i, t, k] > 0.0):
-                        continue
-                    z = beta * (E[t, i, k] - E[i, t, k])  # pressure of t on i; that of i on t has -z exactly
-                    e = math.exp(-abs(z))
-                    big, small = 1.0 / (1.0 + e), e / (1.0 + e)
-                    PI[t, i, k] = big if z >= 0.0 else small
-                    PI[i, t, k] = small if z > 0.0 else big
+        _pressure(xj, rows[j], sal, cap, beta, classic, Q, median[j], w, D, E, PI, num_it, num_ti, den)
         for i in range(n):
             for k in range(K):
                 pull[k] = 0.0
@@ -533,7 +625,7 @@ def influence_moves(x, X_text, a, eng, tau_y, rows, sal, cap, beta, eta_p, class
 
 @compiled(inline="always")
 def _text_objective(x, Xn, j, r, Lj, x_prev, want_grad, ctx):
-    """Return the mediator's objective Phi(X) with the full deal values (as mediation.text_objective).
+    """Return the mediator's objective Phi(X) with the full deal values (memo P8; see mediation.solve_text).
 
     ``ctx`` = (W, ideal, thr, om, veto, eps, nonveto_weight, prox, P, V, dV, wq, kink, tmp): member ``j`` of
     the batch arrays W, ideal, thr, om, eps is used; Xn, V, dV, wq, kink are (1, n, ...) buffers, left
@@ -571,7 +663,7 @@ def solve_texts(rows, X_prev, L, ideal_m, W_m, thr_m, om, is_ks, eps, veto, nonv
     last one checked only against the true objective below; or Kalai-Smorodinsky with each actor's utopia
     value, at most ``ks_iters`` steps, converged at a step below ``ks_tol``), and the step is accepted as
     far as it raises the true objective (steps 1, 1/2, 1/4); a text that moved less than ``settled`` is
-    not re-linearised. ``iters`` (int64 array): one entry per pass. The numpy reference is
+    not re-linearised. ``iters`` (int64 array): one entry per pass. Called by
     :func:`sim.model.mediation.solve_text`.
     """
     B, K = X_prev.shape
@@ -740,8 +832,7 @@ def snap_to_options(X, options, n_options):
 
     ``options`` (K, max options) holds issue k's options in its first ``n_options[k]`` entries. The same
     numbers as numpy's ``argmin(abs(options - x))`` (first minimum; an issue that is NaN takes its first
-    option), without its (B, options) temporaries per issue. The numpy reference is
-    :func:`sim.model.mediation.snap`.
+    option), without its (B, options) temporaries per issue. Called by :func:`sim.model.mediation.snap`.
     """
     B, K = X.shape
     out = X.copy()
@@ -782,7 +873,7 @@ def project_moves(x, new, rows, L, W, thr, ideal_all, P, steps):
 
     Actor i's deal value at its own declared position must stay >= ``thr`` (W_i + tau_i): where the new
     position violates it, bisect ``steps`` times along the move (keeping the old position if that already
-    violates it). The numpy reference is the projection in :func:`sim.model.influence.influence_phase`.
+    violates it). Called by :func:`sim.model.influence.influence_phase`.
     Shapes: x, new (B, n, K); rows, L (B,); W, thr (B, n); ideal_all (R, n, K) true ideal points.
     """
     B, n, K = x.shape
@@ -843,8 +934,8 @@ def war_lottery_values(rows, L, Lt, VL, sq_line, ideal, ideal_rows, L_lo, L_hi, 
     Returns (U_i(phi(L~_i)) - V_L,i b'A_i b, U_i(X^SQ)): the expected utility of the imposed terms at the
     believed end line L~_i, with the exact quadratic risk premium (memo §3, T2; zero for linear utility),
     and the utility of the status quo with the line at ``sq_line``. phi(L) = X^UA* + (X^RU* - X^UA*) pi(L)
-    on the other issues, TERR = clip(L, L_min, 1). The numpy reference is
-    :func:`sim.model.outside_option.outside_option`. Shapes: rows, L (B,); Lt, VL, sq_line (B, n);
+    on the other issues, TERR = clip(L, L_min, 1). Called by
+    :func:`sim.model.outside_option.option_value`. Shapes: rows, L (B,); Lt, VL, sq_line (B, n);
     x_ua, x_ru, x_sq (K,); member j's ideal points are ``ideal[ideal_rows[j]]`` (n, K), as in
     :func:`values_batch`.
     """

@@ -25,13 +25,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtri
 
-from sim.engines.nash import kalai_smorodinsky, nash_solution, softplus, use_compiled
+from sim.engines.nash import softplus
 from sim.model import kernels
 from sim.model.acceptance import acceptance_probability
-from sim.model.commitment import deal_value, deal_values_both, kink_curvature, reneging_prob
+from sim.model.commitment import deal_values_both, reneging_prob
 from sim.model.influence import influence_phase
 from sim.model.outside_option import option_value, war_cost, war_outlook
-from sim.model.preferences import take, utility
+from sim.model.preferences import utility
 from sim.model.state import State, rows_of
 
 # Projected-Newton steps on each linearisation of the SQP (one entry per pass; an inexact SQP).
@@ -65,30 +65,10 @@ def snap(prm, X: np.ndarray, L: np.ndarray) -> np.ndarray:
 
     TERR_CTRL is measured on the same scale as the line L (an armistice line can run anywhere), so it is
     not snapped; every other issue with ``options`` is rounded to the nearest one (a simplification of the
-    memo's greedy snapping with re-optimisation, which would cost a solve per issue). Compiled:
-    :func:`sim.model.kernels.snap_to_options` (the same numbers); this loop is its numpy reference.
+    memo's greedy snapping with re-optimisation, which would cost a solve per issue), by
+    :func:`sim.model.kernels.snap_to_options`.
     """
-    if use_compiled():
-        return kernels.snap_to_options(np.require(X, float, ["C", "W"]), *kernels.option_table(prm))
-    out = X.copy()
-    for k, opts in enumerate(prm.options):
-        if not opts or k == prm.k_terr:
-            continue
-        cand = np.broadcast_to(np.asarray(opts), (X.shape[0], len(opts)))
-        j = np.argmin(np.abs(cand - X[:, k : k + 1]), axis=1)
-        out[:, k] = cand[np.arange(X.shape[0]), j]
-    return out
-
-
-def text_objective(prm, X, L, rows, ideal_m, W_m, thr_m, X_prev, om) -> np.ndarray:
-    """Return the mediator's objective Phi(X) with the full (non-quadratic) deal values (memo P8)."""
-    V = deal_value(prm, X, L, W_m, rows, ideal=ideal_m)
-    eps = prm.eps[rows]
-    z = (V - thr_m) / eps  # log sp_eps(S) = log eps + log log(1 + e^z); log eps + z far below 0 (never -inf)
-    logsp = np.log(eps) + np.where(z < -30.0, z, np.log(np.logaddexp(0.0, np.maximum(z, -30.0))))
-    dx = X - X_prev
-    phi = np.sum(np.where(prm.veto_C, om * logsp, prm.nonveto_weight * om * V), axis=1)
-    return phi - 0.5 * prm.prox * np.einsum("bk,bk->b", dx, dx)
+    return kernels.snap_to_options(np.require(X, float, ["C", "W"]), *kernels.option_table(prm))
 
 
 def solver_schedule(prm) -> tuple[int, ...]:
@@ -101,85 +81,20 @@ def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
 
     Sequential quadratic programming: the deal value of each party is linearised around the current text
     and the quadratic engine solved; each pass is accepted only as far as it raises the mediator's true
-    objective (a backtracking merit-function step), so passes cannot cycle between local optima.
+    objective (a backtracking merit-function step), so passes cannot cycle between local optima. The
+    objective is Phi(X) = sum_veto omega_i log sp_eps(V_i(X) - thr_i) + nonveto_weight sum_other omega_j
+    V_j(X) - prox/2 ||X - X_prev||^2 with the full deal values V_i. Computed per replicate by
+    :func:`sim.model.kernels.solve_texts` over the engine :mod:`sim.engines.compiled_newton`.
     """
-    if use_compiled():
-        c = lambda v: np.require(v, float, ["C", "W"])  # noqa: E731
-        return kernels.solve_texts(
-            kernels.row_index(rows, prm.R), c(rows_of(state.X_text, rows)), c(state.L[rows]), c(ideal_m),
-            c(W_m), c(thr_m), c(rows_of(state.omega, rows)), np.require(prm.is_ks[rows], bool, ["C", "W"]),
-            c(rows_of(prm.eps, rows)),
-            np.require(prm.veto_C, bool, ["C", "W"]), float(prm.nonveto_weight), float(prm.prox),
-            np.asarray(solver_schedule(prm), np.int64), SETTLED, KS_ITERS, KS_TEMPERATURE, KS_TOL,
-            kernels.kernel_params(prm),
-        )  # fmt: skip
-    L = state.L[rows]
-    A = take(prm, "A", rows)
-    if prm.linear_utility:  # deal values are linearised exactly; no quadratic part for the engine
-        A = np.zeros_like(A)
-    X_prev = state.X_text[rows]
-    X = X_prev.copy()
-    om = state.omega[rows]
-    ks = prm.is_ks[rows]
-    eps = prm.eps[rows]
-    phi = text_objective(prm, X, L, rows, ideal_m, W_m, thr_m, X_prev, om)
-    act = np.arange(len(L))  # positions (within rows) still moving; later passes skip settled texts
-    for iters in solver_schedule(prm):
-        if act.size == 0:
-            break
-        r, x, xm, wm, tm = rows[act], X[act], ideal_m[act], W_m[act], thr_m[act]
-        V, dV, wq = deal_value(prm, x, L[act], wm, r, grad=True, ideal=xm)
-        A_act = A[act]
-        if not prm.linear_utility and prm.k_terr is not None:  # the kinks' curvature, in units of A_i
-            A_act = A_act.copy()
-            bend = kink_curvature(prm, x, L[act], wm, r, ideal=xm)
-            safe = np.where(wq > 0, wq, 1.0)
-            A_act[..., prm.k_terr, prm.k_terr] += np.where(wq > 0, 0.5 * bend / safe, 0.0)
-        d = x[:, None, :] - xm
-        Ad = (A_act @ d[..., None])[..., 0]
-        lin = dV + 2.0 * wq[..., None] * Ad
-        Aeff = wq[..., None, None] * A_act
-        quad = -wq * np.einsum("bnk,bnk->bn", d, Ad)
-        const = V - quad - np.einsum("bnk,bk->bn", lin, x)
-        thr = tm - const
-        new = np.empty_like(x)
-        k_act = ks[act]
-        for mask, solver, extra in (
-            (~k_act, nash_solution, {"check_last": False}),  # the true objective checks it below
-            (k_act, kalai_smorodinsky, {"temperature": KS_TEMPERATURE, "iters": KS_ITERS, "tol": KS_TOL}),
-        ):
-            if mask.any():
-                new[mask] = solver(
-                    Aeff[mask],
-                    xm[mask],
-                    om[act][mask],
-                    thr[mask],
-                    veto=prm.veto_C,
-                    nonveto_weight=prm.nonveto_weight,
-                    x_prev=X_prev[act][mask],
-                    prox=prm.prox,
-                    eps=eps[act][mask],
-                    linear=lin[mask],
-                    x0=x[mask],
-                    **{"iters": iters, **extra},
-                )
-        # backtracking: each text takes the longest of the steps 1, 1/2, 1/4 that raises the true objective
-        # (Armijo-style; most accept the full step, so the shorter ones are evaluated only for the rest)
-        best, best_phi = x.copy(), phi[act].copy()
-        left = np.arange(act.size)
-        for step in (1.0, 0.5, 0.25):
-            if left.size == 0:
-                break
-            cand = x[left] + step * (new[left] - x[left])
-            a = act[left]
-            pc = text_objective(prm, cand, L[a], rows[a], xm[left], wm[left], tm[left], X_prev[a], om[a])
-            better = pc > best_phi[left]
-            best[left[better]], best_phi[left[better]] = cand[better], pc[better]
-            left = left[~better]
-        moved = np.max(np.abs(best - x), axis=1)
-        X[act], phi[act] = best, best_phi
-        act = act[moved > SETTLED]
-    return X
+    c = lambda v: np.require(v, float, ["C", "W"])  # noqa: E731
+    return kernels.solve_texts(
+        kernels.row_index(rows, prm.R), c(rows_of(state.X_text, rows)), c(state.L[rows]), c(ideal_m),
+        c(W_m), c(thr_m), c(rows_of(state.omega, rows)), np.require(prm.is_ks[rows], bool, ["C", "W"]),
+        c(rows_of(prm.eps, rows)),
+        np.require(prm.veto_C, bool, ["C", "W"]), float(prm.nonveto_weight), float(prm.prox),
+        np.asarray(solver_schedule(prm), np.int64), SETTLED, KS_ITERS, KS_TEMPERATURE, KS_TOL,
+        kernels.kernel_params(prm),
+    )  # fmt: skip
 
 
 def set_support(state: State, mask: np.ndarray, actor: int, value, t: float, until) -> None:

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.engines.nash import use_compiled
 from sim.model import kernels
-from sim.model.preferences import take, utility
 from sim.model.state import FIGHTING, in_status, rows_of
 
 
@@ -110,32 +108,15 @@ def option_value(prm, o: WarOutlook, ideal: np.ndarray | None = None) -> np.ndar
     if o.fixed is not None:
         return o.fixed.copy()
     H, rows, L, m = prm.H, o.rows, o.L, o.m
-    if use_compiled():
-        c = lambda v: np.require(v, float, ["C", "W"])  # noqa: E731
-        idx = kernels.row_index(rows, prm.R)
-        # the true ideal points are read in place (no copy for the batch), a given view from its own rows
-        ideal_c, ideal_rows = (kernels.cached(prm, "ideal"), idx) if ideal is None else (c(ideal), None)
-        u_end_net, u_sq = kernels.war_lottery_values(
-            idx, c(L), c(o.Lt), c(o.VL), c(L[:, None] + 0.5 * m * H), ideal_c,
-            np.arange(idx.size) if ideal_rows is None else ideal_rows,
-            float(prm.L_lo), float(prm.L_hi), float(prm.L_min), -1 if prm.k_terr is None else int(prm.k_terr),
-            c(prm.x_dfd_max), c(prm.x_adv_max), c(prm.x_sq), kernels.kernel_params(prm),
-        )  # fmt: skip
-    else:
-        u_end_net, u_sq = _war_lottery_values(prm, rows, L, o.Lt, o.VL, m, ideal)
+    c = lambda v: np.require(v, float, ["C", "W"])  # noqa: E731
+    idx = kernels.row_index(rows, prm.R)
+    # the true ideal points are read in place (no copy for the batch), a given view from its own rows
+    ideal_c, ideal_rows = (kernels.cached(prm, "ideal"), idx) if ideal is None else (c(ideal), None)
+    u_end_net, u_sq = kernels.war_lottery_values(
+        idx, c(L), c(o.Lt), c(o.VL), c(L[:, None] + 0.5 * m * H), ideal_c,
+        np.arange(idx.size) if ideal_rows is None else ideal_rows,
+        float(prm.L_lo), float(prm.L_hi), float(prm.L_min), -1 if prm.k_terr is None else int(prm.k_terr),
+        c(prm.x_dfd_max), c(prm.x_adv_max), c(prm.x_sq), kernels.kernel_params(prm),
+    )  # fmt: skip
     return (1.0 - o.w) * (u_sq - o.cbar) + o.w * u_end_net - o.esc
 
-
-def _war_lottery_values(prm, rows, L, Lt, VL, m, ideal) -> tuple[np.ndarray, np.ndarray]:
-    """U_i(phi(L~_i)) - V_L b'A_i b and U_i(X^SQ) (numpy reference of ``kernels.war_lottery_values``)."""
-    R, n, K, H = L.shape[0], prm.n, prm.K, prm.H
-    phi, b = war_end_terms(prm, Lt)
-    u_end = utility(prm, phi, L, rows, ideal)
-    premium = VL * np.einsum("...k,...k->...", b, (take(prm, "A", rows) @ b[..., None])[..., 0])
-    if prm.linear_utility:  # E[U(phi(L))] = U(phi(L~)) for a utility linear on the lottery's support
-        premium = np.zeros_like(premium)
-    xsq = np.broadcast_to(prm.x_sq, (R, n, K)).copy()
-    if prm.k_terr is not None:
-        xsq[..., prm.k_terr] = np.clip(L[:, None] + 0.5 * m * H, prm.L_min, 1.0)
-    u_sq = utility(prm, xsq, L, rows, ideal)
-    return u_end - premium, u_sq

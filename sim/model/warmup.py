@@ -69,10 +69,14 @@ def compile_kernels(params: dict) -> float:
     Returns the seconds it took (about 30 s when the kernels are compiled, 1-3 s when they load from cache).
     """
     from sim.engines.nash import kalai_smorodinsky, nash_solution
-    from sim.model import simulate
+    from sim.model import kernels, simulate
 
     t0 = time.perf_counter()
     simulate(params, N_REPLICATES, np.random.SeedSequence(0))
+    # the BDM pressures alone (inspection and tests; a simulation integrates them inside influence_moves)
+    x = np.zeros((1, 2, 2))
+    rows, cap, median = np.zeros(1, np.int64), np.ones((1, 2)), np.zeros((1, 2))
+    kernels.pressure_batch(x, rows, x.copy(), cap, 1.0, False, 1.0, median)
     A = np.broadcast_to(np.eye(2), (1, 2, 2, 2))
     ideal = np.array([[[0.0, 0.0], [1.0, 1.0]]])
     nash_solution(A, ideal, np.ones(2), -np.ones(2))
