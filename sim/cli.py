@@ -23,6 +23,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("schema", "schema"),
     ("trace", "trace"),
     ("compare", "compare"),
+    ("levers", "levers"),
     ("sensitivity", "sensitivity"),
     ("discover", "discover"),
     ("report", "report"),
