@@ -153,3 +153,10 @@ def effect_table(levers: LeverSet, runs: LeverRuns) -> pd.DataFrame:
     frames = [lever_effects(lv.name, base, load_run(runs.levers[lv.name]), lv.expected_signs)
               for lv in levers.levers]
     return pd.concat(frames, ignore_index=True)
+
+
+def write_table(table: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``levers.csv`` (four decimals: the same runs give the same bytes)."""
+    path = Path(path)
+    table.to_csv(path, index=False, float_format="%.4f")
+    return path

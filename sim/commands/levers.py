@@ -71,12 +71,12 @@ def main(args: argparse.Namespace) -> int:
 
 def write_outputs(levers, runs, table) -> list:
     """Write ``levers.csv`` and one tornado chart per outcome at the last horizon; return the paths."""
+    from sim.analysis.lever_runs import write_table
     from sim.analysis.rundir import load_run
     from sim.charts.style import Footer, save_figure
     from sim.charts.tornado import effect_tornado_data, plot_effect_tornado
 
-    csv = runs.out / "levers.csv"
-    table.to_csv(csv, index=False, float_format="%.4f")
+    csv = write_table(table, runs.out / "levers.csv")
     base = load_run(runs.base)
     footer = Footer(scenario=f"{levers.base.id} with levers from {levers.path}", run_id=base.run_id,
                     n=len(base.runs), date=base.date)
