@@ -222,7 +222,7 @@ def test_resume_after_an_interruption_gives_the_same_table(tmp_path, cli_run):
 def test_the_line_of_a_lever_names_what_it_cannot_confirm():
     rows = pd.DataFrame({"outcome": ["comprehensive_deal"] * 2, "horizon": [52, 104], "effect": [0.4, 0.9],
                          "lo": [-0.2, 0.1], "hi": [1.0, 1.7], "expected": ["-", "-"],
-                         "consistent": ["unclear", "no"]})
+                         "consistent": ["unclear", "no"], "unit": ["percentage points"] * 2})
     line = lever_line("x", "X", rows)
     assert line.startswith("x (X): moves deal@104 +0.9 [+0.1, +1.7]")
     assert "CONTRADICTS expectation (-) on deal@104" in line and "cannot confirm" not in line

@@ -108,14 +108,14 @@ def lever_line(name: str, label: str, rows: pd.DataFrame) -> str:
     """
     clear = rows[(rows["lo"] > 0) | (rows["hi"] < 0)].copy()
     clear = clear.reindex(clear["effect"].abs().sort_values(ascending=False).index)
-    moved = [f"{_short(r.outcome)}@{r.horizon} {r.effect:+.1f} [{r.lo:+.1f}, {r.hi:+.1f}]"
-             for r in clear.head(4).itertuples()]
+    moved = [f"{_short(r.outcome)}@{r.horizon} {_num(r.effect, r.unit)} [{_num(r.lo, r.unit)}, "
+             f"{_num(r.hi, r.unit)}]" for r in clear.head(4).itertuples()]
     parts = []
     parts.append("moves " + "; ".join(moved) if moved else "no effect distinguishable from zero")
     bad = rows[rows["consistent"] == "no"]
     for r in bad.itertuples():
         parts.append(f"CONTRADICTS expectation ({r.expected}) on {_short(r.outcome)}@{r.horizon}: "
-                     f"{r.effect:+.1f} [{r.lo:+.1f}, {r.hi:+.1f}]")
+                     f"{_num(r.effect, r.unit)} [{_num(r.lo, r.unit)}, {_num(r.hi, r.unit)}]")
     stated = rows[rows["expected"] != ""]
     unconfirmed = [o for o, g in stated.groupby("outcome", sort=False)
                    if (g["consistent"] == "unclear").all()]
@@ -127,6 +127,11 @@ def lever_line(name: str, label: str, rows: pd.DataFrame) -> str:
     if confirmed:
         parts.append("confirms: " + ", ".join(_short(o) for o in confirmed))
     return f"{name} ({label}): " + " | ".join(parts)
+
+
+def _num(x: float, unit: str) -> str:
+    """Points with one decimal; settled positions (hundredths of a scale) with two."""
+    return f"{x:+.1f}" if unit == PP else f"{x:+.2f}"
 
 
 _SHORT = {"comprehensive_deal": "deal", "ceasefire": "ceasefire", "continued_war": "war",

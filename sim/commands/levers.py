@@ -78,7 +78,7 @@ def write_outputs(levers, runs, table) -> list:
 
     csv = write_table(table, runs.out / "levers.csv")
     base = load_run(runs.base)
-    footer = Footer(scenario=f"{levers.base.id} with levers from {levers.path}", run_id=base.run_id,
+    footer = Footer(scenario=f"{levers.base.id} with levers from {levers.path}", run_id=runs.out.name,
                     n=len(base.runs), date=base.date)
     labels = {lv.name: lv.label for lv in levers.levers}
     horizon = int(table.loc[table["unit"] == "percentage points", "horizon"].max())
@@ -108,7 +108,7 @@ def report(levers, table, runs: int, seed: int) -> str:
              f"Effect at {h} weeks in percentage points (settle_*: hundredths of the issue scale, over "
              "replicates that settle in both runs) with 95% interval; * expected sign confirmed, "
              "! contradicted, ? not confirmed. Every horizon: levers.csv",
-             "  " + f"{'lever':<24}" + "".join(f"{short.get(c, c):>24}" for c in cols)]
+             "  " + f"{'lever':<28}" + "".join(f"{short.get(c, c):>25}" for c in cols)]
     mark = {"yes": "*", "no": "!", "unclear": "?", "": " "}
     for lv in levers.levers:
         rows = table[(table["lever"] == lv.name) & ((table["horizon"] == h) | (table["unit"] != "percentage "
@@ -117,12 +117,13 @@ def report(levers, table, runs: int, seed: int) -> str:
         for c in cols:
             r = rows[rows["outcome"] == c]
             if r.empty:
-                cells.append(f"{'':>24}")
+                cells.append("")
                 continue
             r = r.iloc[0]
             sign = f"{r['expected']}{mark[str(r['consistent'])]}" if r["expected"] else ""
-            cells.append(f"{r['effect']:>+6.1f} [{r['lo']:>+5.1f},{r['hi']:>+5.1f}]{sign:>3}")
-        lines.append("  " + f"{lv.name:<24}" + "".join(f"{c:>24}" for c in cells))
+            d = 1 if r["unit"] == "percentage points" else 2
+            cells.append(f"{r['effect']:>+6.{d}f} [{r['lo']:>+5.{d}f},{r['hi']:>+5.{d}f}]{sign:>3}")
+        lines.append("  " + f"{lv.name:<28}" + "".join(f"{c:>25}" for c in cells))
     lines.append("")
     for lv in levers.levers:
         lines.append(lever_line(lv.name, lv.label, table[table["lever"] == lv.name]))
