@@ -236,3 +236,35 @@ def test_the_shipped_levers_validate_and_each_changes_the_scenario():
     for lv in levers.levers:
         assert lv.scenario.data != levers.base.data, lv.name
         assert all(e.src.strip() for e in lv.expect.values()), lv.name
+
+
+def test_cli_resume_of_a_complete_run_keeps_every_run_and_reprints_the_same_table(cli_run, tmp_path):
+    out, res, _ = cli_run
+    before = (out / "levers.csv").read_bytes()
+    again = negsim("levers", BASELINE, "--levers", str(tmp_path / "x.yaml"), "--runs", "300", "--seed", "3",
+                   "--out", str(out), "--resume", "--quiet")
+    assert again.returncode == 2 and "file not found" in again.stderr  # the levers file is read first
+    path = out.parent / "levers.yaml"
+    again = negsim("levers", BASELINE, "--levers", str(path), "--runs", "300", "--seed", "3", "--out",
+                   str(out), "--resume")  # not --quiet: it would silence the notes on kept runs
+    assert again.returncode == 0, again.stderr
+    assert again.stderr.count("is complete; kept") == 4
+    assert (out / "levers.csv").read_bytes() == before
+    assert again.stdout.split("written:")[0] == res.stdout.split("written:")[0]
+    refused = negsim("levers", BASELINE, "--levers", str(path), "--runs", "300", "--seed", "4", "--out",
+                     str(out), "--resume", "--quiet")
+    assert refused.returncode == 2 and "cannot resume" in refused.stderr and "seed" in refused.stderr
+
+
+def test_a_dask_cluster_gives_the_same_table(cli_run, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    out_ref, _, _ = cli_run
+    with distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1, host="127.0.0.1",
+                                  dashboard_address=":0") as cluster:
+        res = negsim("levers", BASELINE, "--levers", str(out_ref.parent / "levers.yaml"), "--runs", "300",
+                     "--seed", "3", "--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "dk"),
+                     "--quiet")
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "dk" / "levers.csv").read_bytes() == (out_ref / "levers.csv").read_bytes()
+    for run in ("base", "noop", "crumble_right", "crumble_wrong"):
+        assert json.loads((tmp_path / "dk" / run / "manifest.json").read_text())["executor"] == "dask"
