@@ -20,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Run SCENARIO and every lever of a levers file (small overlays, each with a question "
         "and an expected direction on named outcomes, with sources) with the same seed and size, so "
         "replicate i pairs across all runs (common random numbers). Writes OUT/base and OUT/<lever> run "
-        "directories, OUT/levers.csv (lever, outcome, horizon, effect in points with 95%% interval, "
+        "directories, OUT/levers.csv (lever, outcome, horizon, effect in points with 95% interval, "
         "expected sign, consistent yes/no/unclear) and tornado charts OUT/levers-<outcome>.png/.svg, and "
         "prints one line per lever: CONTRADICTS expectation when an interval excludes zero on the other "
         "side, 'cannot confirm' when it spans zero. See docs/levers.md.",
