@@ -268,3 +268,27 @@ def test_a_dask_cluster_gives_the_same_table(cli_run, tmp_path):
     assert (tmp_path / "dk" / "levers.csv").read_bytes() == (out_ref / "levers.csv").read_bytes()
     for run in ("base", "noop", "crumble_right", "crumble_wrong"):
         assert json.loads((tmp_path / "dk" / run / "manifest.json").read_text())["executor"] == "dask"
+
+
+def test_a_new_event_is_checked_in_full_at_the_lever_line(tmp_path):
+    path = write(tmp_path, LEVERS.replace("      war: {L0: 0.50}\n", "      events:\n        DEADLINE:\n"
+                                          "          dates: [2026-06-30]\n"))
+    with pytest.raises(ScenarioError) as err:
+        load_levers(path, BASELINE)
+    assert err.value.message == (f"{path}:8: levers.noop.overlay.events.DEADLINE.type: got None "
+                                 "(expected type: poisson, scheduled or endogenous)")
+
+
+def test_the_tornado_data_names_the_largest_clear_effect():
+    from sim.charts.tornado import effect_tornado_data, plot_effect_tornado
+
+    table = pd.DataFrame({"lever": ["a", "b", "c"], "outcome": ["ceasefire"] * 3, "horizon": [104] * 3,
+                          "unit": ["percentage points"] * 3, "effect": [1.0, -4.0, 6.0],
+                          "lo": [0.5, -5.0, -1.0], "hi": [1.5, -3.0, 13.0], "consistent": ["yes", "no", ""]})
+    data = effect_tornado_data(table, "ceasefire", 104, {"b": "Lever B"})
+    assert list(data.rows["lever"]) == ["c", "b", "a"]  # by size of effect
+    assert data.title == "Lever B moves ceasefire most: -4.0 points"  # c's interval spans zero
+    none = effect_tornado_data(table.assign(lo=-1.0, hi=1.0), "ceasefire", 104)
+    assert none.title == "No lever moves ceasefire distinguishably from zero"
+    fig = plot_effect_tornado(data)
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["c", "Lever B", "a"]

@@ -64,6 +64,7 @@ class LeverRuns:
     out: Path
     base: Path
     levers: dict[str, Path] = field(default_factory=dict)
+    plan: BatchPlan | None = None
 
 
 def sample(scenario: Any, plan: BatchPlan) -> pd.DataFrame:
@@ -99,7 +100,7 @@ def run_levers(levers: LeverSet, out: str | Path, *, runs: int = 2000, seed: int
             raise UserError(f"{out}: already holds the runs {', '.join(taken)}; use --resume to complete "
                             "them or choose another --out")
     jobs: list[tuple[str, Any]] = [(BASE, levers.base), *((lv.name, lv.scenario) for lv in levers.levers)]
-    result = LeverRuns(out, out / BASE)
+    result = LeverRuns(out, out / BASE, plan=plan)
     shared = SharedExecutor(executor or make_executor(workers, scheduler, 2 * len(jobs),
                                                       import_model=block_fn is None))
     try:

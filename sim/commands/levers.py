@@ -64,7 +64,7 @@ def main(args: argparse.Namespace) -> int:
                       scheduler=args.scheduler, resume=args.resume, quiet=args.quiet)
     table = effect_table(levers, runs)
     paths = write_outputs(levers, runs, table)
-    print(report(levers, table, args.runs, args.seed))
+    print(report(levers, table, runs.plan.runs if runs.plan else args.runs, args.seed))
     print(f"written: {', '.join(str(p) for p in paths)}")
     return 0
 
