@@ -239,7 +239,6 @@ def _translate(e: dict, data: object, where: Located) -> Problem:
 
     path, is_key = _data_path(tuple(e["loc"]), data)
     kind = e["type"]
-    ctx = e.get("ctx") or {}
     if kind == "missing":
         loc = where.at(path[:-1], key=True)
         what = _FIELD_HELP.get(str(path[-1]), "a value")
@@ -260,7 +259,6 @@ def _translate(e: dict, data: object, where: Located) -> Problem:
         return where.problem(path, f"got {e['input']!r} (expected a mapping of keys)")
     msg = str(e["msg"])
     expected = msg[len("Input should be "):] if msg.startswith("Input should be ") else msg
-    del ctx
     return where.problem(path, f"got {e['input']!r} (expected {expected})", key=is_key)
 
 
