@@ -181,8 +181,10 @@ def _positions(prm, seed, B=30):
 def test_pressures_are_the_bdm_engines_challenge_values(baseline_params, mode, Q):
     # Pi_ij = sigma(beta (E_ji - E_ij)) 1{E_ji > 0} (or the hard rule), with E from the engine's printed
     # probability of success and expected utility of a challenge (Scholz et al. 2011 eqs. 14, 25a/b)
-    prm = _prm(baseline_params)
-    prm.bdm_mode, prm.Q = mode, Q
+    params = copy.deepcopy(baseline_params)
+    params["scenario"]["structure"]["bdm_mode"] = mode
+    params["influence"]["status_quo_prob"] = Q
+    prm = build_params(params, R)
     rows, x = _positions(prm, 4)
     got = influence.pressure_weights(prm, x, rows)
     xk = np.swapaxes(x, 1, 2)  # (B, K, n)
@@ -331,8 +333,8 @@ def test_the_projection_keeps_every_actor_at_or_above_its_reservation(baseline_p
     rng = np.random.default_rng(7)
     new = np.clip(x + rng.uniform(0.0, 1.0, (R, prm.n, 1)) * (X[:, None, :] - x), 0.0, 1.0)
     thr = W + prm.tau[rows] + st.tau_add[rows]
-    got = kernels.project_moves(x, new, rows, st.L[rows], W, thr, kernels.cached(prm, "ideal"),
-                                kernels.kernel_params(prm), influence.BISECTION_STEPS)  # fmt: skip
+    got = kernels.project_moves(x, new, rows, st.L[rows], W, thr, prm.kernel_array("ideal"),
+                                prm.kernel, influence.BISECTION_STEPS)  # fmt: skip
     V = deal_value(prm, got, st.L[rows], W, rows)
     held = np.all(np.isclose(got, new), axis=2)
     assert (~held).any() and held.any()  # some moves are cut back, others kept whole
@@ -371,7 +373,7 @@ def test_value_row_sets_every_output_even_into_uninitialised_buffers(baseline_pa
     rows, X, L, W, ideal = _inputs(prm, 9)
     X3 = np.ascontiguousarray(np.broadcast_to(X[:1, None, :], (1, prm.n, prm.K)))
     V, dV, wq = (np.full((1, prm.n), np.nan), np.full((1, prm.n, prm.K), np.nan), np.full((1, prm.n), np.nan))
-    P = kernels.kernel_params(prm)
+    P = prm.kernel
     kernels.value_row(X3, 0, rows[0], L[0], W[:1], ideal[:1], True, True, P, V, dV, wq, np.empty((4, prm.K)))
     ref = deal_value(prm, X[:1], L[:1], W[:1], rows[:1], grad=True, ideal=ideal[:1])
     for got, want in zip((V, dV, wq), ref, strict=True):
@@ -389,7 +391,7 @@ def _compiled_kink(prm, rows, X, L, W, ideal):
     B, n, K = rows.size, prm.n, prm.K
     X3 = np.ascontiguousarray(np.broadcast_to(X[:, None, :], (B, n, K)))
     V, dV, wq, kink = np.empty((B, n)), np.empty((B, n, K)), np.empty((B, n)), np.full((B, n), np.nan)
-    P, tmp = kernels.kernel_params(prm), np.empty((4, K))
+    P, tmp = prm.kernel, np.empty((4, K))
     for j in range(B):
         kernels.value_row(X3, j, rows[j], L[j], W, ideal, True, True, P, V, dV, wq, tmp, kink)
     return kink
@@ -443,3 +445,13 @@ def test_snap_takes_the_nearest_option_first_of_ties_and_the_first_for_nan(basel
     free = [j for j in range(prm.K) if j not in snapped]
     np.testing.assert_array_equal(got[:, free], X[:, free])  # the line and continuous issues stay
     assert got[0, k] in opts[:2] and got[1, k] == opts[0]
+
+
+def test_the_builder_sets_every_declared_parameter_and_nothing_else(baseline_params):
+    from sim.model.parameters import ModelParams
+
+    prm = _prm(baseline_params)
+    set_names = {k for k in vars(prm) if not k.startswith("_")}
+    assert set_names == set(ModelParams.declared())
+    with pytest.raises(AttributeError, match="read-only"):
+        prm.rho = prm.rho * 2  # a phase cannot patch a parameter once the model is built

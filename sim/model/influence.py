@@ -60,7 +60,7 @@ def issue_medians(prm, x: np.ndarray, rows) -> np.ndarray:
 
 def _bdm_args(prm, x: np.ndarray, rows) -> tuple:
     """Return the BDM arguments of :func:`kernels.pressure_batch` and :func:`kernels.influence_moves`."""
-    sal, cap = kernels.cached(prm, "sal"), kernels.cached(prm, "cap")
+    sal, cap = prm.kernel_array("sal"), prm.kernel_array("cap")
     return sal, cap, float(prm.beta_ch), prm.bdm_mode == "classic", float(prm.Q), issue_medians(prm, x, rows)
 
 
@@ -92,6 +92,6 @@ def influence_phase(state: State, prm, rows: np.ndarray, t: float, mhs: np.ndarr
     thr = W + rows_of(prm.tau, rows) + rows_of(state.tau_add, rows)
     f = lambda v: np.require(v, float, ["C", "W"])  # noqa: E731
     state.x_decl[rows] = kernels.project_moves(
-        f(x), f(new), idx, f(state.L[rows]), f(W), f(thr), kernels.cached(prm, "ideal"),
-        kernels.kernel_params(prm), BISECTION_STEPS,
+        f(x), f(new), idx, f(state.L[rows]), f(W), f(thr), prm.kernel_array("ideal"),
+        prm.kernel, BISECTION_STEPS,
     )

@@ -375,10 +375,7 @@ class KernelParams(NamedTuple):
 
 
 def kernel_params(prm) -> KernelParams:
-    """Return the parameters of :func:`values_batch`, built once per model (cached on ``prm``)."""
-    cached = prm.__dict__.get("_kernel_params")
-    if cached is not None:
-        return cached
+    """Return the parameters of :func:`values_batch` (``ModelParams.kernel`` keeps them, once per model)."""
     n, K = prm.n, prm.K
     sgn = np.zeros(n)
     if prm.dfd is not None:
@@ -412,16 +409,7 @@ def kernel_params(prm) -> KernelParams:
         float(prm.H_c) if commit else 0.0,
         f(prm.vartheta) if commit else np.zeros((prm.R, n)),
     )
-    prm.__dict__["_kernel_params"] = out
     return out
-
-
-def cached(prm, name: str) -> np.ndarray:
-    """``prm.<name>`` as a C-contiguous writeable float array, converted once per model."""
-    store = prm.__dict__.setdefault("_kernel_arrays", {})
-    if name not in store:
-        store[name] = np.require(np.asarray(getattr(prm, name), float), float, ["C", "W"])
-    return store[name]
 
 
 def row_index(rows, R: int) -> np.ndarray:
@@ -445,12 +433,12 @@ def evaluate(prm, X, L, W, rows, ideal=None, grad: bool = False, commitment: boo
     c = lambda a: np.require(a, float, ["C", "W"])  # noqa: E731  (one array type: one compiled version)
     X3 = c(X[:, None, :] if X.ndim == 2 else X)  # a text: one row per member, read for every actor
     if ideal is None:
-        ideal_src, ideal_rows = cached(prm, "ideal"), idx
+        ideal_src, ideal_rows = prm.kernel_array("ideal"), idx
     else:
         ideal_src, ideal_rows = c(np.broadcast_to(ideal, (B, n, K))), np.arange(B)
     Wc = np.zeros((B, n)) if W is None else c(np.broadcast_to(W, (B, n)))
     Lc = c(np.broadcast_to(L, (B,)))
-    V, dV, wq = values_batch(X3, idx, Lc, Wc, ideal_src, ideal_rows, grad, commitment, kernel_params(prm))
+    V, dV, wq = values_batch(X3, idx, Lc, Wc, ideal_src, ideal_rows, grad, commitment, prm.kernel)
     return (V, dV, wq) if grad else V
 
 
@@ -465,8 +453,8 @@ def evaluate_pair(prm, X, L, W, rows, W2, ideal2) -> tuple[np.ndarray, np.ndarra
     c = lambda a: np.require(a, float, ["C", "W"])  # noqa: E731
     return values_pair(
         c(X[:, None, :]), idx, c(np.broadcast_to(L, (B,))), c(np.broadcast_to(W, (B, n))),
-        cached(prm, "ideal"), idx, c(np.broadcast_to(W2, (B, n))), c(np.broadcast_to(ideal2, (B, n, K))),
-        kernel_params(prm),
+        prm.kernel_array("ideal"), idx, c(np.broadcast_to(W2, (B, n))), c(np.broadcast_to(ideal2, (B, n, K))),
+        prm.kernel,
     )  # fmt: skip
 
 
@@ -474,7 +462,7 @@ def reneging(prm, X, L, rows) -> np.ndarray:
     """q_i(X) of the texts X (R_sub, K) for every actor, by :func:`reneging_batch`, shape (R_sub, n)."""
     idx = row_index(rows, prm.R)
     c = lambda a: np.require(a, float, ["C", "W"])  # noqa: E731
-    return reneging_batch(c(X[:, None, :]), idx, c(np.broadcast_to(L, (idx.size,))), kernel_params(prm))
+    return reneging_batch(c(X[:, None, :]), idx, c(np.broadcast_to(L, (idx.size,))), prm.kernel)
 
 
 @compiled(inline="always")
@@ -852,19 +840,16 @@ def snap_to_options(X, options, n_options):
 
 
 def option_table(prm) -> tuple[np.ndarray, np.ndarray]:
-    """Return the snapped issues' options as arrays for :func:`snap_to_options` (built once per model).
+    """Return the snapped issues' options as arrays for :func:`snap_to_options` (kept by ``ModelParams``).
 
     Issues without options, and the territorial line (snapped to no option: see ``mediation.snap``), get
     ``n_options`` 0.
     """
-    cached = prm.__dict__.get("_option_table")
-    if cached is None:
-        counts = [0 if (not opts or k == prm.k_terr) else len(opts) for k, opts in enumerate(prm.options)]
-        table = np.zeros((prm.K, max([1, *counts])))
-        for k, m in enumerate(counts):
-            table[k, :m] = prm.options[k][:m]
-        cached = prm.__dict__["_option_table"] = (table, np.asarray(counts, np.int64))
-    return cached
+    counts = [0 if (not opts or k == prm.k_terr) else len(opts) for k, opts in enumerate(prm.options)]
+    table = np.zeros((prm.K, max([1, *counts])))
+    for k, m in enumerate(counts):
+        table[k, :m] = prm.options[k][:m]
+    return table, np.asarray(counts, np.int64)
 
 
 @compiled()

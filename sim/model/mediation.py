@@ -68,7 +68,7 @@ def snap(prm, X: np.ndarray, L: np.ndarray) -> np.ndarray:
     memo's greedy snapping with re-optimisation, which would cost a solve per issue), by
     :func:`sim.model.kernels.snap_to_options`.
     """
-    return kernels.snap_to_options(np.require(X, float, ["C", "W"]), *kernels.option_table(prm))
+    return kernels.snap_to_options(np.require(X, float, ["C", "W"]), *prm.option_table)
 
 
 def solver_schedule(prm) -> tuple[int, ...]:
@@ -93,7 +93,7 @@ def solve_text(prm, state: State, rows, ideal_m, W_m, thr_m) -> np.ndarray:
         c(rows_of(prm.eps, rows)),
         np.require(prm.veto_C, bool, ["C", "W"]), float(prm.nonveto_weight), float(prm.prox),
         np.asarray(solver_schedule(prm), np.int64), SETTLED, KS_ITERS, KS_TEMPERATURE, KS_TOL,
-        kernels.kernel_params(prm),
+        prm.kernel,
     )  # fmt: skip
 
 

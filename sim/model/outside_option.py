@@ -111,12 +111,12 @@ def option_value(prm, o: WarOutlook, ideal: np.ndarray | None = None) -> np.ndar
     c = lambda v: np.require(v, float, ["C", "W"])  # noqa: E731
     idx = kernels.row_index(rows, prm.R)
     # the true ideal points are read in place (no copy for the batch), a given view from its own rows
-    ideal_c, ideal_rows = (kernels.cached(prm, "ideal"), idx) if ideal is None else (c(ideal), None)
+    ideal_c, ideal_rows = (prm.kernel_array("ideal"), idx) if ideal is None else (c(ideal), None)
     u_end_net, u_sq = kernels.war_lottery_values(
         idx, c(L), c(o.Lt), c(o.VL), c(L[:, None] + 0.5 * m * H), ideal_c,
         np.arange(idx.size) if ideal_rows is None else ideal_rows,
         float(prm.L_lo), float(prm.L_hi), float(prm.L_min), -1 if prm.k_terr is None else int(prm.k_terr),
-        c(prm.x_dfd_max), c(prm.x_adv_max), c(prm.x_sq), kernels.kernel_params(prm),
+        c(prm.x_dfd_max), c(prm.x_adv_max), c(prm.x_sq), prm.kernel,
     )  # fmt: skip
     return (1.0 - o.w) * (u_sq - o.cbar) + o.w * u_end_net - o.esc
 

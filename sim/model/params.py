@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from sim.errors import UserError
 from sim.model.events import annual_rate, compile_events
 from sim.model.outside_option import war_cost
+from sim.model.parameters import Lever, ModelParams
 from sim.model.state import ESCALATION
 from sim.scenario.schema import (
     ISSUE_ROLES,
@@ -118,8 +119,8 @@ def _issue_vec(d: dict | None, issues: list[str], default: float) -> np.ndarray:
     return out
 
 
-def build_params(params: dict, R: int) -> SimpleNamespace:
-    """Turn materialised scenario parameters into the model's parameter arrays.
+def build_params(params: dict, R: int) -> ModelParams:
+    """Turn materialised scenario parameters into the model's typed, read-only parameters.
 
     Parameters
     ----------
@@ -130,11 +131,22 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
 
     Returns
     -------
-    SimpleNamespace
-        Attributes documented inline; (R,) arrays for scalars, (R, n) per actor, (R, n, K) per actor-issue.
+    ModelParams
+        Every attribute declared, typed and described in :class:`sim.model.parameters.ModelParams`; (R,)
+        arrays for scalars, (R, n) per actor, (R, n, K) per actor-issue. Each section below reads one
+        block of the scenario; derived arrays are computed last, once.
     """
-    p = SimpleNamespace()
+    p = ModelParams()
     p.R = R
+    p.raw = params
+    for section in (_run, _issues, _actors, _mediator, _war, _beliefs, _commitment, _ripeness,
+                    _influence, _acceptance_noise, _ratification, _events, _protocol, _derived):  # fmt: skip
+        section(p, params, R)
+    return p.freeze()
+
+
+def _run(p: ModelParams, params: dict, R: int) -> None:
+    """Read the run: steps, horizons, outcome rules and the structural choices (protocol, solver, modules)."""
     sc = params["scenario"]
     p.raw = params
     p.dt = _num(sc["dt_weeks"], "dt_weeks")
@@ -167,10 +179,12 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     mods = params["modules"]
     p.modules = {m: bool(mods[m]) for m in MODULES}
 
-    # ---- issues
+
+def _issues(p: ModelParams, params: dict, R: int) -> None:
+    """Read the issues, their options, and the issue that plays each role."""
     issues_d = params["issues"]
     p.issues = list(issues_d)
-    K = p.K = len(p.issues)
+    p.K = len(p.issues)
     p.options = [sorted(float(o) for o in (issues_d[i] or {}).get("options", [])) for i in p.issues]
     # the rules find an issue by its role (``issues.<id>.role``), never by its id
     p.k = {role: None for role in ISSUE_ROLES}
@@ -180,6 +194,10 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
             p.k[role] = k
     p.k_terr = p.k["territory"]  # the territorial issue shares the front line's scale (memo 1.2)
 
+
+def _actors(p: ModelParams, params: dict, R: int) -> None:
+    """Read the actors (sorted ids), their roles, preferences (memo §1.3), costs, thresholds and flows."""
+    K = p.K
     # ---- actors (canonical order: sorted ids)
     actors_d = params["actors"]
     p.actors = sorted(actors_d)
@@ -272,7 +290,9 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     _flows(p, actors_d, R)
     p.eps = EPS_UTIL * p.uscale
 
-    # ---- mediator
+
+def _mediator(p: ModelParams, params: dict, R: int) -> None:
+    """Read the mediator: text weights, round rate, frustration, levers, walk-away, deadlines, ceasefires."""
     md = params["mediator"]
     w0 = md["text_weights0"]
     om = _actor_col(w0 if isinstance(w0, dict) else None, p.actors, R, 0.0, "mediator.text_weights0")
@@ -298,7 +318,7 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
         op = "set" if "set" in spec else "add" if "add" in spec else "mul" if "mul" in spec else None
         if tgt not in ("support", "sanctions", "omega") or op is None:
             raise UserError(f"mediator.levers.{key}: expected target support|sanctions|omega and set/add/mul")
-        p.levers[p.actors.index(a)] = SimpleNamespace(
+        p.levers[p.actors.index(a)] = Lever(
             target=tgt,
             op=op,
             value=_R(spec[op], R, f"mediator.levers.{key}.{op}"),
@@ -313,7 +333,10 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     p.cf_forces = _num(md["ceasefire_monitoring_forces"], "ceasefire_monitoring_forces")
     p.cf_settle = _R(md["ceasefire_settlement_prob"], R, "mediator.ceasefire_settlement_prob")
 
-    # ---- war
+
+def _war(p: ModelParams, params: dict, R: int) -> None:
+    """Read the battlefield: the line, its drift and jumps, strain, the war's end terms (memo §1.4)."""
+    war = params["war"]
     p.L0 = _num(war["L0"], "L0")
     p.L_min = _num(war["L_min"], "L_min")
     p.mu0 = _R(war["drift_per_year"], R, "war.drift_per_year")
@@ -356,7 +379,10 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     p.H = _num(war["horizon_years"], "horizon_years")
     p.D = _R(war["escalation_disutility"], R, "war.escalation_disutility")[:, None] * p.uscale
 
-    # ---- beliefs
+
+def _beliefs(p: ModelParams, params: dict, R: int) -> None:
+    """Read the beliefs about the drift and the collapse hazard (memo P3)."""
+    n = p.n
     bl = params["beliefs"]
     p.m0 = _actor_col(bl.get("drift_prior_mean"), p.actors, R, 0.0, "beliefs.drift_prior_mean")
     sd0 = _R(bl["drift_prior_sd"], R, "beliefs.drift_prior_sd")
@@ -364,7 +390,10 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     p.forget = _num(bl["forgetting_per_year"], "forgetting_per_year")
     p.col_belief = _actor_col(bl.get("collapse_hazard_belief_per_year"), p.actors, R, 0.0, "beliefs.collapse")
 
-    # ---- commitment
+
+def _commitment(p: ModelParams, params: dict, R: int) -> None:
+    """Read the perceived reneging hazard and the power shift; the true breakdown hazard (memo P5)."""
+    n, K = p.n, p.K
     cm = params["commitment"]
     p.H_c = _num(cm["horizon_years"], "horizon_years")
     p.theta = _R(cm["guarantee_credibility"], R, "commitment.guarantee_credibility")
@@ -428,7 +457,9 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     p.h_enf = _num(_need(tb, "enforcement.h_enf"), "enforcement.h_enf")
     p.enf_scale = _num(_need(tb, "enforcement.scale"), "enforcement.scale") * p.uscale
 
-    # ---- ripeness
+
+def _ripeness(p: ModelParams, params: dict, R: int) -> None:
+    """Read the mutually-hurting-stalemate test and engagement (memo P6)."""
     rp = params["ripeness"]
     p.cost_rel = _actor_col(rp.get("cost_threshold_rel"), p.actors, 1, 1.0, "ripeness.cost_threshold_rel")[0]
     p.victory = _actor_col(rp.get("victory_threshold"), p.actors, 1, 0.0, "ripeness.victory_threshold")[0]
@@ -440,18 +471,25 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     )
     p.tau_ne = _num(rp["not_engaged_tau"], "not_engaged_tau") * p.uscale
 
-    # ---- influence
+
+def _influence(p: ModelParams, params: dict, R: int) -> None:
+    """Read concession and BDM pressure on declared positions (memo P7a)."""
     inf = params["influence"]
     p.eta_c = _num(inf["concession_rate_per_year"], "concession_rate_per_year")
     p.eta_p = _num(inf["pressure_rate_per_year"], "pressure_rate_per_year")
     p.beta_ch = _num(inf["challenge_sharpness"], "challenge_sharpness")
     p.Q = _num(inf["status_quo_prob"], "status_quo_prob")
 
-    # ---- acceptance noise
+
+def _acceptance_noise(p: ModelParams, params: dict, R: int) -> None:
+    """Read the reservation shocks (memo P9)."""
     an = params["acceptance_noise"]
     p.sigma_xi = _R(an["sigma_xi"], R, "acceptance_noise.sigma_xi")[:, None] * p.uscale
     p.T_xi = _R(an["T_xi_weeks"], R, "acceptance_noise.T_xi_weeks")
 
+
+def _ratification(p: ModelParams, params: dict, R: int) -> None:
+    """Read the ratification instruments the scenario declares (memo P9)."""
     # ---- ratification: each instrument is held by the actor the scenario names (memo 1.5 P9)
     rt = params["ratification"]
     # (an instrument the scenario does not declare is never required; its numbers are then not read)
@@ -475,7 +513,9 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
         p.unanimity_p_base = _R(una["p_base"], R, "ratification.unanimity.p_base")
         p.unanimity_p_assets = _R(una["p_if_assets_returned"], R, "unanimity.p_if_assets_returned")
 
-    # ---- events
+
+def _events(p: ModelParams, params: dict, R: int) -> None:
+    """Compile the scenario's events."""
     p.events, p.branch_keys, p.n_event_slots = compile_events(
         params["events"], p.actors, R, p.start_date, p.uscale
     )
@@ -484,13 +524,20 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
         e for e in p.events if any(f.kind == "status" and f.index == ESCALATION for f in e.effects)
     ]
 
-    # ---- protocol-specific settings
+
+def _protocol(p: ModelParams, params: dict, R: int) -> None:
+    """Read the settings of the protocols other than mediation."""
+    struct = params["scenario"]["structure"]
     p.first_proposer = _get(struct, "first_proposer")
     p.bargainers = list(_get(struct, "bargainers") or [])
     p.round_interval = _get(struct, "round_interval_weeks")
     p.private_cost_high = _num(_opt(struct, "private_cost_high", Structure), "private_cost_high")
     p.win_prob = _R(_opt(struct, "win_prob", Structure), R, "scenario.structure.win_prob")
 
+
+def _derived(p: ModelParams, params: dict, R: int) -> None:
+    """Derive arrays from the parameters alone, computed once: nothing patches the parameters later."""
+    actors_d, n = params["actors"], p.n
     # ---- derived from the parameters alone, once: nothing patches the parameters later
     p.W_fixed = -p.uscale.copy()  # fixed disagreement values; default the worst outcome, in own units
     for i, a in enumerate(p.actors):
@@ -499,10 +546,9 @@ def build_params(params: dict, R: int) -> SimpleNamespace:
     # ripeness measures each belligerent's war cost against its cost at the start (memo P6)
     at_start = SimpleNamespace(strain=np.zeros((R, n)), support=p.support0, cost_mult=np.ones((R, n)))
     p.c_ref = p.cost_rel * war_cost(p, at_start, slice(None), np.ones(R))
-    return p
 
 
-def _flows(p: SimpleNamespace, actors_d: dict, R: int) -> None:
+def _flows(p: ModelParams, actors_d: dict, R: int) -> None:
     """Support, sanctions and lifelines between actors, as matrices over (giver, belligerent).
 
     ``support0``/``sanctions0`` (R, n): each actor's level at t0 (0 if it gives none); ``support_w`` and
