@@ -7,7 +7,8 @@ defender's support index, the supporters' levels weighted by their shares (memo 
 L <- clip(L + mu I Delta_y + sigma sqrt(I Delta_y) eps + J). Jumps are compound Poisson at exact step
 probabilities: a Ukrainian operational collapse at rate lambda_col exp(k strain_UA), a counter-offensive at
 rate lambda_cnt (cf. Wagner 2000; Slantchev 2003 on the war as an information-generating process). Strain
-accumulates with intensity and support and recovers under a ceasefire. A jump of at least
+accumulates with intensity and support (and, with ``modules.war_economy``, fiscal stress:
+:mod:`sim.model.economy`) and recovers under a ceasefire. A jump of at least
 ``collapse_jump_threshold`` or a line beyond ``collapse_line_threshold`` is a military collapse
 (COLLAPSE_MIL).
 """
@@ -15,9 +16,10 @@ accumulates with intensity and support and recovers under a ceasefire. A jump of
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import ndtri
 
 from sim.model.events import step_probability
-from sim.model.state import ABSORBING, AGREEMENT, COLLAPSE_MIL, RELAPSE, WAR, State, in_status
+from sim.model.state import ABSORBING, AGREEMENT, ALL, COLLAPSE_MIL, RELAPSE, WAR, State, in_status
 
 
 def intensity_phase(state: State, prm, t: float) -> None:
@@ -44,6 +46,23 @@ def lifeline_index(state: State, prm) -> np.ndarray:
     return state.lifeline @ prm.lifeline_to
 
 
+def drift_factor(prm, A_dfd: np.ndarray, strain_adv, strain_dfd, rows=ALL) -> np.ndarray:
+    """Return g = exp(-beta_A (A - A0) - beta_adv s_adv + beta_dfd s_dfd); the drift is mu0 g (memo P2).
+
+    The one place the drift's structure is written: the battlefield moves the line with it, and actors
+    who know the structure learn mu0 from the signal and project g with the support and strains they
+    expect (:mod:`sim.model.learning`, :mod:`sim.model.outside_option`). Arguments broadcast, (R_sub,) or
+    (R_sub, n), for the replicates ``rows``.
+    """
+    zeros = np.zeros(prm.R)
+    bR = (prm.beta_strain[:, prm.adv] if prm.adv is not None else zeros)[rows]
+    bU = (prm.beta_strain[:, prm.dfd] if prm.dfd is not None else zeros)[rows]
+    shape = np.broadcast_shapes(np.shape(A_dfd), np.shape(strain_adv), np.shape(strain_dfd))
+    col = (lambda a: a[:, None]) if len(shape) == 2 else (lambda a: a)  # noqa: E731
+    beta_A, A0 = prm.beta_A[rows], prm.A0[rows]
+    return np.exp(-col(beta_A) * (A_dfd - col(A0)) - col(bR) * strain_adv + col(bU) * strain_dfd)
+
+
 def battlefield_phase(state: State, prm, u: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
     """Advance line, strain and jumps by one step; return (dL, J) for the learning phase.
 
@@ -64,10 +83,8 @@ def battlefield_phase(state: State, prm, u: np.ndarray, t: float) -> tuple[np.nd
     A = support[:, prm.dfd] if prm.dfd is not None else np.zeros(R)
     sU = state.strain[:, prm.dfd] if prm.dfd is not None else np.zeros(R)
     sR = state.strain[:, prm.adv] if prm.adv is not None else np.zeros(R)
-    bR = prm.beta_strain[:, prm.adv] if prm.adv is not None else 0.0
-    bU = prm.beta_strain[:, prm.dfd] if prm.dfd is not None else 0.0
-    mu = prm.mu0 * np.exp(-prm.beta_A * (A - prm.A0) - bR * sR + bU * sU)
-    from scipy.special import ndtri
+    state.drift_factor[:] = drift_factor(prm, A, sR, sU)
+    mu = prm.mu0 * state.drift_factor
 
     eps = ndtri(u[:, 0])
     I = state.I
@@ -92,6 +109,9 @@ def battlefield_phase(state: State, prm, u: np.ndarray, t: float) -> tuple[np.nd
         + b["b_sanctions"] * sanctions_index(state, prm)
         - b["b_lifeline"] * lifeline_index(state, prm)
     )
+    if prm.modules["war_economy"]:  # an unfunded war budget wears the belligerent down (sim.model.economy)
+        drive = drive + prm.econ["strain_per_stress"] * state.fiscal_stress
+    state.strain_rate[:] = np.where(fighting[:, None] & prm.is_bell, drive, 0.0)
     grown = np.maximum(state.strain + dy * drive, 0.0)
     state.strain[:] = np.where(fighting[:, None] & prm.is_bell, grown, state.strain)
     calm = in_status(state.status, AGREEMENT)

@@ -32,6 +32,7 @@ ACTOR_TARGETS = {
     "tau": ("tau_add", None),
     "cost_multiplier": ("cost_mult", (0.0, np.inf)),
     "drift_belief": ("m", None),
+    "revenue_multiplier": ("revenue_mult", (0.0, np.inf)),
 }
 #: Global effect targets on (R,) state arrays, with their boxes.
 GLOBAL_TARGETS = {"legislature_p_pass": ("legislature_add", (-1.0, 1.0))}

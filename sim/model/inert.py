@@ -48,8 +48,8 @@ INERT: tuple[Inert, ...] = (
           "strain is a belligerent's: war_cost multiplies it only for belligerents "
           "(sim/model/outside_option.py, war_cost)"),
     Inert("actors.{US,EU,CN}.reference_penalty",
-          "the reference point is the contact line, held by the belligerents: ref_sign is 0 for the "
-          "others (sim/model/preferences.py)"),
+          "the reference point is the contact line, held by the belligerents: the kink's side sgn is 0 "
+          "for the others (sim/model/kernels.py, kernel_params)"),
     Inert("actors.{US,EU,CN}.ceasefire_penalty",
           "enters the value of a ceasefire, which only the veto_ceasefire players (RU, UA) vote on "
           "(sim/model/agents.py, Mediator.choose_package)"),
@@ -62,7 +62,15 @@ INERT: tuple[Inert, ...] = (
           "an actor with a support: block (sim/model/outside_option.py), and these give none"),
     Inert("mediator.nonveto_weight",
           "weighs the non-veto actors in the text, and the baseline's only non-veto actor (CN) has no share "
-          "of text_weights0 (weight 0; sim/model/mediation.py, text_objective)"),
+          "of text_weights0 (weight 0; sim/model/mediation.py, solve_text)"),
+    Inert("events.EU_UNITY_SHOCK.effect.EU_force_capacity.*",
+          "Europe's force cap does not bind in the baseline: the texts settle FORCES near 0.1 against a cap "
+          "near 0.6, so the shock's cut of 0.15 (or any other size) leaves every consent unchanged "
+          "(sim/model/agents.py, Guarantor.consents)"),
+    Inert("issues.NATO.options.{0,1}",
+          "the baseline's texts keep the alliance issue at 0.75 or above (Russia's most salient demand), so "
+          "the lower options are never the nearest and moving them changes no snapped text "
+          "(sim/model/mediation.py, snap)"),
     Inert("actors.US.roles.1",
           "the US as guarantor consents to any force level: it declares no force_capacity_max (default 1, "
           "the top of the FORCES scale; sim/model/agents.py, Guarantor.consents)"),

@@ -44,6 +44,23 @@ def calendar_levers_phase(state: State, prm, t: float) -> None:
             col[fighting] = np.minimum(col[fighting] + n_pk * prm.package_increment[i], 1.5)
 
 
+def rally_phase(state: State, prm) -> None:
+    """Supporters raise their support as the advancer nears victory (module ``war_economy``; seed 002).
+
+    While the war is on and the line is beyond a supporter's ``rally_line``, its support (and the level it
+    returns to after a lever lapses) grows by ``rally_per_year`` (L - rally_line) a year, up to 1.5: an
+    imminent victory of the advancer raises the aid of the defender's backers (seed 002: allies kept aiding
+    Ukraine despite nuclear threats).
+    """
+    if not (prm.modules["war_economy"] and np.isfinite(prm.rally_line).any()):
+        return
+    fighting = in_status(state.status, (WAR, RELAPSE))
+    push = prm.rally_rate * np.maximum(state.L[:, None] - prm.rally_line, 0.0) * prm.dy
+    push = np.where(fighting[:, None] & np.isfinite(prm.rally_line), push, 0.0)
+    state.support[:] = np.minimum(state.support + push, 1.5)
+    state.support_hold[:] = np.minimum(state.support_hold + push, 1.5)
+
+
 def issue_medians(prm, x: np.ndarray, rows) -> np.ndarray:
     """Each issue's c·s-weighted median of the declared positions x (R_sub, n, K), shape (R_sub, K).
 

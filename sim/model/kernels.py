@@ -153,7 +153,7 @@ def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, t
         # reneging discount: shift_i(X), dmz(X), hazard h_i(X), q_i = 1 - exp(-H_c h_i)
         wd = (X[j, i, k_terr] if k_terr >= 0 else 0.0) - Lj
         sp_wd, sig_wd, memo_wd = _softplus_expit(wd, PARTS_EPS, memo_wd)
-        shift = shift_const[i] + shift_wd[i] * sp_wd
+        shift = shift_const[r, i] + shift_wd[i] * sp_wd
         for k in range(K):
             shift += shift_lin[i, k] * X[j, i, k]
         dmz = min(max(wd / DMZ_WIDTH, 0.0), 1.0)
@@ -395,7 +395,7 @@ def kernel_params(prm) -> KernelParams:
         bool(prm.modules["reference_point"]),
         commit,
         f(prm.deal_bonus),
-        f(prm.shift_const) if commit else zeros_n,
+        f(prm.shift_const) if commit else np.zeros((prm.R, n)),
         f(prm.shift_lin) if commit else np.zeros((n, K)),
         f(prm.shift_wd) if commit else zeros_n,
         f(np.broadcast_to(prm.theta, (prm.R,))) if commit else np.zeros(prm.R),

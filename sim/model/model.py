@@ -31,8 +31,9 @@ from sim.model.acceptance import ou_phase, ratification_phase
 from sim.model.agents import ActorAgent, Belligerent, Guarantor, Patron, VetoPlayer, agent_class
 from sim.model.agreement import breakdown_phase
 from sim.model.battlefield import battlefield_phase, intensity_phase
+from sim.model.economy import economy_phase
 from sim.model.events import events_phase
-from sim.model.influence import calendar_levers_phase
+from sim.model.influence import calendar_levers_phase, rally_phase
 from sim.model.learning import learning_phase
 from sim.model.mediation import Round
 from sim.model.outcomes import classify
@@ -53,6 +54,13 @@ def init_state(prm, streams: Streams) -> State:
         L=f(prm.L0),
         I=f(1.0),
         strain=np.zeros((R, n)),
+        strain_rate=np.zeros((R, n)),
+        drift_factor=f(1.0),
+        reserves=prm.econ["reserves0"].copy(),
+        fiscal_stress=np.zeros((R, n)),
+        revenue_mult=np.ones((R, n)),
+        fatigue=prm.fatigue0.copy(),
+        support_seen=prm.A0.copy(),
         support=prm.support0.copy(),
         sanctions=prm.sanctions0.copy(),
         lifeline=prm.lifeline["l0"].copy(),
@@ -173,6 +181,8 @@ class NegotiationModel(mesa.Model):
         if prm.modules["levers"]:
             for patron in self.by_role(Patron):
                 patron.move_lifeline()
+        rally_phase(st, prm)
+        economy_phase(st, prm)
         dL, J = battlefield_phase(st, prm, S.uniform("battlefield", s, 5), t)
         st.log["dL"], st.log["J"] = dL, J
         learning_phase(st, prm, dL, J)

@@ -102,6 +102,24 @@ MODULE_INFO: tuple[ModuleInfo, ...] = (
         "Kahneman & Tversky 1979; Levy 1996; Schelling 1960",
         "pure quadratic spatial utility", "sim/model/preferences.py",
     ),
+    ModuleInfo(
+        "war_economy", "P2",
+        "each declared war budget (revenue against sanctions and lifeline, deficit, borrowing, reserves) "
+        "and its fiscal stress, which adds to the belligerent's strain growth and war cost; supporters "
+        "raise their aid as the advancer nears victory",
+        "seed 001 (sanctions and attrition make indefinite war hard); seed 002; record F9, F10; Zartman 2000",
+        "no budget, no fiscal stress, no rally: costs and strain as in memo P2",
+        "sim/model/economy.py, sim/model/influence.py",
+    ),
+    ModuleInfo(
+        "forward_beliefs", "P3-P4",
+        "actors learn the base drift knowing how support and strains move it, project it with the support "
+        "they expect (a belief about Western fatigue that observed support updates) and the strains' "
+        "growth; so aid, sanctions and fiscal stress reach every outlook when they are seen",
+        "seed 000 (Russia counts on time and Western fatigue); Slantchev 2003; Fearon 1995",
+        "beliefs about the drift itself, projected unchanged (memo P3, P4)",
+        "sim/model/learning.py, sim/model/outside_option.py",
+    ),
 )
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model import kernels
+from sim.model.battlefield import drift_factor, support_index
 from sim.model.state import FIGHTING, in_status, rows_of
 
 
@@ -28,13 +29,17 @@ def war_cost(prm, state, rows, intensity: np.ndarray) -> np.ndarray:
 
     Belligerents: c0 I (1 + eta strain) (strain projected half a horizon ahead); an actor that supports a
     belligerent: c0 (support + pivot) I, its aid plus the opportunity cost of the delayed pivot; others
-    c0 I. Event multipliers (``ACTOR_cost_multiplier``) apply.
+    c0 I. Event multipliers (``ACTOR_cost_multiplier``) apply, and with ``modules.war_economy`` the
+    belligerent's fiscal stress: 1 + cost_per_stress stress (:mod:`sim.model.economy`).
     """
     strain = rows_of(state.strain, rows)
     proj = strain + 0.5 * prm.H * rows_of(prm.strain_a, rows) * intensity[:, None]
     factor = 1.0 + rows_of(prm.eta, rows) * np.where(prm.is_bell, proj, 0.0)
     supplying = rows_of(state.support, rows) + rows_of(prm.pivot, rows)
     factor = np.where(prm.is_supporter, supplying, factor)
+    if prm.modules["war_economy"]:  # an unfunded war budget (sim.model.economy)
+        stress = rows_of(prm.econ["cost_per_stress"], rows) * rows_of(state.fiscal_stress, rows)
+        factor = factor * (1.0 + stress)
     return rows_of(prm.c0, rows) * rows_of(state.cost_mult, rows) * intensity[:, None] * factor
 
 
@@ -75,6 +80,25 @@ class WarOutlook:
     __slots__ = ("rows", "L", "m", "Lt", "VL", "cbar", "w", "esc", "fixed")
 
 
+def expected_drift_factor(prm, state, rows) -> np.ndarray | float:
+    """Each actor's expectation of the drift's structural factor g over the horizon, (R_sub, n) (P3, P4).
+
+    With ``modules.forward_beliefs``, an actor's expected drift is its belief about the base drift times g
+    (:func:`sim.model.battlefield.drift_factor`) at the midpoint of the horizon: the defender's support
+    declining at the rate the actor expects (its fatigue belief), the strains growing at their current
+    rate. So an aid cut, a sanctions squeeze or a fiscal crisis moves every actor's outlook as soon as it
+    is seen, not only as the line's movements reveal it. Without the module: 1 (beliefs about the drift
+    itself, memo P3).
+    """
+    if not (prm.modules["forward_beliefs"] and prm.modules["battlefield"]) or prm.dfd is None:
+        return 1.0
+    half = 0.5 * prm.H
+    A = support_index(state, prm)[rows, prm.dfd][:, None] * np.exp(-rows_of(state.fatigue, rows) * half)
+    strain = np.maximum(rows_of(state.strain, rows) + half * rows_of(state.strain_rate, rows), 0.0)
+    s_adv = strain[:, [prm.adv]] if prm.adv is not None else 0.0
+    return drift_factor(prm, A, s_adv, strain[:, [prm.dfd]], rows)
+
+
 def war_outlook(prm, state, rows) -> WarOutlook:
     """Return the believed war lottery and its costs for ``rows``: the part of W_i not tied to ideals.
 
@@ -91,12 +115,13 @@ def war_outlook(prm, state, rows) -> WarOutlook:
     H = prm.H
     fighting = in_status(state.status[rows], FIGHTING)
     intensity = np.where(fighting, np.maximum(state.I[rows], 1.0), 1.0)
-    o.m = m = rows_of(state.m, rows)
+    g = expected_drift_factor(prm, state, rows)
+    o.m = m = rows_of(state.m, rows) * g
     lam = rows_of(prm.col_belief, rows)
     EJ = 0.5 * (prm.col_lo + prm.col_hi)
     EJ2 = (prm.col_lo**2 + prm.col_lo * prm.col_hi + prm.col_hi**2) / 3.0
     o.Lt = L[:, None] + m * H + lam * H * EJ
-    o.VL = prm.sigma_L[rows, None] ** 2 * H + H * H / rows_of(state.P, rows) + lam * H * EJ2
+    o.VL = prm.sigma_L[rows, None] ** 2 * H + g * g * H * H / rows_of(state.P, rows) + lam * H * EJ2
     o.w = np.exp(-rows_of(prm.rho, rows) * H)
     o.cbar = war_cost(prm, state, rows, intensity)
     o.esc = -np.expm1(-escalation_rate(prm, rows, intensity) * H)[:, None] * rows_of(prm.D, rows)

@@ -116,6 +116,14 @@ class ModelParams:
     lifeline: dict[str, Array]  #: (R, n) l0, kappa_l, alpha_norm, alpha_sanctions of each patron
     is_supporter: Array  #: (n,) bool: gives support to a belligerent
     is_patron: Array  #: (n,) bool: throws a lifeline
+    rally_line: Array  #: (n,) line beyond which a supporter raises its support (inf: never)
+    rally_rate: Array  #: (n,) support added per year per unit of the line beyond ``rally_line``
+
+    # ---- war economies (``sim.model.economy``)
+    econ: dict[str, Array]  #: (R, n) each ``Economy`` field of every actor (0 without an economy)
+    has_economy: Array  #: (n,) bool: the actor runs a war budget
+    econ_S0: Array  #: (R, n) the sanctions index at t0, the revenue's reference
+    econ_l0: Array  #: (R, n) the lifeline index at t0, the revenue's reference
 
     # ---- mediator (memo P7b, P8)
     omega0: Array  #: (R, n) text weights at t0, normalised
@@ -172,6 +180,8 @@ class ModelParams:
     P0: Array  #: (R, n) prior precision of the drift
     forget: float  #: forgetting of the drift belief per year
     col_belief: Array  #: (R, n) believed collapse hazard per year
+    fatigue0: Array  #: (R, n) the decline in the defender's support each actor expects at t0, per year
+    fatigue_memory: float  #: years over which observed support updates that expectation
 
     # ---- commitment (memo P5)
     H_c: float  #: horizon of the reneging risk, years
@@ -183,7 +193,7 @@ class ModelParams:
     g_shift: Array  #: (n,) hazard's rise per unit of deal-induced power shift
     vartheta: Array  #: (R, n) cost of a power shift if the deal breaks, own units
     shift_lin: Array  #: (n, K) linear terms of the power shift
-    shift_const: Array  #: (n,) constant term of the power shift
+    shift_const: Array  #: (R, n) constant term of the power shift (alliance fear: the stated demand)
     shift_wd: Array  #: (n,) power shift per unit of withdrawal (smoothed)
     hb0: Array  #: (R,) true breakdown hazard per year of a signed agreement
     gb: dict[str, float]  #: the true breakdown hazard's response to guarantee, forces, DMZ, scope

@@ -32,9 +32,12 @@ from sim.scenario.schema import (
     PROTOCOLS,
     ROLES,
     Actor,
+    Beliefs,
+    Economy,
     Modules,
     StrainGrowth,
     Structure,
+    SupportFlow,
 )
 
 MODULES = tuple(Modules.model_fields)
@@ -139,7 +142,7 @@ def build_params(params: dict, R: int) -> ModelParams:
     p = ModelParams()
     p.R = R
     p.raw = params
-    for section in (_run, _issues, _actors, _mediator, _war, _beliefs, _commitment, _ripeness,
+    for section in (_run, _issues, _actors, _economy, _mediator, _war, _beliefs, _commitment, _ripeness,
                     _influence, _acceptance_noise, _ratification, _events, _protocol, _derived):  # fmt: skip
         section(p, params, R)
     return p.freeze()
@@ -177,7 +180,7 @@ def _run(p: ModelParams, params: dict, R: int) -> None:
     shape = _opt(struct, "utility_shape", Structure)
     p.linear_utility = _fixed_choice(shape, "scenario.structure.utility_shape") == "linear"
     mods = params["modules"]
-    p.modules = {m: bool(mods[m]) for m in MODULES}
+    p.modules = {m: bool(_opt(mods, m, Modules)) for m in MODULES}
 
 
 def _issues(p: ModelParams, params: dict, R: int) -> None:
@@ -291,6 +294,22 @@ def _actors(p: ModelParams, params: dict, R: int) -> None:
     p.eps = EPS_UTIL * p.uscale
 
 
+def _economy(p: ModelParams, params: dict, R: int) -> None:
+    """Read the belligerents' war budgets (``actors.<id>.economy``; :mod:`sim.model.economy`)."""
+    actors_d, n = params["actors"], p.n
+    keys = tuple(Economy.model_fields)
+    p.econ = {key: np.zeros((R, n)) for key in keys}
+    p.has_economy = np.array([actors_d[a].get("economy") is not None for a in p.actors])
+    for i, a in enumerate(p.actors):
+        ec = actors_d[a].get("economy")
+        if ec is not None:
+            for key in keys:
+                p.econ[key][:, i] = _R(ec[key], R, f"actors.{a}.economy.{key}")
+    # the indices the revenue is measured against: their values at t0
+    p.econ_S0 = p.sanctions0 @ p.sanctions_w
+    p.econ_l0 = p.lifeline["l0"] @ p.lifeline_to
+
+
 def _mediator(p: ModelParams, params: dict, R: int) -> None:
     """Read the mediator: text weights, round rate, frustration, levers, walk-away, deadlines, ceasefires."""
     md = params["mediator"]
@@ -389,6 +408,8 @@ def _beliefs(p: ModelParams, params: dict, R: int) -> None:
     p.P0 = np.repeat((1.0 / sd0**2)[:, None], n, 1)
     p.forget = _num(bl["forgetting_per_year"], "forgetting_per_year")
     p.col_belief = _actor_col(bl.get("collapse_hazard_belief_per_year"), p.actors, R, 0.0, "beliefs.collapse")
+    p.fatigue0 = _actor_col(bl.get("support_fatigue_per_year"), p.actors, R, 0.0, "beliefs.support_fatigue")
+    p.fatigue_memory = _num(_opt(bl, "fatigue_memory_years", Beliefs), "beliefs.fatigue_memory_years")
 
 
 def _commitment(p: ModelParams, params: dict, R: int) -> None:
@@ -416,7 +437,7 @@ def _commitment(p: ModelParams, params: dict, R: int) -> None:
     p.vartheta = np.broadcast_to(gam("vartheta"), (R, n)).copy()  # own utility units (per-actor block)
     # deal-induced power shift, shift_i(X) = c_i + l_i'X + w_i sp(X_T - L)  (memo P5)
     p.shift_lin = np.zeros((n, K))
-    p.shift_const = np.zeros(n)
+    p.shift_const = np.zeros((R, n))
     p.shift_wd = np.zeros(n)
     kk = p.k
     for i, a in enumerate(p.actors):
@@ -430,12 +451,14 @@ def _commitment(p: ModelParams, params: dict, R: int) -> None:
             elif key == "sanctions_relief" and kk["sanctions_relief"] is not None:
                 p.shift_lin[i, kk["sanctions_relief"]] += wgt
             elif key == "nato_open" and kk["alliance"] is not None:
-                p.shift_const[i] += wgt
+                # the fear of an open alliance path follows the actor's stated demand (its declared position
+                # at t0): a softer public demand is a smaller shift when the text stops short of it
+                p.shift_const[:, i] += wgt * p.decl0[:, i, kk["alliance"]]
                 p.shift_lin[i, kk["alliance"]] -= wgt
             elif key == "forces" and kk["forces"] is not None:
                 p.shift_lin[i, kk["forces"]] += wgt
             elif key == "army_uncapped" and kk["army_cap"] is not None:
-                p.shift_const[i] += wgt
+                p.shift_const[:, i] += wgt
                 p.shift_lin[i, kk["army_cap"]] -= wgt
             elif key not in (
                 "army_cap",
@@ -544,7 +567,8 @@ def _derived(p: ModelParams, params: dict, R: int) -> None:
         if actors_d[a].get("disagreement_value") is not None:
             p.W_fixed[:, i] = _R(actors_d[a]["disagreement_value"], R, f"actors.{a}.disagreement_value")
     # ripeness measures each belligerent's war cost against its cost at the start (memo P6)
-    at_start = SimpleNamespace(strain=np.zeros((R, n)), support=p.support0, cost_mult=np.ones((R, n)))
+    at_start = SimpleNamespace(strain=np.zeros((R, n)), support=p.support0, cost_mult=np.ones((R, n)),
+                               fiscal_stress=np.zeros((R, n)))
     p.c_ref = p.cost_rel * war_cost(p, at_start, slice(None), np.ones(R))
 
 
@@ -564,12 +588,17 @@ def _flows(p: ModelParams, actors_d: dict, R: int) -> None:
     p.secondary = np.zeros((n, n), bool)
     p.package_cadence, p.package_increment = np.zeros(n), np.zeros(n)
     p.lifeline = {k: np.zeros((R, n)) for k in ("l0", "kappa_l", "alpha_norm", "alpha_sanctions")}
+    p.rally_line, p.rally_rate = np.full(n, np.inf), np.zeros(n)
     for i, a in enumerate(p.actors):
         w = f"actors.{a}"
         sup, san, lif = (actors_d[a].get(key) or {} for key in ("support", "sanctions", "lifeline"))
         if sup.get("to") in p.actors:
             p.support0[:, i] = _R(sup.get("level0", 0.0), R, w + ".support.level0")
             p.support_w[i, p.actors.index(sup["to"])] = _num(sup.get("weight", 1.0), w + ".support.weight")
+            if sup.get("rally_line") is not None:
+                p.rally_line[i] = _num(sup["rally_line"], w + ".support.rally_line")
+                rate = _opt(sup, "rally_per_year", SupportFlow)
+                p.rally_rate[i] = _num(rate, w + ".support.rally_per_year")
         if san.get("against") in p.actors:
             p.sanctions0[:, i] = _R(san.get("level0", 0.0), R, w + ".sanctions.level0")
             weight = _num(san.get("weight", 1.0), w + ".sanctions.weight")

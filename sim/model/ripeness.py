@@ -16,9 +16,7 @@ import numpy as np
 from scipy.special import expit, ndtr
 
 from sim.model.outside_option import war_cost
-from sim.model.state import ABSORBING, State, in_status
-
-ALL = slice(None)
+from sim.model.state import ABSORBING, ALL, State, in_status
 
 
 def mhs(state: State, prm) -> np.ndarray:

@@ -23,6 +23,10 @@ ABSORBING = (COLLAPSE_MIL, ESCALATION)
 NO_AGREEMENT, KIND_COMPREHENSIVE, KIND_CEASEFIRE = 0, 1, 2
 
 
+#: Every replicate, as a row selection.
+ALL = slice(None)
+
+
 def in_status(status: np.ndarray, codes: tuple[int, ...]) -> np.ndarray:
     """Boolean mask of replicates whose status is one of ``codes``.
 
@@ -58,7 +62,12 @@ class State:
     """All per-replicate state (shapes in brackets; n actors, K issues).
 
     Battlefield and support: ``L`` (R) front line on the TERR scale; ``I`` (R) intensity; ``strain`` (R, n)
-    exhaustion (used for belligerents); ``support`` (R, n) each actor's support to the belligerent it backs
+    exhaustion (used for belligerents); ``strain_rate`` (R, n) its growth per year at the last step;
+    ``drift_factor`` (R) the structural factor of the drift at the last step (support and strains, memo
+    P2); ``reserves``, ``fiscal_stress`` (R, n) each war economy's liquid reserves (% of GDP) and stress;
+    ``revenue_mult`` (R, n) event multipliers of its revenue; ``fatigue`` (R, n) the decline each actor
+    expects in the defender's support (per year); ``support_seen`` (R) the defender's support index last
+    observed; ``support`` (R, n) each actor's support to the belligerent it backs
     (1 = the 2025 norm); ``sanctions`` (R, n) each actor's sanctions beyond the Dec-2025 regime;
     ``lifeline`` (R, n) each patron's economic support to its client.
     Beliefs: ``m``, ``P`` (R, n) posterior mean and precision of the drift (per year).
@@ -79,6 +88,13 @@ class State:
     L: np.ndarray
     I: np.ndarray
     strain: np.ndarray
+    strain_rate: np.ndarray
+    drift_factor: np.ndarray
+    reserves: np.ndarray
+    fiscal_stress: np.ndarray
+    revenue_mult: np.ndarray
+    fatigue: np.ndarray
+    support_seen: np.ndarray
     support: np.ndarray
     sanctions: np.ndarray
     lifeline: np.ndarray

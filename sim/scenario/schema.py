@@ -46,6 +46,7 @@ ISSUE_ROLES = (
 #: ``EU_force_capacity``); :mod:`sim.model.events` applies them, :mod:`sim.scenario.checks` checks the actor.
 ACTOR_EFFECT_SUFFIXES = (
     "tau", "cost_multiplier", "drift_belief", "support", "sanctions", "lifeline", "force_capacity",
+    "revenue_multiplier",
 )
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
 Expression = Annotated[str, StringConstraints(min_length=1)]
@@ -116,6 +117,9 @@ class Modules(Block):
     ratification: bool
     breakdown: bool
     reference_point: bool
+    # mechanisms whose absence is the published special case (memo 3): off unless a scenario asks
+    war_economy: bool = False  # budgets, reserves and fiscal stress; supporters rallying (issue 18)
+    forward_beliefs: bool = False  # beliefs about the base drift, projected with expected support
 
 
 # --- issues ---------------------------------------------------------------------------------------
@@ -177,6 +181,24 @@ class SupportFlow(Block):
     to: ActorId
     level0: NonNegative
     weight: Probability  # the actor's relative share in the belligerent's support index
+    # with modules.war_economy: support rises by rally_per_year (L - rally_line) a year while the war is on
+    # and the line is beyond rally_line (an imminent victory of the advancer raises aid; seed 002)
+    rally_line: Unit | None = None
+    rally_per_year: NonNegative = 0.0
+
+
+class Economy(Block):
+    """A belligerent's war budget in % of GDP (module ``war_economy``; ``sim.model.economy``)."""
+
+    reserves0: NonNegative  # liquid reserves at t0
+    deficit0: Number  # budget deficit at t0, a year
+    borrowing: NonNegative  # deficit financed without reserves, a year
+    revenue0: NonNegative  # war-sensitive revenue at t0 (oil and gas), a year
+    sanctions_elasticity: NonNegative  # relative revenue loss per unit of the sanctions index
+    lifeline_elasticity: NonNegative  # relative revenue gain per unit of the patrons' lifeline
+    war_spending: NonNegative  # war spending at intensity 1, a year (the deficit moves with intensity)
+    strain_per_stress: NonNegative  # strain growth added per year at full fiscal stress
+    cost_per_stress: NonNegative  # war cost multiplier added at full fiscal stress
 
 
 class Sanctions(Block):
@@ -210,6 +232,7 @@ class Actor(Block):
     support: SupportFlow | None = None
     sanctions: Sanctions | None = None
     lifeline: Lifeline | None = None
+    economy: Economy | None = None
     utility_scale: Positive = 1.0  # unit of this actor's utility-scale parameters (memo 4.2)
     disagreement_value: Number | None = None  # fixed W when modules.outside_option is off (memo 3)
 
@@ -342,6 +365,10 @@ class Beliefs(Block):
     drift_prior_sd: Positive
     forgetting_per_year: NonNegative
     collapse_hazard_belief_per_year: ActorMap[NonNegative]
+    # with modules.forward_beliefs: the decline each actor expects in the defender's support (a year),
+    # updated from the support it observes with this memory (years)
+    support_fatigue_per_year: ActorMap[Number] | None = None
+    fatigue_memory_years: Positive = 1.0
 
 
 # --- commitment -----------------------------------------------------------------------------------
