@@ -24,3 +24,13 @@ def test_docs_model_md_is_current():
     assert (ROOT / "docs" / "model.md").read_text() == model_doc(), (
         "regenerate with: python -m sim.model.modules > docs/model.md"
     )
+
+
+def test_every_shipped_lever_has_its_path_documented():
+    import yaml
+
+    from sim.model.modules import LEVER_PATHS
+
+    shipped = set(yaml.safe_load((ROOT / "levers" / "baseline.yaml").read_text())["levers"])
+    documented = {name for p in LEVER_PATHS for name in p.lever.split(", ")}
+    assert shipped == documented

@@ -7,18 +7,20 @@ and the agents' decisions in this fixed order (one step = ``dt_weeks``):
 1. P1 events (Poisson, scheduled, triggered);
 2. intensity from status; temporary levers lapse and sanctions packages arrive on their calendars (P7b);
    each patron moves its lifeline (P7b);
-3. P2 battlefield, strain, jumps and military collapse;
-4. P3 learning from the fighting;
-5. persistent reservation shocks (P9 noise);
-6. P6 ripeness: each belligerent reconsiders its engagement;
-7. the negotiation protocol (``scenario.structure.protocol``): for ``mediated_text`` the mediator convenes
+3. supporters rally as the advancer nears victory, and each war budget runs a step (P2a, module
+   ``war_economy``: revenue, deficit, reserves, fiscal stress);
+4. P2 battlefield, strain, jumps and military collapse;
+5. P3 learning from the fighting (and, with ``forward_beliefs``, from the support observed);
+6. persistent reservation shocks (P9 noise);
+7. P6 ripeness: each belligerent reconsiders its engagement;
+8. the negotiation protocol (``scenario.structure.protocol``): for ``mediated_text`` the mediator convenes
    rounds on their own calendar and in each round values the war (P4) while declared positions move
    (P7a), drafts the single negotiating text with the commitment discount (P5, P8), chooses between the
    text and a ceasefire, asks every veto player and guarantor (P9), records signatures and presses the
    party it blames (P7b); or one of the textbook protocols of :mod:`sim.model.protocols`;
-8. P9 ratification of pending deals;
-9. P10 breakdown of agreements;
-10. P11 classification at each reporting horizon, and the DataCollector's per-step aggregates.
+9. P9 ratification of pending deals;
+10. P10 breakdown of agreements;
+11. P11 classification at each reporting horizon, and the DataCollector's per-step aggregates.
 """
 
 from __future__ import annotations

@@ -123,6 +123,67 @@ MODULE_INFO: tuple[ModuleInfo, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class LeverPath:
+    """How a shipped lever reaches the outcome: the state it changes, whose value moves, and why."""
+
+    lever: str
+    changes: str
+    moves: str
+    why: str
+
+
+#: The path of each shipped lever, in the order of ``levers/baseline.yaml`` (their sources are there).
+LEVER_PATHS: tuple[LeverPath, ...] = (
+    LeverPath("us_aid_cutoff", "the US support level (an event sets it to 0)",
+              "the defender's support index, hence the drift (P2) and every forward-looking outlook (P3-P4)",
+              "aid slows the advance; without it the front gives way more often (collapse) and Russia "
+              "expects more from fighting on"),
+    LeverPath("us_walkaway", "the mediator's walk-away hazard and pause",
+              "no rounds while it is away; its own support drops to the walk-away level",
+              "without the mediator no text is tabled (every 2025 round was US-convened)"),
+    LeverPath("us_presses_ukraine", "the mediator's blame bias and its lever on Ukraine",
+              "Ukraine's support during the pause, Ukraine's outside option and so its acceptance",
+              "pressure on the side that binds rarely moves little"),
+    LeverPath("us_presses_russia", "US sanctions on Russia and the lever on Russia",
+              "the sanctions index: Russia's strain and revenue (P2, P2a), hence its outlook",
+              "sanctions act through Russia's economy and the front, slowly"),
+    LeverPath("secondary_tariffs", "the lifeline's response to US secondary sanctions",
+              "China's lifeline to Russia: Russia's strain relief and revenue",
+              "a smaller lifeline wears Russia down a little faster"),
+    LeverPath("europe_unity_shock", "the rate of the European unity shock",
+              "European support (the support index) and Europe's force capacity",
+              "a split Europe weakens the defender: more collapses, and Russia's outlook improves"),
+    LeverPath("european_troops", "Europe's force capacity",
+              "the guarantor's consent to the force terms",
+              "does not bind in the baseline: the texts ask for less than Europe can field"),
+    LeverPath("frozen_assets_to_ukraine", "an event raising European support early",
+              "the support index: the drift, Ukraine's strain, every outlook",
+              "a stronger defender holds the line: fewer collapses, more war instead"),
+    LeverPath("russian_fiscal_squeeze", "Russia's oil and gas revenue and strain growth",
+              "Russia's deficit, reserves and fiscal stress (P2a): its strain, war cost, drift and outlook",
+              "an unfunded war budget wears Russia down and lowers what it expects from fighting on"),
+    LeverPath("china_lifeline_cut, china_lifeline_raised", "China's lifeline level",
+              "Russia's strain relief and revenue",
+              "weak within two years: Russia's reserves cover the revenue lost"),
+    LeverPath("strong_guarantee, weak_guarantee", "guarantee credibility and the legislature's vote",
+              "the perceived reneging hazard (P5) and ratification (P9)",
+              "a believed guarantee makes a deal worth more to Ukraine and ratifies more often"),
+    LeverPath("ukraine_flexible_territory", "Ukraine's territorial ideal and declared position",
+              "the text (Nash) and Ukraine's values",
+              "the text banks Ukraine's flexibility as gains elsewhere; Russia, which binds, gains little"),
+    LeverPath("russia_flexible_nato", "Russia's NATO ideal and declared position",
+              "the text and Russia's alliance fear, measured from its stated demand (P5)",
+              "a softer demand lets the text and Russia's fear move together"),
+    LeverPath("russia_loses_patience", "Russia's drift prior, fatigue bet and discount rate",
+              "Russia's outside option (P4): the weight and value of the war's end terms",
+              "Russia's patience and expectations decide most of the baseline's answer"),
+    LeverPath("dated_deadline", "a dated US deadline (an event)",
+              "US support after the date",
+              "no mechanism speeds agreement before a deadline; only its consequences show"),
+)
+
+
 def model_doc() -> str:
     """Render the module records, the roles and the step's phase order as Markdown (``docs/model.md``)."""
     from sim.model import model as model_module
@@ -164,6 +225,16 @@ def model_doc() -> str:
         f"| `{role}` | `{cls.__name__}` | {cls.meta['models']} | {cls.meta['source']} |"
         for role, cls in ROLE_MIXINS.items()
     ]
+    lines += [
+        "",
+        "## How each lever reaches the outcome (`levers/baseline.yaml`; `negsim levers`)",
+        "",
+        "The sources of each expectation are in the levers file; `docs/levers.md` has the measured effects.",
+        "",
+        "| lever | what it changes | whose value moves | why |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| `{p.lever}` | {p.changes} | {p.moves} | {p.why} |" for p in LEVER_PATHS]
     return "\n".join(lines) + "\n"
 
 
