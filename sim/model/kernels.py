@@ -527,6 +527,16 @@ def _pressure(xj, r, sal, cap, beta, classic, Q, med, w, D, E, PI, num_it, num_t
                 PI[i, t, k] = small if z > 0.0 else big
 
 
+@compiled(inline="always")
+def _pressure_scratch(n, K):
+    """Return the scratch arrays of :func:`_pressure`: w, D, E, PI and three (K,) vectors.
+
+    Per (actor, actor, issue) with the issue innermost, so the loops over issues run on whole vectors.
+    """
+    return (np.empty((n, K)), np.empty((n, n, K)), np.empty((n, n, K)), np.zeros((n, n, K)), np.empty(K),
+            np.empty(K), np.empty(K))  # fmt: skip
+
+
 @compiled()
 def pressure_batch(x, rows, sal, cap, beta, classic, Q, median):
     """Return Pi (B, K, i, j), the BDM pressure of j on i on issue k (0 where j expects no gain; memo P7a).
@@ -535,13 +545,7 @@ def pressure_batch(x, rows, sal, cap, beta, classic, Q, median):
     """
     B, n, K = x.shape
     out = np.zeros((B, K, n, n))
-    w = np.empty((n, K))
-    D = np.empty((n, n, K))
-    E = np.empty((n, n, K))
-    PI = np.zeros((n, n, K))
-    num_it = np.empty(K)
-    num_ti = np.empty(K)
-    den = np.empty(K)
+    w, D, E, PI, num_it, num_ti, den = _pressure_scratch(n, K)
     for j in range(B):
         _pressure(x[j], rows[j], sal, cap, beta, classic, Q, median[j], w, D, E, PI, num_it, num_ti, den)
         for i in range(n):
@@ -574,14 +578,7 @@ def influence_moves(x, X_text, a, eng, tau_y, rows, sal, cap, beta, eta_p, class
     """
     B, n, K = x.shape
     new = np.empty((B, n, K))
-    # per (actor, actor, issue), the issue innermost: the loops over issues run on whole vectors
-    w = np.empty((n, K))
-    D = np.empty((n, n, K))
-    E = np.empty((n, n, K))
-    PI = np.empty((n, n, K))
-    num_it = np.empty(K)
-    num_ti = np.empty(K)
-    den = np.empty(K)
+    w, D, E, PI, num_it, num_ti, den = _pressure_scratch(n, K)
     pull = np.empty(K)
     tot = np.empty(K)
     for j in range(B):
