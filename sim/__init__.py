@@ -13,3 +13,17 @@ Layers (each imports only the ones below it; DESIGN.md section 2)::
 """
 
 __version__ = "0.1.0"
+
+#: The Python API (:mod:`sim.api`), loaded on first use (PEP 562) so that ``import sim`` and
+#: ``negsim --help`` do not import pandas, matplotlib or the model.
+_API = ("run", "load", "compare", "write_overlay", "Run", "Comparison")
+__all__ = [*_API, "__version__"]
+
+
+def __getattr__(name: str):
+    """Return ``sim.run``, ``sim.load``, ... from :mod:`sim.api` on first use."""
+    if name in _API:
+        import importlib
+
+        return getattr(importlib.import_module("sim.api"), name)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

@@ -76,6 +76,23 @@ def drivers_for(run: RunData) -> Drivers | None:
     return Drivers(table, f"{key}@{horizon}w", "rank correlation across the run's draws")
 
 
+def joint_table(run: RunData) -> tuple[pd.DataFrame | None, int]:
+    """Joint settlement of territory and guarantees and the replicates settling both (None, 0 if absent)."""
+    cols = set(run.runs.columns)
+    if not {"settle_TERR_CTRL", "settle_SEC_GUAR"} <= cols:
+        return None, 0
+    data = scenario_data(run.manifest)
+    joint = joint_settlement(
+        run.runs,
+        "TERR_CTRL",
+        "SEC_GUAR",
+        issue_options(data, "TERR_CTRL"),
+        issue_options(data, "SEC_GUAR"),
+    )
+    n = int((run.runs["settle_TERR_CTRL"].notna() & run.runs["settle_SEC_GUAR"].notna()).sum())
+    return joint, n
+
+
 def write_chart_set(run: RunData, out_dir: str | Path) -> dict[str, list[Path]]:
     """Draw every standard chart of ``run`` into ``out_dir``; return ``{name: [png, svg]}``."""
     out = Path(out_dir)
@@ -100,17 +117,8 @@ def write_chart_set(run: RunData, out_dir: str | Path) -> dict[str, list[Path]]:
         ),
         out / "settlements",
     )
-    data = scenario_data(run.manifest)
-    cols = set(run.runs.columns)
-    if {"settle_TERR_CTRL", "settle_SEC_GUAR"} <= cols:
-        joint = joint_settlement(
-            run.runs,
-            "TERR_CTRL",
-            "SEC_GUAR",
-            issue_options(data, "TERR_CTRL"),
-            issue_options(data, "SEC_GUAR"),
-        )
-        n = int((run.runs["settle_TERR_CTRL"].notna() & run.runs["settle_SEC_GUAR"].notna()).sum())
+    joint, n = joint_table(run)
+    if joint is not None:
         written["settlement_joint"] = save_figure(
             plot_joint(joint_chart_data(joint, n), footer=footer), out / "settlement_joint"
         )
