@@ -20,24 +20,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Write the charts and the briefing; print what was written and the headline."""
-    from pathlib import Path
+    """Write the charts and the briefing through :mod:`sim.api`; print what was written and the headline."""
+    from sim.api import load, write_report
 
-    from sim.analysis.rundir import load_run
-    from sim.charts.briefing import write_briefing
-    from sim.charts.chartset import write_chart_set
-
-    run = load_run(args.run_dir)
-    out = Path(args.out) if args.out else run.path / "report"
-    out.mkdir(parents=True, exist_ok=True)
-    written = write_chart_set(run, out)
-    pdf = out / "briefing.pdf"
-    data = write_briefing(run, pdf)
-    print(f"report for run {run.run_id} ({len(run.runs):,} replicates) in {out}/")
-    for line in data.headlines:
+    run = load(args.run_dir)
+    rep = write_report(run, args.out)
+    print(f"report for run {run.run_id} ({len(run):,} replicates) in {rep.out}/")
+    for line in rep.headlines:
         print(f"  {line}")
     print("written:")
-    for name, paths in written.items():
+    for name, paths in rep.charts.items():
         print(f"  {name}: {', '.join(p.name for p in paths)}")
-    print(f"  briefing: {pdf.name}")
+    print(f"  briefing: {rep.pdf.name}")
     return 0

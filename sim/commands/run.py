@@ -55,27 +55,13 @@ def format_table(summary: dict) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Run the batch through :func:`sim.batch.run_batch` and print the run directory and the table."""
-    import json
+    """Run the batch through :func:`sim.api.run` and print the run directory and the table."""
+    from sim.api import run
 
-    from sim.batch.executors import start_local_workers
-    from sim.batch.plan import plan_from_options
-
-    # inconsistent options are refused before any worker starts (it would start only to be stopped)
-    plan_from_options(args.seed, args.runs, args.draws, args.paths_per_draw, args.block_size)
-    # the workers import the model while this process reads the scenario and samples the parameters
-    executor = start_local_workers(args.workers, args.scheduler)
-    try:
-        from sim.batch import run_batch
-
-        run_dir = run_batch(args.scenario, out=args.out, runs=args.runs, seed=args.seed, workers=args.workers,
-                            scheduler=args.scheduler, block_size=args.block_size,
-                            paths_per_draw=args.paths_per_draw, resume=args.resume, force=args.force,
-                            quiet=args.quiet, draws=args.draws, executor=executor)
-    finally:
-        if executor is not None:  # already closed after a complete run; terminated after an error
-            executor.close(cancel=True)
-    summary = json.loads((run_dir / "summary.json").read_text())
-    print(f"run directory: {run_dir}")
-    print(format_table(summary))
+    result = run(args.scenario, runs=args.runs, seed=args.seed, workers=args.workers,
+                 scheduler=args.scheduler,
+                 out=args.out, draws=args.draws, paths_per_draw=args.paths_per_draw,
+                 block_size=args.block_size, resume=args.resume, force=args.force, quiet=args.quiet)
+    print(f"run directory: {result.path}")
+    print(format_table(result.summary))
     return 0
