@@ -29,6 +29,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("report", "report"),
     ("forecast", "forecast"),
     ("validate-engines", "validate_engines"),
+    ("explore", "explore"),
 )
 
 

@@ -1,0 +1,192 @@
+"""`negsim explore` in a real browser: Debian's Chromium, headless, driven by Playwright.
+
+The page is served by the real command in a subprocess on a free port; the test moves a slider and sees
+the numbers change, types a bad value and sees `negsim validate`'s message, saves the edits and checks
+that the file validates, writes the briefing, and cancels a long run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sim.explorer.assumptions import read_list
+from sim.explorer.server import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+#: no network, no first-run, no GPU: what a CI container allows
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.xdist_group("browser")
+
+
+def _need_browser():
+    missing = []
+    if not Path(CHROMIUM).exists():
+        missing.append(f"{CHROMIUM} (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the playwright package")
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser test needs {' and '.join(missing)}")
+        pytest.skip(f"needs {' and '.join(missing)}")
+
+
+def negsim(*args: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sim", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, **kw)
+
+
+def start_explore(scenario: Path, port: int, *extra: str) -> subprocess.Popen:
+    """Start `negsim explore` and wait until it says where the page is."""
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "explore", str(scenario), "--port", str(port),
+                             *extra], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline()
+    assert f"http://127.0.0.1:{port}/" in line, line
+    return proc
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()                           # SIGTERM: handled as Ctrl-C, the page's workers stop
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def page_url(tmp_path_factory):
+    _need_browser()
+    folder = tmp_path_factory.mktemp("scenarios")
+    for name in ("baseline.yaml", "us_disengages.yaml", "scenario.schema.json"):
+        shutil.copy(ROOT / "scenarios" / name, folder / name)
+    port = free_port()
+    proc = start_explore(folder / "baseline.yaml", port, "--runs", "400", "--workers", "2")
+    yield f"http://127.0.0.1:{port}/", folder
+    stop(proc)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _need_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def edited_cells(page) -> list[str]:
+    return page.locator("#outcomes td.edited").all_inner_texts()
+
+
+def test_explore_help_and_bad_scenario(tmp_path):
+    res = negsim("explore", "--help")
+    assert res.returncode == 0 and "--port" in res.stdout and "127.0.0.1" in res.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("extends: nowhere.yaml\n")
+    res = negsim("explore", str(bad))
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert res.stderr == negsim("validate", str(bad)).stderr
+
+
+def test_every_listed_assumption_is_in_the_baseline():
+    from sim.explorer.assumptions import resolve
+    from sim.scenario import load_scenario
+
+    found, skipped = resolve(load_scenario(ROOT / "scenarios" / "baseline.yaml"), read_list())
+    assert skipped == [] and len(found) == len(read_list())
+    for a in found:
+        assert a.min <= a.value <= a.max, a.path
+        assert a.source != "no source recorded", a.path
+
+
+def test_the_page_in_a_browser(page_url, browser, tmp_path):
+    url, folder = page_url
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url)
+    page.wait_for_selector("#outcomes td.edited", timeout=120_000)
+    # unchanged: the edited column is the scenario itself, the differences exactly zero
+    assert edited_cells(page) == page.locator("#outcomes td.base").all_inner_texts()
+    assert set(page.locator("#outcomes td.diff").all_inner_texts()) == {"+0.0 [+0.0, +0.0]"}
+    before = edited_cells(page)
+
+    # move the first slider (Russian advance) with the keyboard: a new run, other numbers
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function("b => [...document.querySelectorAll('#outcomes td.edited')].map(e => e.innerText)"
+                           ".join('|') !== b", arg="|".join(before), timeout=120_000)
+    field = page.get_by_label("war.drift_per_year.median")
+    assert float(field.input_value()) == pytest.approx(0.15)
+    assert page.locator("#outcomes td.diff").all_inner_texts() != ["+0.0 [+0.0, +0.0]"] * 4
+
+    # a bad value in a field: the message of `negsim validate` on the variant the page wrote
+    field.fill("-1")
+    field.press("Enter")
+    error = page.locator(".negsim-error")
+    error.wait_for(timeout=60_000)
+    message = error.inner_text().strip()
+    written = message.split(":", 1)[0]
+    assert written.endswith("whatif.yaml") and "war.drift_per_year" in message
+    assert negsim("validate", written).stderr.strip() == message
+
+    # a good value, saved as a variant next to the copied scenarios: it validates
+    field.fill("0.13")
+    field.press("Enter")
+    page.locator(".negsim-error").wait_for(state="detached", timeout=60_000)
+    target = folder / "faster_front.yaml"
+    save = page.get_by_label("Save the edits as")
+    save.fill(str(target))
+    save.press("Enter")
+    page.locator(".negsim-save").click()
+    page.locator(".negsim-saved").wait_for(timeout=30_000)
+    assert f"saved {target}" in page.locator(".negsim-saved").inner_text()
+    assert negsim("validate", str(target)).stdout.strip() == f"{target}: ok"
+    text = target.read_text()
+    assert "extends: baseline.yaml" in text and "median: 0.13" in text
+    assert f"src: analyst assumption, {dt.date.today().isoformat()}" in text
+    assert "annual_prob" not in text                   # only the edited assumption is written
+
+    # the briefing of the edited scenario
+    page.wait_for_function("() => !document.querySelector('.negsim-briefing').disabled", timeout=120_000)
+    page.locator(".negsim-briefing").click()
+    pdf = Path(page.locator(".negsim-pdf").inner_text(timeout=120_000))
+    assert pdf.name == "briefing.pdf" and pdf.read_bytes().startswith(b"%PDF")
+    page.close()
+
+
+def test_a_long_run_shows_progress_and_cancels(page_url, browser):
+    url, _ = page_url
+    page = browser.new_page()
+    page.goto(url)
+    page.wait_for_selector("#outcomes td.edited", timeout=120_000)
+    runs = page.get_by_label("Replicates")
+    runs.fill("20000")
+    runs.press("Enter")
+    cancel = page.locator(".negsim-cancel")
+    cancel.wait_for(timeout=30_000)
+    assert page.locator(".negsim-running [role=progressbar]").count() == 1
+    started = time.monotonic()
+    cancel.click()
+    page.get_by_text("Run cancelled").wait_for(timeout=30_000)
+    assert time.monotonic() - started < 30
+    assert page.locator(".negsim-cancel").count() == 0
+    # the table still shows the last finished run, not a partial one
+    caption = page.locator("#outcomes caption").inner_text()
+    assert re.search(r"\b400 replicates", caption), caption
+    page.close()
