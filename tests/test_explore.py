@@ -114,6 +114,25 @@ def test_every_listed_assumption_is_in_the_baseline():
         assert a.source != "no source recorded", a.path
 
 
+def test_whatif_runs_are_negsim_runs_and_can_be_cancelled(tmp_path):
+    import sim
+    from sim.explorer.whatif import Cancelled, WhatIf
+
+    baseline = ROOT / "scenarios" / "baseline.yaml"
+    seen = []
+    with WhatIf(workers=1) as w:
+        quick = w.simulate(baseline, runs=60, seed=4, keep=True, progress=lambda d, n: seen.append((d, n)))
+        assert w.simulate(baseline, runs=60, seed=4, keep=True) is quick        # kept: not run again
+        with pytest.raises(Cancelled):
+            w.simulate(baseline, runs=60, seed=5, cancelled=lambda: True)
+        workdir = w.workdir
+    assert not workdir.exists()                                               # closed: cleaned up
+    assert seen[0] == (0, seen[-1][1]) and seen[-1][0] == seen[-1][1]
+    ref = sim.run(baseline, runs=60, seed=4, workers=1, out=tmp_path / "ref", quiet=True)
+    assert quick.to_df().equals(ref.to_df())
+    assert quick.summary == ref.summary
+
+
 def test_the_page_in_a_browser(page_url, browser, tmp_path):
     url, folder = page_url
     page = browser.new_page(viewport={"width": 1400, "height": 1000})

@@ -45,6 +45,8 @@ edits: solara.Reactive[dict[str, Any]] = solara.reactive({})
 horizon = solara.reactive(104)
 save_as = solara.reactive("")
 saved_message = solara.reactive("")
+#: the last finished run, shown until the next one finishes (a run in progress or cancelled leaves it)
+shown: solara.Reactive[Any] = solara.reactive(None)
 
 _engine: WhatIf | None = None
 
@@ -82,6 +84,7 @@ class Outcome:
     edited: Run
     comparison: Comparison
     overlay: Path | None
+    edits: dict[str, Any]
 
 
 @solara.lab.task
@@ -108,7 +111,10 @@ def whatif(scenario: str, n_runs: int, root_seed: int, changes: dict[str, Any]) 
                         progress=report("base", 0.5 if changes else 1.0))
     edited = base if overlay is None else eng.simulate(overlay, n_runs, root_seed, cancelled=cancelled,
                                                        progress=report("edited", 0.5))
-    return Outcome(base, edited, compare(base, edited), overlay)
+    outcome = Outcome(base, edited, compare(base, edited), overlay, dict(changes))
+    if whatif.is_current():
+        shown.set(outcome)
+    return outcome
 
 
 @solara.lab.task
@@ -238,7 +244,7 @@ def Page() -> None:
             whatif(scenario, runs.value, seed.value, dict(edits.value))
 
     solara.use_effect(start, key)
-    result = whatif.value if whatif.finished else None
+    result = shown.value
     solara.use_effect(lambda: charts(result) if result is not None else None, [id(result)])
 
     solara.Title("negsim what-if")
@@ -290,21 +296,21 @@ def Page() -> None:
                     style="white-space:pre-wrap;color:#b00020")
     elif whatif.cancelled:
         solara.Info("Run cancelled: change an assumption to run again.")
-    latest = whatif.latest
+    latest = shown.value
     if latest is not None:
         solara.ToggleButtonsSingle(value=horizon, values=sorted(latest.edited.data.horizons))
         hs = latest.edited.data.horizons
         h = horizon.value if horizon.value in hs else max(hs)
         solara.HTML(tag="div", unsafe_innerHTML=outcome_table(latest, h))
-        if latest.overlay is not None:
+        if latest.edits:
             Text("Edits: " + ", ".join(f"<code>{html.escape(k)}</code> = {html.escape(str(v))}"
-                                       for k, v in edits.value.items()))
+                                       for k, v in latest.edits.items()))
         if charts.finished and charts.value:
             with solara.ColumnsResponsive(12, large=6):
                 for title, png in charts.value.items():
                     with solara.Column():
                         Text(f"<b>{html.escape(title)}</b>")
-                        solara.Image(png)
+                        solara.Image(png, classes=["negsim-chart"])
         elif charts.pending:
             solara.Text("drawing the charts...")
 
