@@ -112,6 +112,7 @@ def test_every_listed_assumption_is_in_the_baseline():
     for a in found:
         assert a.min <= a.value <= a.max, a.path
         assert a.source != "no source recorded", a.path
+        assert "「" not in a.source and "」" not in a.source, a.path       # shown in English only
 
 
 def test_whatif_runs_are_negsim_runs_and_can_be_cancelled(tmp_path):

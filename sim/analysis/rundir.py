@@ -161,7 +161,9 @@ def plain_source(src: str) -> str:
     The seed articles are Japanese; the scenario quotes them in 「」 followed by an English gloss. Charts and
     the briefing show the file, the gloss and the rest (DejaVu Sans has no CJK glyphs).
     """
-    s = re.sub(r"「[^」]*」\s*", "", src)
+    s, n = src, 1
+    while n:  # innermost first: a quotation may quote another (「...「...」...」)
+        s, n = re.subn(r"「[^「」]*」\s*", "", s)
     return re.sub(r"\s+", " ", s).strip()
 
 
