@@ -76,7 +76,7 @@ def test_sources_drop_the_original_language_passage():
     src = "001_99fc.txt: 「トランプ政権は」 (the Trump administration drives the talks); cepa.org"
     assert plain_source(src) == "001_99fc.txt: (the Trump administration drives the talks); cepa.org"
     # a quotation that quotes another (as in the baseline's mediator.round_rate_per_week) goes whole
-    nested = "000.txt: 「その交渉が「建設的に進んでいる」と報じられました」 (reported as constructive); rounds"
+    nested = "000.txt: 「交渉が「建設的」と報じられた」 (reported as constructive); rounds"
     assert plain_source(nested) == "000.txt: (reported as constructive); rounds"
     assert source_for(PROVENANCE, "mediator.round_rate_per_week") == "seed article 03, rounds in Nov-Dec 2025"
     assert source_for({}, "x.y") == "no source recorded"

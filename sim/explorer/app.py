@@ -30,7 +30,7 @@ from sim.analysis.rundir import OUTCOME_LABELS, OUTCOMES
 from sim.api import Comparison, Run, compare, write_overlay
 from sim.errors import UserError
 from sim.explorer.assumptions import read_list, resolve
-from sim.explorer.whatif import WhatIf
+from sim.explorer.whatif import Cancelled, WhatIf
 
 #: Environment set by ``negsim explore`` (the server imports this module by name).
 ENV_SCENARIO = "NEGSIM_EXPLORE_SCENARIO"
@@ -88,7 +88,7 @@ class Outcome:
 
 
 @solara.lab.task
-def whatif(scenario: str, n_runs: int, root_seed: int, changes: dict[str, Any]) -> Outcome:
+def whatif(scenario: str, n_runs: int, root_seed: int, changes: dict[str, Any]) -> Outcome | None:
     """Run the unchanged scenario (once, kept) and the edited one with the same seed; compare them."""
     eng = engine()
     steps = {"base": 0.0}
@@ -107,10 +107,13 @@ def whatif(scenario: str, n_runs: int, root_seed: int, changes: dict[str, Any]) 
         # written (and validated) first: a bad value is reported before anything runs
         overlay = write_overlay(scenario, changes, eng.workdir / "whatif.yaml", src=_src())
     steps["edited"] = 0.5 if changes else 0.0
-    base = eng.simulate(scenario, n_runs, root_seed, keep=True, cancelled=cancelled,
-                        progress=report("base", 0.5 if changes else 1.0))
-    edited = base if overlay is None else eng.simulate(overlay, n_runs, root_seed, cancelled=cancelled,
-                                                       progress=report("edited", 0.5))
+    try:
+        base = eng.simulate(scenario, n_runs, root_seed, keep=True, cancelled=cancelled,
+                            progress=report("base", 0.5 if changes else 1.0))
+        edited = base if overlay is None else eng.simulate(overlay, n_runs, root_seed, cancelled=cancelled,
+                                                           progress=report("edited", 0.5))
+    except Cancelled:
+        return None  # superseded or cancelled: the task is no longer current, its value is not used
     outcome = Outcome(base, edited, compare(base, edited), overlay, dict(changes))
     if whatif.is_current():
         shown.set(outcome)
