@@ -7,6 +7,7 @@ that the file validates, writes the briefing, and cancels a long run.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -89,6 +90,17 @@ def browser():
         b.close()
 
 
+@contextlib.contextmanager
+def shown_on_failure(page, where: Path):
+    """On a failure, keep a screenshot and print the page's text: a browser test is hard to debug blind."""
+    try:
+        yield
+    except Exception:
+        page.screenshot(path=str(where / "failure.png"), full_page=True)
+        print(f"page at failure ({where / 'failure.png'}):\n{page.inner_text('body')[:4000]}")
+        raise
+
+
 def edited_cells(page) -> list[str]:
     return page.locator("#outcomes td.edited").all_inner_texts()
 
@@ -137,6 +149,12 @@ def test_whatif_runs_are_negsim_runs_and_can_be_cancelled(tmp_path):
 def test_the_page_in_a_browser(page_url, browser, tmp_path):
     url, folder = page_url
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    with shown_on_failure(page, tmp_path):
+        check_the_page(page, url, folder)
+    page.close()
+
+
+def check_the_page(page, url: str, folder: Path) -> None:
     page.goto(url)
     page.wait_for_selector("#outcomes td.edited", timeout=120_000)
     # unchanged: the edited column is the scenario itself, the differences exactly zero
@@ -174,7 +192,7 @@ def test_the_page_in_a_browser(page_url, browser, tmp_path):
     save.fill(str(target))
     save.press("Enter")
     page.locator(".negsim-save").click()
-    page.locator(".negsim-saved").wait_for(timeout=30_000)
+    page.locator(".negsim-saved").wait_for(timeout=60_000)
     assert f"saved {target}" in page.locator(".negsim-saved").inner_text()
     assert negsim("validate", str(target)).stdout.strip() == f"{target}: ok"
     text = target.read_text()
@@ -187,26 +205,30 @@ def test_the_page_in_a_browser(page_url, browser, tmp_path):
     page.locator(".negsim-briefing").click()
     pdf = Path(page.locator(".negsim-pdf").inner_text(timeout=120_000))
     assert pdf.name == "briefing.pdf" and pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_a_long_run_shows_progress_and_cancels(page_url, browser, tmp_path):
+    url, _ = page_url
+    page = browser.new_page()
+    with shown_on_failure(page, tmp_path):
+        check_cancel(page, url)
     page.close()
 
 
-def test_a_long_run_shows_progress_and_cancels(page_url, browser):
-    url, _ = page_url
-    page = browser.new_page()
+def check_cancel(page, url: str) -> None:
     page.goto(url)
     page.wait_for_selector("#outcomes td.edited", timeout=120_000)
     runs = page.get_by_label("Replicates")
     runs.fill("20000")
     runs.press("Enter")
     cancel = page.locator(".negsim-cancel")
-    cancel.wait_for(timeout=30_000)
+    cancel.wait_for(timeout=60_000)
     assert page.locator(".negsim-running [role=progressbar]").count() == 1
     started = time.monotonic()
     cancel.click()
-    page.get_by_text("Run cancelled").wait_for(timeout=30_000)
+    page.get_by_text("Run cancelled").wait_for(timeout=60_000)
     assert time.monotonic() - started < 30
     assert page.locator(".negsim-cancel").count() == 0
     # the table still shows the last finished run, not a partial one
     caption = page.locator("#outcomes caption").inner_text()
     assert re.search(r"\b400 replicates", caption), caption
-    page.close()
