@@ -218,10 +218,26 @@ def test_a_long_run_shows_progress_and_cancels(page_url, browser, tmp_path):
 def check_cancel(page, url: str) -> None:
     page.goto(url)
     page.wait_for_selector("#outcomes td.edited", timeout=120_000)
+    # a mouse drag starts one run, on release: not one per position the thumb passes
+    field = page.get_by_label("events.US_AID_CUTOFF.annual_prob.mean")
+    thumb = page.locator(".negsim-slider").nth(1).locator(".v-slider__thumb").bounding_box()
+    x, y = thumb["x"] + thumb["width"] / 2, thumb["y"] + thumb["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for dx in range(10, 110, 10):
+        page.mouse.move(x + dx, y, steps=2)
+    page.wait_for_timeout(300)
+    assert field.input_value() == "0.15" and page.locator(".negsim-cancel").count() == 0
+    page.mouse.up()
+    shown = "document.body.innerText.includes('events.US_AID_CUTOFF.annual_prob.mean =')"
+    page.wait_for_function(f"() => {shown}", timeout=120_000)                 # the edit's run finished
+    assert float(field.input_value()) > 0.3
+    cancel = page.locator(".negsim-cancel")
+    cancel.wait_for(state="detached", timeout=60_000)
     runs = page.get_by_label("Replicates")
     runs.fill("20000")
     runs.press("Enter")
-    cancel = page.locator(".negsim-cancel")
+    page.get_by_text("runs 20,000 replicates").wait_for(timeout=60_000)
     cancel.wait_for(timeout=60_000)
     assert page.locator(".negsim-running [role=progressbar]").count() == 1
     started = time.monotonic()

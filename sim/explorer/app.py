@@ -212,6 +212,21 @@ def outcome_table(outcome: Outcome, h: int) -> str:
 
 
 @solara.component
+def ReleasedSlider(value: float, low: float, high: float, step: float, on_release) -> None:
+    """Show a slider that reports its value when released (a drag is one run, not one per position).
+
+    Vuetify's slider emits ``change`` on release of the mouse and on each arrow key; its ``v_model``
+    follows the thumb while it is dragged, which would start (and cancel) a run per position.
+    """
+    import reacton.ipyvuetify as rv
+
+    el = rv.Slider(v_model=value, min=low, max=high, step=step, thumb_label=True, hide_details=True,
+                   class_="negsim-slider")
+    rv.use_event(el, "change", lambda _widget, _event, data: on_release(data))
+    return el
+
+
+@solara.component
 def AssumptionControl(a: Any) -> None:
     """Show a slider and a field for one assumption, with its meaning and source."""
     current = edits.value.get(a.path, a.value)
@@ -227,8 +242,8 @@ def AssumptionControl(a: Any) -> None:
 
     with solara.Column(gap="0px", classes=["negsim-assumption"], style="margin-bottom:14px"):
         Text(f"<b>{html.escape(a.label)}</b>")
-        solara.SliderFloat("", value=current if numeric else a.value, min=a.min, max=a.max, step=a.step,
-                           on_value=lambda v: set_value(round(float(v), 10)), thumb_label=True)
+        ReleasedSlider(current if numeric else a.value, a.min, a.max, a.step,
+                       on_release=lambda v: set_value(round(float(v), 10)))
         solara.InputText(a.path, value=f"{current:g}" if numeric else str(current),
                          on_value=lambda t: set_value(parse(t)), dense=True)
         Text(f"{html.escape(a.meaning)} Scenario value {a.value:g}. <i>Source: {html.escape(a.source)}</i>",
