@@ -101,6 +101,13 @@ def shown_on_failure(page, where: Path):
         raise
 
 
+def idle(page) -> None:
+    """Wait until no run is in progress and the charts are drawn (the page re-renders until then)."""
+    busy = ("document.querySelector('.negsim-cancel') || "
+            "document.body.innerText.includes('drawing the charts')")
+    page.wait_for_function(f"() => !({busy})", timeout=120_000)
+
+
 def edited_cells(page) -> list[str]:
     return page.locator("#outcomes td.edited").all_inner_texts()
 
@@ -172,6 +179,7 @@ def check_the_page(page, url: str, folder: Path) -> None:
     field = page.get_by_label("war.drift_per_year.median")
     assert float(field.input_value()) == pytest.approx(0.15)
     assert page.locator("#outcomes td.diff").all_inner_texts() != ["+0.0 [+0.0, +0.0]"] * 4
+    idle(page)
 
     # a bad value in a field: the message of `negsim validate` on the variant the page wrote
     field.fill("-1")
@@ -187,6 +195,7 @@ def check_the_page(page, url: str, folder: Path) -> None:
     field.fill("0.13")
     field.press("Enter")
     page.locator(".negsim-error").wait_for(state="detached", timeout=60_000)
+    idle(page)
     target = folder / "faster_front.yaml"
     save = page.get_by_label("Save the edits as")
     save.fill(str(target))
