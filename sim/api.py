@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from sim.analysis.rundir import RunData
+    from sim.scenario import Scenario
 
 __all__ = ["Comparison", "Run", "compare", "load", "run", "write_overlay"]
 
@@ -442,9 +443,9 @@ def overlay_tree(base: Mapping[str, Any], edits: Mapping[str, Any], src: str) ->
     return tree
 
 
-def write_overlay(base: str | os.PathLike[str], edits: Mapping[str, Any], path: str | os.PathLike[str], *,
-                  scenario_id: str | None = None, title: str | None = None, src: str | None = None,
-                  question: str | None = None) -> Path:
+def write_overlay(base: str | os.PathLike[str] | Scenario, edits: Mapping[str, Any],
+                  path: str | os.PathLike[str], *, scenario_id: str | None = None, title: str | None = None,
+                  src: str | None = None, question: str | None = None) -> Path:
     """Write ``edits`` as a variant scenario that ``extends`` ``base``, validate it, return its path.
 
     The file has the format of the variants in ``scenarios/`` (``extends:`` plus the changed values,
@@ -452,8 +453,8 @@ def write_overlay(base: str | os.PathLike[str], edits: Mapping[str, Any], path: 
 
     Parameters
     ----------
-    base : path
-        The scenario the edits apply to.
+    base : path or sim.scenario.Scenario
+        The scenario the edits apply to (a loaded one is not read again).
     edits : mapping
         ``{"dotted.path": value}``; a path may end inside a distribution (``...annual_prob.mean``).
     path : path
@@ -471,17 +472,28 @@ def write_overlay(base: str | os.PathLike[str], edits: Mapping[str, Any], path: 
         If the base or the written variant is invalid: the same message ``negsim validate`` gives for
         the written file (which is left in place, so the line numbers can be read).
     """
+    return write_variant(base, edits, path, scenario_id=scenario_id, title=title, src=src,
+                         question=question).path
+
+
+def write_variant(base: str | os.PathLike[str] | Scenario, edits: Mapping[str, Any],
+                  path: str | os.PathLike[str], **kw: Any) -> Scenario:
+    """Write a variant as :func:`write_overlay` does; return it loaded.
+
+    The what-if page runs the variant at once, so it is not read a third time.
+    """
     import yaml
 
-    from sim.scenario import load_scenario
+    from sim.scenario import Scenario, load_scenario
 
-    base_sc = load_scenario(base)
+    base_sc = base if isinstance(base, Scenario) else load_scenario(base)
+    scenario_id, title, src, question = (kw.get(k) for k in ("scenario_id", "title", "src", "question"))
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     src = src or f"analyst assumption, {dt.date.today().isoformat()}"
     # beside the base (or below its directory): a relative path, as scenarios/*.yaml write it; elsewhere
     # (a temporary directory) the absolute path, so the variant still finds its base
-    base_path, here = Path(base).resolve(), out.parent.resolve()
+    base_path, here = Path(base_sc.path).resolve(), out.parent.resolve()
     extends = str(base_path.relative_to(here)) if base_path.is_relative_to(here) else str(base_path)
     changed = ", ".join(f"{k} = {v}" for k, v in edits.items())
     doc: dict[str, Any] = {
@@ -497,5 +509,4 @@ def write_overlay(base: str | os.PathLike[str], edits: Mapping[str, Any], path: 
     lines.append(f"# Overrides: {changed} ({src}). Everything else is {base_sc.id}.")
     text = "\n".join(lines) + "\n" + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=110)
     out.write_text(text)
-    load_scenario(out)  # raises ScenarioError, as `negsim validate` on this file would
-    return out
+    return load_scenario(out)  # raises ScenarioError, as `negsim validate` on this file would

@@ -27,7 +27,7 @@ import solara
 import solara.lab
 
 from sim.analysis.rundir import OUTCOME_LABELS, OUTCOMES
-from sim.api import Comparison, Run, compare, write_overlay
+from sim.api import Comparison, Run, compare, write_overlay, write_variant
 from sim.errors import UserError
 from sim.explorer.assumptions import read_list, resolve
 from sim.explorer.whatif import Cancelled, WhatIf
@@ -105,7 +105,7 @@ def whatif(scenario: str, n_runs: int, root_seed: int, changes: dict[str, Any]) 
     overlay = None
     if changes:
         # written (and validated) first: a bad value is reported before anything runs
-        overlay = write_overlay(scenario, changes, eng.workdir / "whatif.yaml", src=_src())
+        overlay = write_variant(eng.scenario(scenario), changes, eng.workdir / "whatif.yaml", src=_src())
     steps["edited"] = 0.5 if changes else 0.0
     try:
         base = eng.simulate(scenario, n_runs, root_seed, keep=True, cancelled=cancelled,
@@ -114,7 +114,7 @@ def whatif(scenario: str, n_runs: int, root_seed: int, changes: dict[str, Any]) 
                                                            progress=report("edited", 0.5))
     except Cancelled:
         return None  # superseded or cancelled: the task is no longer current, its value is not used
-    outcome = Outcome(base, edited, compare(base, edited), overlay, dict(changes))
+    outcome = Outcome(base, edited, compare(base, edited), overlay.path if overlay else None, dict(changes))
     if whatif.is_current():
         shown.set(outcome)
     return outcome

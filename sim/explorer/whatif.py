@@ -28,6 +28,18 @@ from sim.api import Run
 from sim.errors import UserError
 
 
+def _stamps(sc: Any) -> tuple:
+    """Modification times and sizes of a scenario's files (to notice an edit made since loading it)."""
+    out = []
+    for p, _ in sc.files:
+        try:
+            st = os.stat(p)
+            out.append((str(p), st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append((str(p), None, None))
+    return tuple(out)
+
+
 class Cancelled(UserError):
     """The run was cancelled (the page's Cancel button, or a newer edit superseding it)."""
 
@@ -53,6 +65,7 @@ class WhatIf:
         # started now: the workers import the model while the page loads
         self._executor = ProcessExecutor(self.workers) if self.workers > 1 else None
         self._kept: dict[tuple, Run] = {}
+        self._scenarios: dict[str, tuple[Any, tuple]] = {}
         self._lock = threading.Lock()
         self.workdir = Path(tempfile.mkdtemp(prefix="negsim-explore-"))
 
@@ -69,15 +82,27 @@ class WhatIf:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def simulate(self, scenario: str | os.PathLike[str], runs: int = 2000, seed: int = 1, *,
+    def scenario(self, path: str | os.PathLike[str]) -> Any:
+        """Load a scenario file, or return it as loaded before if none of its files changed since."""
+        from sim.scenario import load_scenario
+
+        key = str(Path(path).resolve())
+        kept = self._scenarios.get(key)
+        if kept is not None and kept[1] == _stamps(kept[0]):
+            return kept[0]
+        sc = load_scenario(path)
+        self._scenarios[key] = (sc, _stamps(sc))
+        return sc
+
+    def simulate(self, scenario: Any, runs: int = 2000, seed: int = 1, *,
                  progress: Callable[[int, int], None] | None = None,
                  cancelled: Callable[[], bool] | None = None, keep: bool = False) -> Run:
         """Run ``scenario`` with ``runs`` replicates from ``seed``; return the result in memory.
 
         Parameters
         ----------
-        scenario : path
-            Scenario file (base or variant).
+        scenario : path or sim.scenario.Scenario
+            Scenario file (base or variant), or a loaded scenario.
         runs, seed : int
             As ``negsim run --runs --seed`` (same plan, same rows).
         progress : callable, optional
@@ -98,9 +123,9 @@ class WhatIf:
         from sim.batch.manifest import build_manifest, utc_now
         from sim.batch.plan import plan_from_options
         from sim.batch.runner import _resolved, _sample, _summary_accumulator, make_tasks
-        from sim.scenario import load_scenario
+        from sim.scenario import Scenario
 
-        sc = load_scenario(scenario)
+        sc = scenario if isinstance(scenario, Scenario) else self.scenario(scenario)
         plan = plan_from_options(seed, runs, None, None, None)
         key = (tuple((str(p), h) for p, h in sc.files), plan.runs, plan.seed)
         if keep and key in self._kept:
