@@ -215,6 +215,15 @@ def check_the_page(page, url: str, folder: Path) -> None:
     pdf = Path(page.locator(".negsim-pdf").inner_text(timeout=120_000))
     assert pdf.name == "briefing.pdf" and pdf.read_bytes().startswith(b"%PDF")
 
+    # another scenario of the folder: its title, its values, no edits carried over
+    idle(page)
+    page.locator(".v-select").first.click()
+    page.locator(".v-menu__content .v-list-item", has_text="us_disengages.yaml").click()
+    page.locator("h2", has_text="US disengages").wait_for(timeout=60_000)
+    aid = page.get_by_label("events.US_AID_CUTOFF.annual_prob.mean").element_handle()
+    page.wait_for_function("el => el.value === '0.5'", arg=aid, timeout=60_000)    # the variant's value
+    assert page.get_by_label("war.drift_per_year.median").input_value() == "0.1"  # the edit is gone
+
 
 def test_a_long_run_shows_progress_and_cancels(page_url, browser, tmp_path):
     url, _ = page_url
