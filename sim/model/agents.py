@@ -28,14 +28,24 @@ from sim.model.mediation import (
     blame,
     ceasefire_terms,
     ceasefire_value,
+    forecast_acceptance,
+    learn_reservations,
     open_round,
+    package_scores,
+    predict_reservations,
+    pressure_gain,
     record_round,
+    remember_refusal,
     set_support,
     snap,
     solve_text,
+    take_rows,
+    unchanged_since_refusal,
     value_text,
 )
-from sim.model.state import CEASEFIRE, KIND_CEASEFIRE, KIND_COMPREHENSIVE, RELAPSE, WAR, in_status
+from sim.model.state import CEASEFIRE, KIND_CEASEFIRE, KIND_COMPREHENSIVE, RELAPSE, WAR, in_status, rows_of
+
+COMPREHENSIVE_TEXT, CEASEFIRE_TEXT = 0, 1  # the kinds of package whose last refusal the mediator remembers
 
 
 class ActorAgent(mesa.Agent):
@@ -200,6 +210,8 @@ class MediatorParams:
     walkaway_support: float
     leverage_rate: float  # P(lever after a failed round) = 1 - exp(-rate F)
     ceasefire_threshold: float
+    strategic: bool  # modules.strategic_mediator
+    deadline_credibility: np.ndarray  # (R,) chance a missed deadline triggers the threatened lever
 
 
 class Mediator:
@@ -207,6 +219,16 @@ class Mediator:
 
     A biased mediator that is also a party (Kydd 2003), proposing Raiffa's (1982) single negotiating text
     and using its leverage after failed rounds (Beardsley 2011).
+
+    With ``modules.strategic_mediator`` it is strategic: it keeps an estimate of each party's reservation
+    (mean and variance, starting from its misperceived view) and learns it from every verdict; it tables
+    the package (comprehensive text or ceasefire) with the higher forecast acceptance times value, never
+    a refused package unchanged (it waits instead); it presses where leverage times movability promises
+    the largest gain in acceptance, tilted by its blame biases; a missed deadline triggers the threatened
+    lever with the scenario's credibility. Sources: Raiffa 1982 (the single text moves after refusals);
+    Kydd 2003 (biased mediators); Beardsley 2011 (leverage); Svensson 2007 (a mediator's bias and what
+    it can deliver); seed 002: "bold proposals, then adjusts or insists"; record F7 (deadlines to
+    Moscow, none enforced on its date).
     """
 
     meta = {
@@ -222,8 +244,31 @@ class Mediator:
             round_interval=float(p.round_interval) if p.round_interval else None,
             deadline_rate=p.deadline_rate, deadline_frustration=p.deadline_add, walkaway_rate=p.walk_rate,
             walkaway_pause=p.walk_pause, walkaway_support=p.walk_support, leverage_rate=p.lev_rate,
-            ceasefire_threshold=p.cf_threshold,
+            ceasefire_threshold=p.cf_threshold, strategic=bool(p.modules["strategic_mediator"]),
+            deadline_credibility=p.deadline_cred,
         )  # fmt: skip
+        if self.mediation.strategic:
+            self._start_estimates()
+
+    def _start_estimates(self) -> None:
+        """Start the reservation estimates from the mediator's misperceived view; nothing refused yet.
+
+        The mean starts at the mediator's misperception (sd ``misperception_sd``, drawn once: a view, not a
+        per-round draw), the variance at misperception plus reservation-shock variance (memo P8, P9).
+        """
+        st, p = self.state, self.prm
+        R, n, K = p.R, p.n, p.K
+        st.res_mean0 = p.sigma_med * self.model.streams.normal("mediator", -1, n)
+        st.res_var0 = p.sigma_med**2 + p.sigma_xi**2
+        st.res_mean, st.res_var = st.res_mean0.copy(), st.res_var0.copy()
+        st.t_estimate = np.zeros(R)
+        st.refused_has = np.zeros((R, 2), bool)
+        st.refused_X = np.full((R, 2, K), np.nan)
+        st.refused_L = np.full((R, 2), np.nan)
+        st.refused_W = np.full((R, 2, n), np.nan)
+        st.refused_levers = np.zeros((R, 2), np.int64)
+        st.refused_events = np.zeros((R, 2), np.int64)
+        st.n_waits = np.zeros(R, np.int64)
 
     def convene(self, u: np.ndarray, t: float) -> np.ndarray:
         """Decide which replicates hold a round this step; frustration, missed deadlines, walk-aways.
@@ -241,8 +286,12 @@ class Mediator:
         else:
             rate = m.round_rate * (1.0 + m.frustration_round_multiplier * st.F)
             has_round = talks & (u[:, 0] < -np.expm1(-rate * prm.dt))
-        missed = talks & (u[:, 1] < -np.expm1(-m.deadline_rate * prm.dt))
+        p_missed = -np.expm1(-m.deadline_rate * prm.dt)
+        missed = talks & (u[:, 1] < p_missed)
         st.F[missed] += m.deadline_frustration
+        if m.strategic and prm.modules["levers"] and prm.levers:
+            # given a missed deadline, u / p_missed is a fresh uniform: enforced with the credibility
+            self.enforce_deadlines(missed & (u[:, 1] < p_missed * m.deadline_credibility), t)
         if prm.modules["levers"] and m.walkaway_rate > 0:
             walk = talks & (u[:, 2] < step_probability(m.walkaway_rate * st.F, prm.dt))
             st.pause_until[walk] = t + m.walkaway_pause
@@ -260,16 +309,93 @@ class Mediator:
         st.X_text[rnd.rows] = X_cont
         return snap(prm, X_cont, st.L[rnd.rows])
 
-    def choose_package(self, rnd: Round) -> None:
-        """Put a ceasefire instead where the war is on and the text looks hopeless (memo P8).
+    def enforce_deadlines(self, enforced: np.ndarray, t: float) -> None:
+        """Carry out the threat of a missed deadline: the lever on the party furthest from yes.
 
-        Hopeless: the forecast that every comprehensive veto player accepts is below the threshold. The
-        ceasefire veto players then judge the ceasefire's value, which includes the option of a later
-        settlement.
+        The deadline is addressed to the binding party of the last round (the veto player with the lowest
+        surplus); where it has a lever and the threat is carried out (``enforced``, R), the lever fires.
+        """
+        st, prm = self.state, self.prm
+        for a, lv in prm.levers.items():
+            hit = enforced & (st.binding == a)
+            if hit.any():
+                apply_lever(st, prm, lv, hit, t, a)
+                st.n_levers[hit] += 1
+                st.t_last_lever[hit] = t
+
+    def estimates(self, rows: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
+        """Bring the reservation estimates of ``rows`` up to week ``t`` and return (mean, variance)."""
+        st, prm = self.state, self.prm
+        mean, var = predict_reservations(
+            rows_of(st.res_mean, rows), rows_of(st.res_var, rows), rows_of(st.res_mean0, rows),
+            rows_of(st.res_var0, rows), t - st.t_estimate[rows], prm.T_xi[rows],
+        )  # fmt: skip
+        st.res_mean[rows], st.res_var[rows], st.t_estimate[rows] = mean, var, t
+        return mean, var
+
+    def learn(self, rnd: Round, accepted: np.ndarray, veto: np.ndarray, signed: np.ndarray) -> None:
+        """Update the estimates from the verdicts and remember what was refused, in what state."""
+        st, prm, rows = self.state, self.prm, rnd.rows
+        v = np.where(rnd.ceasefire[:, None], rnd.v_cf, rnd.v_text)
+        mean, var = learn_reservations(rnd.res_mean, rnd.res_var, v, ~accepted, veto, rows_of(prm.nu, rows))
+        st.res_mean[rows], st.res_var[rows] = mean, var
+        rnd.res_mean, rnd.res_var = mean, var
+        cf, failed = rnd.ceasefire, ~signed
+        for kind, refused in ((COMPREHENSIVE_TEXT, failed & ~cf), (CEASEFIRE_TEXT, failed & cf)):
+            if refused.any():
+                X = (rnd.X if kind == COMPREHENSIVE_TEXT else rnd.X_cf)[refused]
+                remember_refusal(st, rows[refused], kind, X, rnd.W_m0[refused])
+        st.refused_has[rows[signed]] = False
+
+    def choose_package(self, rnd: Round) -> np.ndarray:
+        """Choose what to table in each round; return where something is tabled (elsewhere it waits).
+
+        Put a ceasefire instead where the war is on and the text looks hopeless (memo P8). Hopeless: the
+        forecast that every comprehensive veto player accepts is below the threshold. The ceasefire veto
+        players then judge the ceasefire's value, which includes the option of a later settlement.
+
+        The strategic mediator instead scores each package it may table by its forecast acceptance times
+        its value to the mediator: 1 for the comprehensive text, the chance a ceasefire later becomes a
+        settlement (``ceasefire_settlement_prob``) for a ceasefire. A package refused before and unchanged
+        since (:func:`sim.model.mediation.unchanged_since_refusal`) may not be tabled; where none may, the
+        mediator waits.
         """
         prm, st, rows = self.prm, self.state, rnd.rows
         at_war = in_status(st.status[rows], (WAR, RELAPSE))
+        if self.mediation.strategic:
+            return self._choose_strategic(rnd, at_war)
         rnd.ceasefire = at_war & (rnd.p_hat < self.mediation.ceasefire_threshold) & prm.veto_F.any()
+        self._ceasefire_surplus(rnd)
+        return np.ones(rows.size, bool)
+
+    def _choose_strategic(self, rnd: Round, at_war: np.ndarray) -> np.ndarray:
+        prm, st, rows = self.prm, self.state, rnd.rows
+        n = rows.size
+        can_cf = at_war & prm.veto_F.any()
+        rnd.X_cf = ceasefire_terms(prm, st.L[rows])
+        rnd.v_cf = np.full(rnd.v_text.shape, np.nan)
+        p_cf = np.zeros(n)
+        if can_cf.any():
+            cf = can_cf
+            Vc_m = ceasefire_value(prm, st, rows[cf], rnd.W_m[cf], rnd.V_m[cf])
+            rnd.v_cf[cf] = Vc_m - rnd.W_m0[cf] - rnd.tau[cf]
+            p_cf[cf] = forecast_acceptance(prm, rows[cf], rnd.v_cf[cf], rnd.res_mean[cf], rnd.res_var[cf],
+                                           prm.veto_F)  # fmt: skip
+        allowed = {
+            "comprehensive": ~unchanged_since_refusal(prm, st, rows, COMPREHENSIVE_TEXT, rnd.X, rnd.W_m0),
+            "ceasefire": can_cf & ~unchanged_since_refusal(prm, st, rows, CEASEFIRE_TEXT, rnd.X_cf, rnd.W_m0),
+        }
+        value = {"comprehensive": np.ones(n), "ceasefire": prm.cf_settle[rows]}
+        names, score = package_scores({"comprehensive": rnd.p_hat, "ceasefire": p_cf}, value, allowed)
+        tabled = np.isfinite(score.max(axis=1))
+        rnd.ceasefire = tabled & (np.argmax(score, axis=1) == names.index("ceasefire"))
+        rnd.p_hat = np.where(rnd.ceasefire, p_cf, rnd.p_hat)
+        self._ceasefire_surplus(rnd)
+        return tabled
+
+    def _ceasefire_surplus(self, rnd: Round) -> None:
+        """Set the parties' true surplus from the ceasefire where one is tabled (memo P8)."""
+        prm, st, rows = self.prm, self.state, rnd.rows
         if rnd.ceasefire.any():
             cf = rnd.ceasefire
             Vc = ceasefire_value(prm, st, rows[cf], rnd.W[cf], rnd.V[cf])
@@ -282,7 +408,8 @@ class Mediator:
 
         With probability 1 - exp(-lambda_lev F) the mediator applies its lever on the blamed party (an aid
         pause, sanctions, a cut of its say in the text; Beardsley 2011). ``u`` (R, 1) uniforms. Returns the
-        blamed actor (-1 if none) and whether a lever was applied, per round.
+        blamed actor (-1 if none) and whether a lever was applied, per round. The strategic mediator presses
+        instead the party :meth:`pressure_target` picks, and returns it as the blamed party where it does.
         """
         prm, st, rows = self.prm, self.state, rnd.rows
         blamed = np.full(rows.size, -1)
@@ -295,6 +422,8 @@ class Mediator:
         if prm.modules["levers"] and prm.levers:
             p_lev = -np.expm1(-self.mediation.leverage_rate * st.F[rows])
             lever = failed & (u[rows, 0] < p_lev)
+            if self.mediation.strategic and lever.any():
+                blamed = np.where(lever, self.pressure_target(rnd, veto, blamed), blamed)
             for a, lv in prm.levers.items():
                 hit = lever & (blamed == a)
                 if hit.any():
@@ -305,6 +434,24 @@ class Mediator:
             st.n_levers[rows[lever]] += 1
             st.t_last_lever[rows[lever]] = t
         return blamed, lever
+
+    def pressure_target(self, rnd: Round, veto: np.ndarray, blamed: np.ndarray) -> np.ndarray:
+        """Return whom to press in each round: the largest forecast gain per application of a lever.
+
+        Leverage (each lever's ``leverage`` from the scenario) times movability (how close the party is to
+        yes by the mediator's estimate): :func:`sim.model.mediation.pressure_gain`, weighted by the
+        mediator's blame biases (1 + beta_blame; a biased mediator, Kydd 2003; Svensson 2007). Where no
+        lever promises a gain, the blamed party is pressed (memo P7b).
+        """
+        prm, rows = self.prm, rnd.rows
+        actors = list(prm.levers)
+        leverage = [rows_of(prm.levers[a].leverage, rows) for a in actors]
+        v = np.where(rnd.ceasefire[:, None], rnd.v_cf, rnd.v_text)
+        veto2 = np.broadcast_to(veto, v.shape)
+        gain = pressure_gain(prm, rows, v, rnd.res_mean, rnd.res_var, veto2, actors, leverage)
+        score = (1.0 + prm.blame_bias[actors]) * gain
+        best = np.asarray(actors)[np.argmax(score, axis=1)]
+        return np.where(score.max(axis=1) > 0.0, best, blamed)
 
     def hold_round(
         self, rows: np.ndarray, t: float, mhs: np.ndarray, u_med: np.ndarray, u_acc: np.ndarray,
@@ -319,16 +466,33 @@ class Mediator:
         if rows.size == 0:
             st.log["round"] = None
             return
-        rnd = open_round(st, prm, rows, t, mhs, u_med)
+        strategic = self.mediation.strategic
+        rnd = open_round(st, prm, rows, t, mhs, u_med, self.estimates(rows, t) if strategic else None)
         rnd.X = self.draft(rnd)
         value_text(st, prm, rnd)
-        self.choose_package(rnd)
+        tabled = self.choose_package(rnd)
+        if not tabled.all():  # the strategic mediator waits rather than re-table a refused package
+            st.n_waits[rows[~tabled]] += 1
+            rnd = take_rows(rnd, tabled)
+            rows = rnd.rows
+            if rows.size == 0:
+                st.log["round"] = None
+                return
+        if strategic:  # what was tabled and in what state (the trace and the re-tabling test read it)
+            st.log["tabled"] = {
+                "rows": rows, "ceasefire": rnd.ceasefire,
+                "terms": np.where(rnd.ceasefire[:, None], rnd.X_cf, rnd.X),
+                "L": st.L[rows].copy(), "W_m0": rnd.W_m0, "levers": st.n_levers[rows].copy(),
+                "events": st.fired[rows].sum(axis=1), "p_hat": rnd.p_hat,
+            }  # fmt: skip
         veto = np.where(rnd.ceasefire[:, None], prm.veto_F, prm.veto_C)
         accepted = self.model.verdicts(rnd, u_acc[rows])
         signed = np.all(accepted | ~veto, axis=1)
         comp, cf = signed & ~rnd.ceasefire, signed & rnd.ceasefire
         sign(st, prm, rows[comp], rnd.X[comp], KIND_COMPREHENSIVE, t)
         sign(st, prm, rows[cf], ceasefire_terms(prm, st.L[rows[cf]]), KIND_CEASEFIRE, t)
+        if strategic:
+            self.learn(rnd, accepted, veto, signed)
         blamed, lever = self.press(rnd, accepted, veto, ~signed, u_lev, t)
         record_round(st, prm, rnd, accepted, veto, signed, blamed, lever)
 

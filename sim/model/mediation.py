@@ -16,6 +16,17 @@ line's scale, so the text can freeze where the armies stand).
 A ceasefire (TERR = L, monitors, the rest deferred) is valued with the option of a later settlement
 (:func:`ceasefire_value`); :func:`blame` picks the refuser furthest from yes, and :func:`apply_lever`
 applies the mediator's lever on it (an aid pause, sanctions, a cut of its say in the text; Beardsley 2011).
+
+The strategic mediator (``modules.strategic_mediator``) keeps, per replicate and party, a normal estimate of
+where the party's reservation lies relative to its own view of that party's outside option, learns it from
+every verdict (:func:`learn_reservations`, a probit update) and lets it fade as reservations drift
+(:func:`predict_reservations`); forecasts every package with the one acceptance rule
+(:func:`forecast_acceptance`); compares the packages it could table (:func:`package_scores`; partial
+agreements join there); does not table a refused package unchanged (:func:`unchanged_since_refusal`); and
+presses where leverage times movability is largest (:func:`pressure_gain`). Kydd (2003): a biased mediator
+is credible when it reports bad news about its favourite; Beardsley (2011): leverage is what a mediator can
+add to or take from each party; Svensson (2007): a mediator's bias toward a side shapes what it can deliver;
+Raiffa (1982): the single negotiating text moves after each refusal rather than being tabled again.
 """
 
 from __future__ import annotations
@@ -23,11 +34,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtri
+from scipy.special import log_ndtr, ndtri
 
 from sim.engines.nash import softplus
 from sim.model import kernels
-from sim.model.acceptance import acceptance_probability
+from sim.model.acceptance import LOGIT_AS_PROBIT, acceptance_probability
 from sim.model.commitment import deal_values_both, reneging_prob
 from sim.model.influence import influence_phase
 from sim.model.outside_option import option_value, war_cost, war_outlook
@@ -159,12 +170,31 @@ class Round:
     S: np.ndarray | None = None
     p_hat: np.ndarray | None = None
     ceasefire: np.ndarray | None = None
+    # the strategic mediator: its view of the outside options before its learned offset, its estimate's
+    # mean and variance, and each package's value to each party net of that view and the demand
+    W_m0: np.ndarray | None = None
+    res_mean: np.ndarray | None = None
+    res_var: np.ndarray | None = None
+    v_text: np.ndarray | None = None
+    v_cf: np.ndarray | None = None
+    X_cf: np.ndarray | None = None
 
 
-def open_round(state: State, prm, rows: np.ndarray, t: float, mhs: np.ndarray, u_med: np.ndarray) -> Round:
+def take_rows(rnd: Round, keep: np.ndarray) -> Round:
+    """Return the round restricted to the replicates ``keep`` (a mask over ``rnd.rows``)."""
+    fields = {k: (v[keep] if isinstance(v, np.ndarray) else v) for k, v in vars(rnd).items()}
+    return Round(**fields)
+
+
+def open_round(
+    state: State, prm, rows: np.ndarray, t: float, mhs: np.ndarray, u_med: np.ndarray,
+    estimate: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Round:  # fmt: skip
     """Value the war for ``rows``, let declared positions move (P7a), and form the mediator's view.
 
-    ``u_med`` (R, n): uniforms for the mediator's misperception of outside options (normal for ``rows``).
+    ``u_med`` (R, n): uniforms for the mediator's misperception of outside options (normal for ``rows``),
+    drawn afresh each round. The strategic mediator passes instead its ``estimate`` (mean, variance), each
+    (len(rows), n): its learned offset of each party's reservation from its own view of the outside option.
     """
     war = war_outlook(prm, state, rows)  # the influence moves change positions, not the war's prospects
     W = option_value(prm, war)
@@ -172,6 +202,10 @@ def open_round(state: State, prm, rows: np.ndarray, t: float, mhs: np.ndarray, u
     tau = effective_tau(state, prm, rows)
     xm = rows_of(state.x_decl, rows)
     W_m = option_value(prm, war, ideal=xm) + rows_of(prm.med_bias, rows)
+    if estimate is not None:
+        mean, var = estimate
+        return Round(rows=rows, W=W, tau=tau, ideal_m=xm, W_m=W_m + mean, thr_m=W_m + mean + tau, W_m0=W_m,
+                     res_mean=mean, res_var=var)  # fmt: skip
     W_m += rows_of(prm.sigma_med, rows) * ndtri(rows_of(u_med, rows))  # the mediator's misperception
     return Round(rows=rows, W=W, tau=tau, ideal_m=xm, W_m=W_m, thr_m=W_m + tau)
 
@@ -186,8 +220,124 @@ def value_text(state: State, prm, rnd: Round) -> None:
     rnd.V, rnd.V_m = deal_values_both(prm, rnd.X, L, rnd.W, rows, rnd.W_m, rnd.ideal_m)
     rnd.xi = rows_of(state.xi, rows)  # the persistent reservation shock at this round
     rnd.S = rnd.V - rnd.W - rnd.tau - rnd.xi
+    if rnd.res_mean is not None:  # the strategic mediator forecasts with its learned estimate
+        rnd.v_text = rnd.V_m - rnd.W_m0 - rnd.tau
+        rnd.p_hat = forecast_acceptance(prm, rows, rnd.v_text, rnd.res_mean, rnd.res_var, prm.veto_C)
+        return
     p_each = acceptance_probability(rnd.V_m - rnd.thr_m, rows_of(prm.nu, rows), rows_of(prm.sigma_xi, rows))
     rnd.p_hat = np.prod(np.where(prm.veto_C, p_each, 1.0), axis=1)
+
+
+# --- the strategic mediator (modules.strategic_mediator) ----------------------------------------------
+def forecast_acceptance(prm, rows, v: np.ndarray, mean: np.ndarray, var: np.ndarray, veto: np.ndarray,
+                        each: bool = False) -> np.ndarray:  # fmt: skip
+    """Return the mediator's forecast that every veto player in ``veto`` accepts a package (memo P9).
+
+    ``v`` (R_sub, n) is the package's value to each party net of the mediator's view of its outside option
+    and its demand; the party's reservation sits ``mean`` above that view, give or take sqrt(``var``). The
+    rule is :func:`sim.model.acceptance.acceptance_probability` with the estimate's spread as the unknown
+    shock. ``each``: return the (R_sub, n) probabilities instead of their product over ``veto``.
+    """
+    p = acceptance_probability(v - mean, rows_of(prm.nu, rows), np.sqrt(var))
+    return p if each else np.prod(np.where(veto, p, 1.0), axis=1)
+
+
+def predict_reservations(mean, var, mean0, var0, elapsed, T_xi):
+    """Let the mediator's estimate fade toward its prior as reservations drift (Kalman prediction step).
+
+    The reservation shocks are Ornstein-Uhlenbeck with correlation time ``T_xi`` weeks (memo P9), so what a
+    refusal taught ``elapsed`` weeks ago holds with weight a = exp(-elapsed / T_xi): mean0 + a (mean -
+    mean0), variance a^2 var + (1 - a^2) var0. Returns (mean, var).
+    """
+    a = np.exp(-np.asarray(elapsed, float) / T_xi)[:, None]
+    return mean0 + a * (mean - mean0), a * a * var + (1.0 - a * a) * var0
+
+
+def learn_reservations(mean, var, v, refused, asked, nu):
+    """Update the estimate from verdicts: a probit (truncated-normal) moment-matching step.
+
+    A party asked about a package worth ``v`` to it (net of the mediator's view of its outside option and
+    demand) that refuses reveals that its reservation offset d exceeds v, up to its quantal tremble of
+    spread 1.8 nu (:data:`sim.model.acceptance.LOGIT_AS_PROBIT`); one that accepts, that d is below v. With
+    prior N(m, s^2), s_t^2 = s^2 + (1.8 nu)^2, z = (m - v)/s_t for a refusal (-(m - v)/s_t for an
+    acceptance) and lam = phi(z)/Phi(z): m' = m +- s^2 lam / s_t, s'^2 = s^2 - s^4 lam (lam + z) / s_t^2
+    (assumed-density filtering of a probit observation; e.g. Minka 2001). ``asked`` (R_sub, n) masks the
+    parties whose verdict counts. Returns (mean, var).
+    """
+    st2 = var + (LOGIT_AS_PROBIT * nu) ** 2
+    st = np.sqrt(st2)
+    sign_ = np.where(refused, 1.0, -1.0)
+    z = sign_ * (mean - v) / st
+    lam = np.exp(_norm_logpdf(z) - log_ndtr(z))
+    new_mean = mean + sign_ * var * lam / st
+    new_var = np.maximum(var - var * var * lam * (lam + z) / st2, 1e-12 * (var + 1e-300))
+    return np.where(asked, new_mean, mean), np.where(asked, new_var, var)
+
+
+def _norm_logpdf(z):
+    return -0.5 * z * z - 0.5 * np.log(2.0 * np.pi)
+
+
+def unchanged_since_refusal(prm, state: State, rows, kind: int, X: np.ndarray, W_m0: np.ndarray):
+    """Return where tabling ``X`` (package ``kind``: 0 comprehensive, 1 ceasefire) would repeat a refusal.
+
+    True where a package of that kind was refused, its terms moved by at most ``text_tolerance`` on every
+    issue, the line by at most ``line_tolerance``, no party's outside option (as the mediator sees it) by
+    more than ``option_tolerance``, and no lever or event fired since (Raiffa 1982: the single text is
+    revised after a refusal, not tabled again).
+    """
+    has = state.refused_has[rows, kind]
+    same_text = np.max(np.abs(X - state.refused_X[rows, kind]), axis=1) <= prm.retable_text_tol
+    same_line = np.abs(state.L[rows] - state.refused_L[rows, kind]) <= prm.retable_line_tol
+    dW = np.abs(W_m0 - state.refused_W[rows, kind]) <= rows_of(prm.retable_option_tol, rows)
+    same_w = np.all(dW | ~(prm.veto_C | prm.veto_F), axis=1)
+    quiet = (state.n_levers[rows] == state.refused_levers[rows, kind]) & (
+        state.fired[rows].sum(axis=1) == state.refused_events[rows, kind]
+    )
+    return has & same_text & same_line & same_w & quiet
+
+
+def remember_refusal(state: State, rows, kind: int, X: np.ndarray, W_m0: np.ndarray) -> None:
+    """Record the refused package of ``kind`` in ``rows`` and the state it was refused in."""
+    state.refused_has[rows, kind] = True
+    state.refused_X[rows, kind] = X
+    state.refused_L[rows, kind] = state.L[rows]
+    state.refused_W[rows, kind] = W_m0
+    state.refused_levers[rows, kind] = state.n_levers[rows]
+    state.refused_events[rows, kind] = state.fired[rows].sum(axis=1)
+
+
+def package_scores(p: dict[str, np.ndarray], value: dict[str, np.ndarray],
+                   allowed: dict[str, np.ndarray]) -> tuple[list[str], np.ndarray]:  # fmt: skip
+    """Score each package a round could table: forecast acceptance times its value to the mediator.
+
+    ``p``, ``value`` and ``allowed`` map a package name ("comprehensive", "ceasefire"; partial agreements
+    join here) to (R_sub,) arrays. Returns the names and an (R_sub, n_packages) score, -inf where a package
+    may not be tabled (Raiffa 1982; the mediator's choice of package, Beardsley 2011).
+    """
+    names = list(p)
+    score = np.stack([np.where(allowed[k], p[k] * value[k], -np.inf) for k in names], axis=1)
+    return names, score
+
+
+def pressure_gain(prm, rows, v, mean, var, veto, lever_actors, leverage) -> np.ndarray:
+    """Return the forecast gain in P(all accept) from one application of each lever, (R_sub, n_levers).
+
+    Movability times leverage: pressing party a lowers its reservation, by the mediator's expectation, by
+    the lever's ``leverage`` (from the scenario); the gain is P(all accept | v_a + leverage) - P(all
+    accept | v), with the mediator's current estimate, at the package just refused. A party close to yes by
+    that estimate moves the joint forecast most per unit of lever (Beardsley 2011).
+    """
+    p = forecast_acceptance(prm, rows, v, mean, var, veto, each=True)
+    p = np.where(veto, p, 1.0)
+    base = np.prod(p, axis=1)
+    gains = []
+    for a, lev in zip(lever_actors, leverage, strict=True):
+        shifted = v.copy()
+        shifted[:, a] += lev
+        pressed = np.where(veto, forecast_acceptance(prm, rows, shifted, mean, var, veto, each=True), 1.0)
+        gains.append(np.where(veto[:, a], np.prod(pressed, axis=1) - base, 0.0))
+    return np.stack(gains, axis=1) if gains else np.zeros((v.shape[0], 0))
 
 
 def record_round(state: State, prm, rnd: Round, accepted, veto, signed, blamed, lever) -> None:

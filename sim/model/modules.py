@@ -83,6 +83,18 @@ MODULE_INFO: tuple[ModuleInfo, ...] = (
         "sim/model/agents.py, sim/model/influence.py, sim/model/mediation.py",
     ),
     ModuleInfo(
+        "strategic_mediator", "P7b, P8",
+        "the mediator learns each party's reservation from its verdicts (a probit update of a normal "
+        "estimate that fades as reservations drift), tables the package with the higher forecast "
+        "acceptance times value and never a refused package unchanged (it waits instead), presses where "
+        "leverage times movability is largest, and carries out a missed deadline's threat with a "
+        "credibility",
+        "Raiffa 1982; Kydd 2003; Svensson 2007; Beardsley 2011; seed 002; record 2025 (F2, F7)",
+        "the mediator of memo P7b/P8: a fresh misperception each round, a ceasefire below a forecast "
+        "threshold, pressure on the blamed party, deadlines that only add frustration",
+        "sim/model/agents.py, sim/model/mediation.py",
+    ),
+    ModuleInfo(
         "ratification", "P9",
         "a signed comprehensive text must pass the instruments the scenario declares: a referendum "
         "(Ukraine's), a legislature (the US Congress), unanimity (the EU's)",

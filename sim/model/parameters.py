@@ -30,13 +30,15 @@ class Lever:
 
     ``target`` is the actor's own column it moves (support, sanctions or omega, its weight in the text),
     ``op`` how (set, add or mul), ``value`` by how much (R,), ``duration`` how long in weeks (R,; inf:
-    for good).
+    for good), ``leverage`` (R,) how far the strategic mediator expects one application to lower the
+    actor's reservation, in the actor's own utility units.
     """
 
     target: str
     op: str
     value: Array
     duration: Array
+    leverage: Array
 
 
 class ModelParams:
@@ -145,6 +147,10 @@ class ModelParams:
     cf_threshold: float  #: the mediator tables a ceasefire when its forecast for the text falls below this
     cf_forces: float  #: monitoring forces of a ceasefire (the forces issue's value)
     cf_settle: Array  #: (R,) probability a ceasefire later becomes a settlement
+    deadline_cred: Array  #: (R,) chance a missed deadline triggers the threatened lever (strategic mediator)
+    retable_text_tol: float  #: a refused package moved by more than this on some issue may be tabled again
+    retable_line_tol: float  #: a front-line move beyond this lets a refused package be tabled again
+    retable_option_tol: Array  #: (R, n) an outside-option move beyond this (own units) does the same
 
     # ---- war (memo §1.4)
     L0: float  #: front line at t0

@@ -33,9 +33,11 @@ from sim.scenario.schema import (
     ROLES,
     Actor,
     Beliefs,
+    Deadlines,
     Economy,
     Modules,
     StrainGrowth,
+    Strategy,
     Structure,
     SupportFlow,
 )
@@ -342,6 +344,8 @@ def _mediator(p: ModelParams, params: dict, R: int) -> None:
             op=op,
             value=_R(spec[op], R, f"mediator.levers.{key}.{op}"),
             duration=_R(spec.get("duration_weeks", np.inf), R, f"mediator.levers.{key}.duration_weeks"),
+            leverage=p.uscale[:, p.actors.index(a)]
+            * _R(spec["leverage"] if spec.get("leverage") is not None else 0.0, R, f"{key}.leverage"),
         )
     p.walk_rate = _num(md["walkaway_hazard_per_year_per_F"], "walkaway_hazard_per_year_per_F")
     p.walk_pause = _num(_need(md, "walkaway.pause_weeks"), "walkaway.pause_weeks")
@@ -351,6 +355,12 @@ def _mediator(p: ModelParams, params: dict, R: int) -> None:
     p.cf_threshold = _num(md["ceasefire_threshold"], "ceasefire_threshold")
     p.cf_forces = _num(md["ceasefire_monitoring_forces"], "ceasefire_monitoring_forces")
     p.cf_settle = _R(md["ceasefire_settlement_prob"], R, "mediator.ceasefire_settlement_prob")
+    # the strategic mediator (modules.strategic_mediator): deadline credibility and when to re-table
+    p.deadline_cred = _R(_opt(md["deadlines"], "credibility", Deadlines), R, "mediator.deadlines.credibility")
+    st = md.get("strategy") or {}
+    p.retable_text_tol = _num(_opt(st, "text_tolerance", Strategy), "mediator.strategy.text_tolerance")
+    p.retable_line_tol = _num(_opt(st, "line_tolerance", Strategy), "mediator.strategy.line_tolerance")
+    p.retable_option_tol = _num(_opt(st, "option_tolerance", Strategy), "option_tolerance") * p.uscale
 
 
 def _war(p: ModelParams, params: dict, R: int) -> None:

@@ -138,6 +138,25 @@ class State:
     t_weeks: float = 0.0
     # per-step scratch for diagnostics and the trace narrative (R = 1 readers)
     log: dict = field(default_factory=dict)
+    # the strategic mediator (modules.strategic_mediator; set by the Mediator agent, None otherwise):
+    # its estimate of each party's reservation relative to its own view of that party's outside option,
+    # a mean and a variance (R, n) in the party's units, the prior it started from and relaxes back to,
+    # and the week it was last brought up to date (R); the last refused package of each kind
+    # (0 comprehensive, 1 ceasefire): whether there is one (R, 2), its terms (R, 2, K), the line (R, 2),
+    # the outside options as the mediator saw them (R, 2, n), the levers pulled and the events fired
+    # until then (R, 2)
+    res_mean: np.ndarray | None = None
+    res_var: np.ndarray | None = None
+    res_mean0: np.ndarray | None = None
+    res_var0: np.ndarray | None = None
+    t_estimate: np.ndarray | None = None
+    refused_has: np.ndarray | None = None
+    refused_X: np.ndarray | None = None
+    refused_L: np.ndarray | None = None
+    refused_W: np.ndarray | None = None
+    refused_levers: np.ndarray | None = None
+    refused_events: np.ndarray | None = None
+    n_waits: np.ndarray | None = None
 
     @property
     def R(self) -> int:

@@ -120,6 +120,10 @@ class Modules(Block):
     # mechanisms whose absence is the published special case (memo 3): off unless a scenario asks
     war_economy: bool = False  # budgets, reserves and fiscal stress; supporters rallying (issue 18)
     forward_beliefs: bool = False  # beliefs about the base drift, projected with expected support
+    # the mediator learns reservations from refusals, does not re-table a refused text unchanged, chooses
+    # packages and whom to press by leverage and movability, enforces deadlines with a credibility; off: the
+    # mediator of memo P7b/P8 (a fresh misperception each round, pressure on the blamed party)
+    strategic_mediator: bool = False
 
 
 # --- issues ---------------------------------------------------------------------------------------
@@ -258,6 +262,9 @@ class Lever(Block):
     add: Number | None = None
     mul: Number | None = None
     duration_weeks: NonNegative | None = None
+    # strategic mediator: how far one application is expected to lower the pressed party's reservation, in
+    # normalised utility units (its leverage over that party; Beardsley 2011); default 0 (none expected)
+    leverage: NonNegative | None = None
 
 
 class Walkaway(Block):
@@ -272,6 +279,23 @@ class Deadlines(Block):
 
     rate_per_week: NonNegative
     frustration_add: NonNegative
+    # strategic mediator: the chance a missed deadline triggers the threatened lever (otherwise only
+    # frustration rises); default 0, deadlines never enforced
+    credibility: Probability = 0.0
+
+
+class Strategy(Block):
+    """When the strategic mediator may table a refused package again (``modules.strategic_mediator``).
+
+    A refused package is tabled again only if its terms moved by more than ``text_tolerance`` on some
+    issue (0-1 scales), or the state moved: the front line by more than ``line_tolerance``, a party's outside
+    option (as the mediator sees it) by more than ``option_tolerance`` normalised utility units, a lever or
+    an event fired.
+    """
+
+    text_tolerance: Probability = 0.02
+    line_tolerance: Probability = 0.01
+    option_tolerance: NonNegative = 0.01
 
 
 class Mediator(Block):
@@ -295,6 +319,7 @@ class Mediator(Block):
     ceasefire_threshold: Number
     ceasefire_monitoring_forces: Probability
     ceasefire_settlement_prob: Probability
+    strategy: Strategy | None = None
 
 
 # --- war ------------------------------------------------------------------------------------------
