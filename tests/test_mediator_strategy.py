@@ -112,7 +112,7 @@ def test_never_retables_a_refused_package_unchanged(base):
                 line = abs(tab["L"][j] - prev["L"]) > tol["line_tolerance"]
                 option = np.max(np.abs(tab["W_m0"][j] - prev["W_m0"])) > tol["option_tolerance"]
                 fired = tab["levers"][j] != prev["levers"] or tab["events"][j] != prev["events"]
-                assert moved or line or option or fired, f"replicate {r} re-tabled a refused package unchanged"
+                assert moved or line or option or fired, f"replicate {r} re-tabled a refused package"
                 seen["again"] += 1
             if rnd["signed"][j]:
                 last.pop((int(r), False), None)

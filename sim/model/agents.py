@@ -46,6 +46,9 @@ from sim.model.mediation import (
 from sim.model.state import CEASEFIRE, KIND_CEASEFIRE, KIND_COMPREHENSIVE, RELAPSE, WAR, in_status, rows_of
 
 COMPREHENSIVE_TEXT, CEASEFIRE_TEXT = 0, 1  # the kinds of package whose last refusal the mediator remembers
+# A refusal after a long silence (a walk-away, waiting) counts as at most this many reference rounds of
+# frustration and pressure: about a quarter at the baseline tempo.
+MAX_ROUND_WEIGHT = 4.0
 
 
 class ActorAgent(mesa.Agent):
@@ -262,6 +265,7 @@ class Mediator:
         st.res_var0 = p.sigma_med**2 + p.sigma_xi**2
         st.res_mean, st.res_var = st.res_mean0.copy(), st.res_var0.copy()
         st.t_estimate = np.zeros(R)
+        st.t_last_round = np.zeros(R)
         st.refused_has = np.zeros((R, 2), bool)
         st.refused_X = np.full((R, 2, K), np.nan)
         st.refused_L = np.full((R, 2), np.nan)
@@ -333,11 +337,19 @@ class Mediator:
         st.res_mean[rows], st.res_var[rows], st.t_estimate[rows] = mean, var, t
         return mean, var
 
-    def learn(self, rnd: Round, accepted: np.ndarray, veto: np.ndarray, signed: np.ndarray) -> None:
-        """Update the estimates from the verdicts and remember what was refused, in what state."""
+    def learn(self, rnd: Round, accepted: np.ndarray, veto: np.ndarray, signed: np.ndarray, t: float) -> None:
+        """Update the estimates from the verdicts and remember what was refused, in what state.
+
+        A verdict given w = (weeks since the last round) / ``reference_round_interval_weeks`` < 1 after the
+        last one updates the estimate by the fraction w of a full step (a damped update), so the mediator
+        learns per week of talks, not per meeting: meeting twice as often does not teach it twice as fast.
+        """
         st, prm, rows = self.state, self.prm, rnd.rows
         v = np.where(rnd.ceasefire[:, None], rnd.v_cf, rnd.v_text)
-        mean, var = learn_reservations(rnd.res_mean, rnd.res_var, v, ~accepted, veto, rows_of(prm.nu, rows))
+        # verdicts in quick succession on a persistent reservation count for less (the calendar's weight)
+        w = np.minimum((t - st.t_last_round[rows]) / prm.ref_round_interval, 1.0)
+        nu = rows_of(prm.nu, rows)
+        mean, var = learn_reservations(rnd.res_mean, rnd.res_var, v, ~accepted, veto, nu, w)
         st.res_mean[rows], st.res_var[rows] = mean, var
         rnd.res_mean, rnd.res_var = mean, var
         cf, failed = rnd.ceasefire, ~signed
@@ -410,17 +422,27 @@ class Mediator:
         pause, sanctions, a cut of its say in the text; Beardsley 2011). ``u`` (R, 1) uniforms. Returns the
         blamed actor (-1 if none) and whether a lever was applied, per round. The strategic mediator presses
         instead the party :meth:`pressure_target` picks, and returns it as the blamed party where it does.
+
+        The strategic mediator's frustration and pressure follow the calendar, not the count of rounds:
+        a failed round adds, and the lever's hazard is scaled by, w = (weeks since its last round) /
+        ``reference_round_interval_weeks`` (at most 4), the tempo at which frustration and
+        ``leverage_rate`` are calibrated, so meeting twice as often neither doubles the frustration nor
+        the levers pulled per year (memo §4.4: rates, never per-round probabilities).
         """
         prm, st, rows = self.prm, self.state, rnd.rows
         blamed = np.full(rows.size, -1)
         lever = np.zeros(rows.size, dtype=bool)
+        w = np.ones(rows.size)
+        if self.mediation.strategic:
+            w = np.minimum((t - st.t_last_round[rows]) / prm.ref_round_interval, MAX_ROUND_WEIGHT)
+            st.t_last_round[rows] = t
         fr = rows[failed]
         if fr.size == 0:
             return blamed, lever
-        st.F[fr] += 1.0
+        st.F[fr] += w[failed] if self.mediation.strategic else 1.0
         blamed = blame(prm, rnd, accepted, veto, failed)
         if prm.modules["levers"] and prm.levers:
-            p_lev = -np.expm1(-self.mediation.leverage_rate * st.F[rows])
+            p_lev = -np.expm1(-self.mediation.leverage_rate * st.F[rows] * w)
             lever = failed & (u[rows, 0] < p_lev)
             if self.mediation.strategic and lever.any():
                 blamed = np.where(lever, self.pressure_target(rnd, veto, blamed), blamed)
@@ -492,7 +514,7 @@ class Mediator:
         sign(st, prm, rows[comp], rnd.X[comp], KIND_COMPREHENSIVE, t)
         sign(st, prm, rows[cf], ceasefire_terms(prm, st.L[rows[cf]]), KIND_CEASEFIRE, t)
         if strategic:
-            self.learn(rnd, accepted, veto, signed)
+            self.learn(rnd, accepted, veto, signed, t)
         blamed, lever = self.press(rnd, accepted, veto, ~signed, u_lev, t)
         record_round(st, prm, rnd, accepted, veto, signed, blamed, lever)
 

@@ -253,7 +253,7 @@ def predict_reservations(mean, var, mean0, var0, elapsed, T_xi):
     return mean0 + a * (mean - mean0), a * a * var + (1.0 - a * a) * var0
 
 
-def learn_reservations(mean, var, v, refused, asked, nu):
+def learn_reservations(mean, var, v, refused, asked, nu, weight=1.0):
     """Update the estimate from verdicts: a probit (truncated-normal) moment-matching step.
 
     A party asked about a package worth ``v`` to it (net of the mediator's view of its outside option and
@@ -262,7 +262,9 @@ def learn_reservations(mean, var, v, refused, asked, nu):
     prior N(m, s^2), s_t^2 = s^2 + (1.8 nu)^2, z = (m - v)/s_t for a refusal (-(m - v)/s_t for an
     acceptance) and lam = phi(z)/Phi(z): m' = m +- s^2 lam / s_t, s'^2 = s^2 - s^4 lam (lam + z) / s_t^2
     (assumed-density filtering of a probit observation; e.g. Minka 2001). ``asked`` (R_sub, n) masks the
-    parties whose verdict counts. Returns (mean, var).
+    parties whose verdict counts. ``weight`` (R_sub,) in [0, 1] damps the step (m + w (m' - m), s^2 +
+    w (s'^2 - s^2); damped updates as in expectation propagation, Minka 2001): verdicts given in quick
+    succession on a persistent reservation are not independent evidence. Returns (mean, var).
     """
     st2 = var + (LOGIT_AS_PROBIT * nu) ** 2
     st = np.sqrt(st2)
@@ -271,6 +273,9 @@ def learn_reservations(mean, var, v, refused, asked, nu):
     lam = np.exp(_norm_logpdf(z) - log_ndtr(z))
     new_mean = mean + sign_ * var * lam / st
     new_var = np.maximum(var - var * var * lam * (lam + z) / st2, 1e-12 * (var + 1e-300))
+    w = np.asarray(weight, float)
+    w = w[:, None] if w.ndim == 1 else w
+    new_mean, new_var = mean + w * (new_mean - mean), var + w * (new_var - var)
     return np.where(asked, new_mean, mean), np.where(asked, new_var, var)
 
 

@@ -148,6 +148,7 @@ class ModelParams:
     cf_forces: float  #: monitoring forces of a ceasefire (the forces issue's value)
     cf_settle: Array  #: (R,) probability a ceasefire later becomes a settlement
     deadline_cred: Array  #: (R,) chance a missed deadline triggers the threatened lever (strategic mediator)
+    ref_round_interval: float  #: weeks between rounds at which frustration and levers are calibrated
     retable_text_tol: float  #: a refused package moved by more than this on some issue may be tabled again
     retable_line_tol: float  #: a front-line move beyond this lets a refused package be tabled again
     retable_option_tol: Array  #: (R, n) an outside-option move beyond this (own units) does the same

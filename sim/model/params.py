@@ -358,6 +358,8 @@ def _mediator(p: ModelParams, params: dict, R: int) -> None:
     # the strategic mediator (modules.strategic_mediator): deadline credibility and when to re-table
     p.deadline_cred = _R(_opt(md["deadlines"], "credibility", Deadlines), R, "mediator.deadlines.credibility")
     st = md.get("strategy") or {}
+    interval = _opt(st, "reference_round_interval_weeks", Strategy)
+    p.ref_round_interval = _num(interval, "mediator.strategy.reference_round_interval_weeks")
     p.retable_text_tol = _num(_opt(st, "text_tolerance", Strategy), "mediator.strategy.text_tolerance")
     p.retable_line_tol = _num(_opt(st, "line_tolerance", Strategy), "mediator.strategy.line_tolerance")
     p.retable_option_tol = _num(_opt(st, "option_tolerance", Strategy), "option_tolerance") * p.uscale

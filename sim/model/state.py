@@ -157,6 +157,7 @@ class State:
     refused_levers: np.ndarray | None = None
     refused_events: np.ndarray | None = None
     n_waits: np.ndarray | None = None
+    t_last_round: np.ndarray | None = None  # (R) week of the strategic mediator's last tabled round
 
     @property
     def R(self) -> int:

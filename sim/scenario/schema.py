@@ -294,8 +294,11 @@ class Strategy(Block):
     """
 
     text_tolerance: Probability = 0.02
-    line_tolerance: Probability = 0.01
-    option_tolerance: NonNegative = 0.01
+    # the tempo (weeks between rounds) at which frustration and leverage_rate are calibrated: the strategic
+    # mediator's frustration and pressure per failed round scale with the weeks since its last round over this
+    reference_round_interval_weeks: Positive = 2.86
+    line_tolerance: Probability = 0.02
+    option_tolerance: NonNegative = 0.02
 
 
 class Mediator(Block):
