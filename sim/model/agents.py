@@ -266,6 +266,7 @@ class Mediator:
         st.res_mean, st.res_var = st.res_mean0.copy(), st.res_var0.copy()
         st.t_estimate = np.zeros(R)
         st.t_last_round = np.zeros(R)
+        st.blamed_last = np.full(R, -1, np.int64)
         st.refused_has = np.zeros((R, 2), bool)
         st.refused_X = np.full((R, 2, K), np.nan)
         st.refused_L = np.full((R, 2), np.nan)
@@ -314,14 +315,15 @@ class Mediator:
         return snap(prm, X_cont, st.L[rnd.rows])
 
     def enforce_deadlines(self, enforced: np.ndarray, t: float) -> None:
-        """Carry out the threat of a missed deadline: the lever on the party furthest from yes.
+        """Carry out the threat of a missed deadline: the lever on the party the mediator blames.
 
-        The deadline is addressed to the binding party of the last round (the veto player with the lowest
-        surplus); where it has a lever and the threat is carried out (``enforced``, R), the lever fires.
+        The deadline is addressed to the party blamed for the last failed round (memo P7b's blame, with the
+        mediator's biases); where it has a lever and the threat is carried out (``enforced``, R), the lever
+        fires.
         """
         st, prm = self.state, self.prm
         for a, lv in prm.levers.items():
-            hit = enforced & (st.binding == a)
+            hit = enforced & (st.blamed_last == a)
             if hit.any():
                 apply_lever(st, prm, lv, hit, t, a)
                 st.n_levers[hit] += 1
@@ -441,6 +443,8 @@ class Mediator:
             return blamed, lever
         st.F[fr] += w[failed] if self.mediation.strategic else 1.0
         blamed = blame(prm, rnd, accepted, veto, failed)
+        if self.mediation.strategic:
+            st.blamed_last[fr] = blamed[failed]
         if prm.modules["levers"] and prm.levers:
             p_lev = -np.expm1(-self.mediation.leverage_rate * st.F[rows] * w)
             lever = failed & (u[rows, 0] < p_lev)

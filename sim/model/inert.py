@@ -71,6 +71,10 @@ INERT: tuple[Inert, ...] = (
           "the baseline's texts keep the alliance issue at 0.75 or above (Russia's most salient demand), so "
           "the lower options are never the nearest and moving them changes no snapped text "
           "(sim/model/mediation.py, snap)"),
+    Inert("mediator.ceasefire_threshold",
+          "the rule of the mediator with modules.strategic_mediator off (a ceasefire when the text's "
+          "forecast falls below it); the baseline's strategic mediator chooses the package by forecast "
+          "acceptance times value instead (sim/model/agents.py, Mediator.choose_package)"),
     Inert("actors.US.roles.1",
           "the US as guarantor consents to any force level: it declares no force_capacity_max (default 1, "
           "the top of the FORCES scale; sim/model/agents.py, Guarantor.consents)"),

@@ -158,6 +158,7 @@ class State:
     refused_events: np.ndarray | None = None
     n_waits: np.ndarray | None = None
     t_last_round: np.ndarray | None = None  # (R) week of the strategic mediator's last tabled round
+    blamed_last: np.ndarray | None = None  # (R) the party blamed for the last failed round (-1: none)
 
     @property
     def R(self) -> int:
