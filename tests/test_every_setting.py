@@ -53,6 +53,10 @@ RARELY_PIVOTAL = {
     "actors.EU.{roles.0,force_capacity_max.dist,force_capacity_max.mean,force_capacity_max.kappa}":
         "Europe's consent binds only where a text asks for more foreign forces than it can field, which "
         "the baseline's texts seldom do (sim/model/agents.py, Guarantor.consents)",
+    "events.EU_UNITY_SHOCK.effect.EU_force_capacity.add":
+        "the shock's cut of Europe's force cap matters only when it brings the cap below the foreign forces "
+        "a text asks for, which the baseline's texts (FORCES near 0.1 against a cap near 0.6) seldom do "
+        "(sim/model/agents.py, Guarantor.consents)",
     "commitment.true_breakdown.{gamma.*,coerced_multiplier}":
         "the base hazard h0 exp(-gamma'z)(1 + coerced) is small beside the enforcement term that breaks "
         "most baseline agreements (sim/model/agreement.py, breakdown_hazard)",

@@ -63,10 +63,6 @@ INERT: tuple[Inert, ...] = (
     Inert("mediator.nonveto_weight",
           "weighs the non-veto actors in the text, and the baseline's only non-veto actor (CN) has no share "
           "of text_weights0 (weight 0; sim/model/mediation.py, solve_text)"),
-    Inert("events.EU_UNITY_SHOCK.effect.EU_force_capacity.*",
-          "Europe's force cap does not bind in the baseline: the texts settle FORCES near 0.1 against a cap "
-          "near 0.6, so the shock's cut of 0.15 (or any other size) leaves every consent unchanged "
-          "(sim/model/agents.py, Guarantor.consents)"),
     Inert("issues.NATO.options.{0,1}",
           "the baseline's texts keep the alliance issue at 0.75 or above (Russia's most salient demand), so "
           "the lower options are never the nearest and moving them changes no snapped text "
