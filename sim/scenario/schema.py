@@ -172,7 +172,7 @@ class Lifeline(Block):
     """A patron's economic lifeline to a belligerent (memo 1.5 P7b): it relieves that belligerent's strain."""
 
     to: ActorId
-    l0: NonNegative
+    l0: Probability  # the lifeline moves within [0, 1] (the patron's move and events clip it there)
     kappa_l: NonNegative
     alpha_norm: Number
     alpha_sanctions: Number
