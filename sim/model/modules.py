@@ -181,9 +181,10 @@ LEVER_PATHS: tuple[LeverPath, ...] = (
     LeverPath("strong_guarantee, weak_guarantee", "guarantee credibility and the legislature's vote",
               "the perceived reneging hazard (P5) and ratification (P9)",
               "a believed guarantee makes a deal worth more to Ukraine and ratifies more often"),
-    LeverPath("ukraine_flexible_territory", "Ukraine's territorial ideal and declared position",
-              "the text (Nash) and Ukraine's values",
-              "the text banks Ukraine's flexibility as gains elsewhere; Russia, which binds, gains little"),
+    LeverPath("ukraine_flexible_territory", "Ukraine's declared territorial position and its threshold",
+              "the mediator's view of Ukraine (the text) and Ukraine's acceptance",
+              "a concession: the text moves toward Russia and Ukraine takes it; moving Ukraine's ideal "
+              "instead would raise its outside option and so its bargaining power"),
     LeverPath("russia_flexible_nato", "Russia's NATO ideal and declared position",
               "the text and Russia's alliance fear, measured from its stated demand (P5)",
               "a softer demand lets the text and Russia's fear move together"),
