@@ -266,3 +266,22 @@ def check_cancel(page, url: str) -> None:
     # the table still shows the last finished run, not a partial one
     caption = page.locator("#outcomes caption").inner_text()
     assert re.search(r"\b400 replicates", caption), caption
+
+
+def test_a_lever_of_the_levers_file_runs_against_the_scenario(page_url, browser, tmp_path):
+    url, _ = page_url
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    with shown_on_failure(page, tmp_path):
+        page.goto(url)
+        page.wait_for_selector("#outcomes td.edited", timeout=120_000)
+        idle(page)
+        base = page.locator("#outcomes td.base").all_inner_texts()
+        page.locator(".v-select").nth(1).click()  # the lever chooser, below the scenario's
+        page.locator(".v-menu__content .v-list-item", has_text="us_walkaway").click()
+        page.locator(".negsim-lever").wait_for(timeout=60_000)  # the lever's question is shown
+        changed = ("b => [...document.querySelectorAll('#outcomes td.edited')]"
+                   ".some((td, i) => td.innerText !== b[i])")
+        page.wait_for_function(changed, arg=base, timeout=120_000)
+        page.get_by_text("lever us_walkaway", exact=False).wait_for(timeout=60_000)  # the edits line names it
+        assert page.locator("#outcomes td.base").all_inner_texts() == base  # the unchanged scenario stays
+    page.close()

@@ -17,6 +17,7 @@ Module-level state: the page serves one analyst on 127.0.0.1, so every browser t
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import os
 from dataclasses import dataclass
@@ -38,10 +39,16 @@ ENV_WORKERS = "NEGSIM_EXPLORE_WORKERS"
 ENV_RUNS = "NEGSIM_EXPLORE_RUNS"
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
 
+#: The lever chooser's "no lever" entry.
+NO_LEVER = "none"
+#: The levers file whose interventions the page offers (`negsim levers`' default file).
+LEVERS_FILE = Path(__file__).resolve().parents[2] / "levers" / "baseline.yaml"
+
 scenario_file = solara.reactive(os.environ.get(ENV_SCENARIO) or str(DEFAULT_SCENARIO))
 runs = solara.reactive(int(os.environ.get(ENV_RUNS) or 2000))
 seed = solara.reactive(1)
 edits: solara.Reactive[dict[str, Any]] = solara.reactive({})
+lever_name = solara.reactive(NO_LEVER)
 horizon = solara.reactive(104)
 save_as = solara.reactive("")
 saved_message = solara.reactive("")
@@ -88,8 +95,13 @@ class Outcome:
 
 
 @solara.lab.task
-def whatif(scenario: str, n_runs: int, root_seed: int, changes: dict[str, Any]) -> Outcome | None:
-    """Run the unchanged scenario (once, kept) and the edited one with the same seed; compare them."""
+def whatif(scenario: str, n_runs: int, root_seed: int, changes: dict[str, Any],
+           lever: str = NO_LEVER) -> Outcome | None:
+    """Run the unchanged scenario (once, kept) and the edited one with the same seed; compare them.
+
+    With a ``lever`` of the levers file chosen, the edited scenario is that lever's (the slider edits are
+    cleared when a lever is chosen).
+    """
     eng = engine()
     steps = {"base": 0.0}
 
@@ -103,7 +115,10 @@ def whatif(scenario: str, n_runs: int, root_seed: int, changes: dict[str, Any]) 
         return progress
 
     overlay = None
-    if changes:
+    if lever != NO_LEVER:
+        overlay = _levers(scenario)[lever].scenario
+        changes = {f"lever {lever}": _levers(scenario)[lever].label}
+    elif changes:
         # written (and validated) first: a bad value is reported before anything runs
         overlay = write_variant(eng.scenario(scenario), changes, eng.workdir / "whatif.yaml", src=_src())
     steps["edited"] = 0.5 if changes else 0.0
@@ -114,7 +129,8 @@ def whatif(scenario: str, n_runs: int, root_seed: int, changes: dict[str, Any]) 
                                                            progress=report("edited", 0.5))
     except Cancelled:
         return None  # superseded or cancelled: the task is no longer current, its value is not used
-    outcome = Outcome(base, edited, compare(base, edited), overlay.path if overlay else None, dict(changes))
+    written = overlay.path if overlay is not None and lever == NO_LEVER else None
+    outcome = Outcome(base, edited, compare(base, edited), written, dict(changes))
     if whatif.is_current():
         shown.set(outcome)
     return outcome
@@ -238,6 +254,7 @@ def AssumptionControl(a: Any) -> None:
             new.pop(a.path, None)
         else:
             new[a.path] = v
+        lever_name.set(NO_LEVER)  # an edit replaces a chosen lever: one what-if at a time
         edits.set(new)
 
     with solara.Column(gap="0px", classes=["negsim-assumption"], style="margin-bottom:14px"):
@@ -256,10 +273,10 @@ def Page() -> None:
     scenario = scenario_file.value
     loaded = solara.use_memo(lambda: _load(scenario), [scenario])
 
-    key = [scenario, runs.value, seed.value, tuple(sorted(edits.value.items(), key=str))]
+    key = [scenario, runs.value, seed.value, tuple(sorted(edits.value.items(), key=str)), lever_name.value]
     def start() -> None:
         if loaded[0] is not None:
-            whatif(scenario, runs.value, seed.value, dict(edits.value))
+            whatif(scenario, runs.value, seed.value, dict(edits.value), lever_name.value)
 
     solara.use_effect(start, key)
     result = shown.value
@@ -268,7 +285,14 @@ def Page() -> None:
     solara.Title("negsim what-if")
     with solara.Sidebar():
         solara.Select("Scenario", values=_scenarios(scenario), value=scenario_file,
-                      on_value=lambda _: edits.set({}))
+                      on_value=lambda _: (edits.set({}), lever_name.set(NO_LEVER)))
+        levers = _levers(scenario)
+        if levers:
+            solara.Select("Lever (levers/baseline.yaml)", values=[NO_LEVER, *levers], value=lever_name,
+                          on_value=lambda _: edits.set({}))
+            if lever_name.value in levers:
+                Text(f"<i class='negsim-lever'>{html.escape(levers[lever_name.value].question)}</i>",
+                     style="font-size:85%")
         with solara.Row():
             solara.InputInt("Replicates", value=runs)
             solara.InputInt("Seed", value=seed)
@@ -277,7 +301,8 @@ def Page() -> None:
             AssumptionControl(a)
         for line in skipped:
             solara.Warning(line, dense=True)
-        solara.Button("Reset to the scenario", on_click=lambda: edits.set({}), text=True)
+        solara.Button("Reset to the scenario", on_click=lambda: (edits.set({}), lever_name.set(NO_LEVER)),
+                      text=True)
         solara.InputText("Save the edits as", value=save_as.value or _default_save_path(),
                          on_value=save_as.set)
         with solara.Row():
@@ -336,6 +361,19 @@ def Page() -> None:
 def Text(inner_html: str, style: str = "") -> Any:
     """Show a paragraph of trusted HTML (solara.Markdown would fetch KaTeX from a CDN: none offline)."""
     return solara.HTML(tag="p", unsafe_innerHTML=inner_html, style=style or "margin:4px 0")
+
+
+@functools.cache
+def _levers(scenario: str) -> dict[str, Any]:
+    """Return the levers of ``levers/baseline.yaml`` by name, checked against ``scenario`` ({} if unfit)."""
+    from sim.analysis.leverfile import load_levers
+
+    if not LEVERS_FILE.is_file():
+        return {}
+    try:
+        return {lv.name: lv for lv in load_levers(LEVERS_FILE, scenario).levers}
+    except UserError:  # written for another scenario: its paths do not all exist here
+        return {}
 
 
 def _load(path: str) -> tuple[Any, list, list, str]:
