@@ -248,18 +248,3 @@ def test_kernels_without_the_refcount_runtime_never_return_an_argument():
                     assert not lent, f"{fn.__name__} returns its argument(s) {lent}"
             checked.add(fn.__name__)
     assert {"value_row", "_evaluate", "solve_member", "_solve_text_rows"} <= checked
-
-
-def test_nash_text_is_independent_of_the_batch_it_is_solved_in():
-    """Per-member stopping: a member's text does not depend on the other members of its batch."""
-    rng = np.random.default_rng(9)
-    B, n, K = 25, 3, 4
-    G = rng.normal(size=(B, n, K, K))
-    A = G @ np.swapaxes(G, -1, -2) / K + 0.1 * np.eye(K)
-    ideal = rng.uniform(size=(B, n, K))
-    w = rng.uniform(0.5, 1.0, size=(B, n))
-    thr = -rng.uniform(0.5, 2.0, size=(B, n))
-    X = nash.nash_solution(A, ideal, w, thr, eps=0.05)
-    for b in (0, 7, 24):
-        xb = nash.nash_solution(A[b : b + 1], ideal[b : b + 1], w[b : b + 1], thr[b : b + 1], eps=0.05)
-        assert_allclose(xb[0], X[b], atol=1e-12)

@@ -120,7 +120,6 @@ def test_the_base_drift_filter_recovers_mu0_when_the_structure_moves(params):
     # the signal is mu0 g I dy + noise: a filter that knows g converges to mu0 whatever g is
     prm = build_params(copy.deepcopy(params), R)
     from sim.model.learning import learning_phase
-    from sim.model.state import State  # noqa: F401  (the model's state, built by the model)
 
     m = _model(params, lambda p: p["modules"].update(events=False))
     st = m.state
