@@ -181,6 +181,10 @@ LEVER_PATHS: tuple[LeverPath, ...] = (
     LeverPath("strong_guarantee, weak_guarantee", "guarantee credibility and the legislature's vote",
               "the perceived reneging hazard (P5) and ratification (P9)",
               "a believed guarantee makes a deal worth more to Ukraine and ratifies more often"),
+    LeverPath("ukraine_asks_less_on_guarantees", "Ukraine's SEC_GUAR ideal point and declared position",
+              "the text's guarantee (P8) and, through it, Ukraine's perceived reneging hazard (P5)",
+              "a weaker guarantee in the text leaves Ukraine's fear of renewed war higher, so it refuses "
+              "more; Russia, bound by territory and its outlook, gains little"),
     LeverPath("ukraine_flexible_territory", "Ukraine's declared territorial position and its threshold",
               "the mediator's view of Ukraine (the text) and Ukraine's acceptance",
               "a concession: the text moves toward Russia and Ukraine takes it; moving Ukraine's ideal "
