@@ -12,13 +12,15 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from scipy.stats import norm
 
 from sim.model import central_params
 from sim.model.acceptance import acceptance_probability
 from sim.model.mediation import forecast_acceptance, learn_reservations, predict_reservations, pressure_gain
 from sim.model.model import NegotiationModel
+from sim.model.narrative import narrate
+from sim.model.records import make_records
 from sim.model.state import AGREEMENT, in_status
 from sim.scenario import load_scenario
 
@@ -123,6 +125,17 @@ def test_never_retables_a_refused_package_unchanged(base):
     m = run(p, 200, watch=watch)
     assert seen["tabled"] > 1000 and seen["again"] > 100
     assert m.state.n_waits.sum() > 0  # it does wait where nothing changed
+    assert_array_equal(make_records(m)["rounds_waited"], m.state.n_waits)
+
+
+def test_the_trace_tells_when_the_mediator_waits(base):
+    p = copy.deepcopy(base)
+    p["mediator"]["round_rate_per_week"] = 1.0
+    m = NegotiationModel(p, 1, np.random.SeedSequence(11), collect=False)
+    lines = list(narrate(m, weeks=52, summary_every=0))
+    waits = [ln for ln in lines if "the mediator convenes but tables nothing" in ln]
+    assert len(waits) == int(m.state.n_waits[0]) > 0
+    assert f"{len(waits)} rounds waited" in lines[-1] or lines[-1].startswith("First agreement")
 
 
 def test_switched_off_ignores_the_strategic_settings(base):

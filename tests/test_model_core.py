@@ -62,6 +62,7 @@ def test_records_follow_the_contract(sc):
         "binding_veto",
         "n_rounds",
         "levers_fired",
+        "rounds_waited",
         "events_fired",
     } | {f"settle_{i}" for i in issues}
     assert set(rec) == expected
@@ -73,7 +74,7 @@ def test_records_follow_the_contract(sc):
     assert_array_equal(np.isnan(rec["weeks_to_agreement"]), none)
     assert np.all(np.isnan(rec["settle_TERR_CTRL"][none]))
     assert set(rec["binding_veto"]) <= {"", "US", "RU", "UA", "EU"}  # veto players only
-    assert np.all(rec["n_rounds"] >= 0)
+    assert np.all(rec["n_rounds"] >= 0) and np.all(rec["rounds_waited"] >= 0)
     known = set(sc.data["events"])
     for s in rec["events_fired"]:
         assert s == "" or set(s.split(";")) <= known

@@ -72,6 +72,7 @@ def narrate(model: NegotiationModel, weeks: float | None = None, summary_every: 
     status_before = STATUS_NAMES[st.status[0]]
     for _ in range(n_steps):
         support, sanctions = st.support[0].copy(), st.sanctions[0].copy()
+        waits = int(st.n_waits[0]) if st.n_waits is not None else 0
         model.step()
         week = model.t
         tag = f"Week {week:g}:"
@@ -85,6 +86,9 @@ def narrate(model: NegotiationModel, weeks: float | None = None, summary_every: 
             yield f"{tag} {defender}'s front gives way: the line jumps {J:+.3f} to {st.L[0]:.3f}."
         elif J < 0:
             yield f"{tag} {defender}'s counter-offensive: the line moves {J:+.3f} to {st.L[0]:.3f}."
+        if st.n_waits is not None and int(st.n_waits[0]) > waits:
+            yield (f"{tag} the mediator convenes but tables nothing: every package it could offer was "
+                   "refused and neither it nor the situation has changed enough since.")
         rnd = st.log.get("round")
         if rnd is not None and len(rnd["rows"]):
             X = rnd["X"][0]
@@ -153,7 +157,8 @@ def narrate(model: NegotiationModel, weeks: float | None = None, summary_every: 
             yield f"Outcome at week {h:g}: {OUTCOMES[model.outcome_at[h][0]]}."
     if np.isnan(st.t_first[0]):
         rounds, levers = int(st.n_rounds[0]), int(st.n_levers[0])
-        yield f"No agreement was signed in {weeks:g} weeks ({rounds} rounds, {levers} levers)."
+        waited = f", {int(st.n_waits[0])} rounds waited" if st.n_waits is not None else ""
+        yield f"No agreement was signed in {weeks:g} weeks ({rounds} rounds{waited}, {levers} levers)."
     else:
         yield (
             f"First agreement signed in week {st.t_first[0]:g}; {int(st.n_rounds[0])} rounds, "
