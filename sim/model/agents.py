@@ -385,20 +385,20 @@ class Mediator:
     def _choose_strategic(self, rnd: Round, at_war: np.ndarray) -> np.ndarray:
         prm, st, rows = self.prm, self.state, rnd.rows
         n = rows.size
-        can_cf = at_war & prm.veto_F.any()
         rnd.X_cf = ceasefire_terms(prm, st.L[rows])
+        allowed = {
+            "comprehensive": ~unchanged_since_refusal(prm, st, rows, COMPREHENSIVE_TEXT, rnd.X, rnd.W_m0),
+            "ceasefire": at_war & prm.veto_F.any()
+            & ~unchanged_since_refusal(prm, st, rows, CEASEFIRE_TEXT, rnd.X_cf, rnd.W_m0),
+        }
         rnd.v_cf = np.full(rnd.v_text.shape, np.nan)
         p_cf = np.zeros(n)
-        if can_cf.any():
-            cf = can_cf
+        cf = allowed["ceasefire"]  # a ceasefire that may not be tabled is not worth valuing
+        if cf.any():
             Vc_m = ceasefire_value(prm, st, rows[cf], rnd.W_m[cf], rnd.V_m[cf])
             rnd.v_cf[cf] = Vc_m - rnd.W_m0[cf] - rnd.tau[cf]
             p_cf[cf] = forecast_acceptance(prm, rows[cf], rnd.v_cf[cf], rnd.res_mean[cf], rnd.res_var[cf],
                                            prm.veto_F)  # fmt: skip
-        allowed = {
-            "comprehensive": ~unchanged_since_refusal(prm, st, rows, COMPREHENSIVE_TEXT, rnd.X, rnd.W_m0),
-            "ceasefire": can_cf & ~unchanged_since_refusal(prm, st, rows, CEASEFIRE_TEXT, rnd.X_cf, rnd.W_m0),
-        }
         value = {"comprehensive": np.ones(n), "ceasefire": prm.cf_settle[rows]}
         names, score = package_scores({"comprehensive": rnd.p_hat, "ceasefire": p_cf}, value, allowed)
         tabled = np.isfinite(score.max(axis=1))
