@@ -345,7 +345,7 @@ def _special(data: Any, path: tuple, value: Any) -> Iterator[Candidate]:
 def _text_candidates(data: Any, path: tuple, value: str) -> Iterator[Candidate]:
     """Another enumerated value, issue or actor id, or status; else drop it from its list or edit it."""
     alternatives: list[str] = list(ENUMS.get(str(path[-1]), ()))
-    for ids in (list(data["issues"]), list(data["actors"])):
+    for ids in (list(data["issues"]), list(data["actors"]), list(data.get("packages") or {})):
         if value in ids:
             alternatives = [i for i in ids if i != value]
     if value in STATUS_NAMES:

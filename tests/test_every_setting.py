@@ -34,12 +34,7 @@ BASELINE = "scenarios/baseline.yaml"
 
 # TEMPORARY. Settings that ought to act but change no record today, and why. Fix the model (or the
 # scenario) and delete the entry: its xfail(strict) test fails as soon as the setting acts.
-KNOWN_DEAD = {
-    "packages.*.terms.*":
-        "read only by sim/model/diagnostics.py (package_surpluses); DESIGN §3 'Live texts' has the mediator "
-        "start from the named packages, but the first text is compromise(decl0, cap, sal) "
-        "(sim/model/model.py, init_state)",
-}
+KNOWN_DEAD: dict[str, str] = {}
 
 # Families the model reads whose single leaves decide a replicate too rarely to show one by one within
 # RARE_REPLICATES replicates: the family as a whole must move a record.

@@ -42,6 +42,9 @@ INERT: tuple[Inert, ...] = (
                                         "continuous: snap() skips it (sim/model/mediation.py)"),
     Inert("actors.*.name", "the actor's display name; the model uses the id"),
     Inert("packages.*.label", "names the package for readers and diagnostics"),
+    Inert("packages.plan_28_point.terms.*",
+          "a superseded draft: the mediator opens from mediator.opening_text (the 20-point framework that "
+          "replaced it); the diagnostics' package surpluses and a scenario opening from it read it"),
     Inert("events.*.branches.*.label", "names the branch; effects refer to it as EVENT.label.p, which "
                                        "compile_events resolves to the branch's slot (sim/model/events.py)"),
     Inert("actors.{US,EU,CN}.cost_strain_multiplier",

@@ -11,7 +11,10 @@ value V (with the commitment discount) is not quadratic; it is linearised around
 curvature of the two kinks at the contact line, and the quadratic solver of :mod:`sim.engines.nash` re-run
 (sequential quadratic programming: :func:`solver_schedule` gives the Newton steps in each pass).
 Discrete issues are snapped to their options; the territorial issue stays continuous (it shares the front
-line's scale, so the text can freeze where the armies stand).
+line's scale, so the text can freeze where the armies stand). The first text on the table is the named draft
+``mediator.opening_text`` (in the baseline the 20-point framework of 24 Dec 2025, which replaced the
+28-point draft of 20 Nov by way of a 19-point Geneva text), else the compromise of the declared positions;
+each round revises the standing text, and ``prox_weight`` sets how far one round may move it.
 
 A ceasefire (TERR = L, monitors, the rest deferred) is valued with the option of a later settlement
 (:func:`ceasefire_value`); :func:`blame` picks the refuser furthest from yes, and :func:`apply_lever`

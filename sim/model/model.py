@@ -52,6 +52,8 @@ def init_state(prm, streams: Streams) -> State:
     f = lambda v: np.full(R, float(v))  # noqa: E731
     xi0 = prm.sigma_xi * streams.normal("init", -1, n)
     X0 = compromise(prm.decl0, prm.cap, prm.sal)
+    if prm.X_open is not None and prm.protocol == "mediated_text":  # the mediator's live draft (P8)
+        X0 = np.broadcast_to(prm.X_open, X0.shape).copy()
     st = State(
         L=f(prm.L0),
         I=f(1.0),

@@ -62,10 +62,12 @@ def narrate(model: NegotiationModel, weeks: float | None = None, summary_every: 
     weeks = prm.horizon if weeks is None else min(float(weeks), prm.horizon)
     n_steps = int(round(weeks / prm.dt))
     actors = prm.actors
+    drafted = prm.opening_text and prm.protocol == "mediated_text"
+    opening = f", opening text {prm.opening_text}" if drafted else ""
     yield (
         f"Start ({prm.start_date}): front line {st.L[0]:.3f} on the TERR scale, text solver "
         f"{'Kalai-Smorodinsky' if prm.is_ks[0] else 'Nash'}, round rate {prm.nu0[0]:.2f}/week, "
-        f"veto players {', '.join(a for a, v in zip(actors, prm.veto_C, strict=True) if v)}."
+        f"veto players {', '.join(a for a, v in zip(actors, prm.veto_C, strict=True) if v)}{opening}."
     )
     prev_text = None
     fired_before = st.fired[0].copy()

@@ -134,6 +134,8 @@ class ModelParams:
     nu_F: float  #: round-rate multiplier per unit of frustration
     phi_F: float  #: frustration decay per year
     prox: float  #: proximal weight: how far a text moves from the last
+    X_open: Array | None  #: (K,) terms of the named text the mediator opens from (None: the compromise)
+    opening_text: str | None  #: the id of that text in ``packages:``
     sigma_med: Array  #: (R, n) sd of the mediator's misperception of outside options
     med_bias: Array  #: (R, n) mediator's bias toward each actor
     blame_bias: Array  #: (n,) how readily the mediator blames each actor for a failed round

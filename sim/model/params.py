@@ -325,6 +325,10 @@ def _mediator(p: ModelParams, params: dict, R: int) -> None:
     p.nu_F = _num(md["frustration_round_multiplier"], "frustration_round_multiplier")
     p.phi_F = _num(md["frustration_decay_per_year"], "frustration_decay_per_year")
     p.prox = _num(md["prox_weight"], "prox_weight")
+    p.opening_text = opening = md.get("opening_text")
+    p.X_open = None if opening is None else np.array(
+        [float(params["packages"][opening]["terms"][iss]) for iss in p.issues]
+    )
     p.sigma_med = _num(md["misperception_sd"], "misperception_sd") * p.uscale
     p.med_bias = _actor_col(md.get("bias"), p.actors, R, 0.0, "mediator.bias")
     p.blame_bias = _actor_col(md.get("blame_bias"), p.actors, 1, 0.0, "mediator.blame_bias")[0]

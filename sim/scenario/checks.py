@@ -58,6 +58,7 @@ def validate_data(data: dict, where: Located) -> list[Problem]:
     context = {
         "issues": [str(k) for k in data["issues"]] if isinstance(data.get("issues"), dict) else None,
         "actors": [str(k) for k in data["actors"]] if isinstance(data.get("actors"), dict) else None,
+        "packages": [str(k) for k in data["packages"]] if isinstance(data.get("packages"), dict) else [],
     }
     try:
         ScenarioFile.model_validate(data)
@@ -90,7 +91,8 @@ def check_references(tp: Any, node: Any, path: Path, where: Located, known: dict
             args = typing.get_args(tp)
             tp, markers = args[0], [*markers, *args[1:]]
         elif origin in (typing.Union, types.UnionType):
-            tp = _unwrap(tp, node)
+            members = [a for a in typing.get_args(tp) if a is not type(None)]
+            tp = members[0] if len(members) == 1 else _unwrap(tp, node)  # Optional keeps its markers
         else:
             break
     for m in markers:

@@ -261,3 +261,5 @@ class ActorMap:
 IssueId = Annotated[str, RefTo("issues")]
 #: The id of an actor defined in ``actors:``.
 ActorId = Annotated[str, RefTo("actors")]
+#: The id of a named negotiating text defined in ``packages:``.
+PackageId = Annotated[str, RefTo("packages")]

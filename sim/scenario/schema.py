@@ -26,6 +26,7 @@ from sim.scenario.fields import (
     Number,
     NumberOrName,
     OneOf,
+    PackageId,
     Positive,
     Probability,
     Simplex,
@@ -311,6 +312,9 @@ class Mediator(Block):
     frustration_round_multiplier: NonNegative
     frustration_decay_per_year: NonNegative
     prox_weight: NonNegative
+    # The named text (``packages:``) the mediator tables first and revises round by round (the single
+    # negotiating text, Raiffa 1982); none: it opens from the compromise of the declared positions.
+    opening_text: PackageId | None = None
     misperception_sd: NonNegative
     bias: ActorMap[Number]
     blame_bias: ActorMap[Number]
