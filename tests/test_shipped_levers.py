@@ -28,11 +28,9 @@ NO_CHANNEL_YET = {
         "Europe's force cap binds only where a text asks for more foreign forces than Europe can field, "
         "which the baseline's texts seldom do (sim/model/agents.py, Guarantor.consents)",
     "china_lifeline_cut":
-        "China reaches the outcome only through Russia's revenue, which its reserves cover within two "
-        "years; China has no say in the text and no weight in Russia's calculus",
-    "china_lifeline_raised":
-        "as china_lifeline_cut: a larger lifeline adds revenue that Russia's reserves do not need within "
-        "two years",
+        "China reaches the outcome only through Russia's revenue and strain: a cut to 0.2 costs Russia "
+        "about a quarter of its oil and gas revenue, which reserves and borrowing absorb within two years "
+        "(it adds ceasefires, +0.7 points, but no clear deals)",
 }
 SHIPPED = list(yaml.safe_load(LEVERS.read_text())["levers"])
 

@@ -182,10 +182,12 @@ class Patron:
         self.lifeline = LifelineParams(**columns, feared=prm.secondary[i])
 
     def move_lifeline(self) -> None:
-        """Relax the lifeline toward l* = clip(l0 + alpha_N (X_NORM - 0.5) - alpha_S S_feared).
+        """Relax the lifeline toward l* = clip(l_policy + alpha_N (X_NORM - 0.5) - alpha_S S_feared).
 
         Beijing props Moscow up when a US-Russia realignment looms in the text and backs off when
-        secondary sanctions bite (memo §1.5 P7b).
+        secondary sanctions bite (memo §1.5 P7b). l_policy starts at ``l0`` and is what events change (a
+        decision to cut or raise purchases), so a cut lasts and the flows follow it at rate ``kappa_l``;
+        ``l0`` is also the level Russia's 2025 revenue was observed at (the economy's reference).
         """
         prm, st, lf = self.prm, self.state, self.lifeline
         k_norm = prm.k["normalisation"]
@@ -193,7 +195,7 @@ class Patron:
             return
         feared = st.sanctions[:, lf.feared].sum(axis=1)
         pull = lf.alpha_norm * (st.X_text[:, k_norm] - 0.5) - lf.alpha_sanctions * feared
-        target = np.clip(lf.l0 + pull, 0.0, 1.0)
+        target = np.clip(st.lifeline_policy[:, self.i] + pull, 0.0, 1.0)
         st.lifeline[:, self.i] = target + (st.lifeline[:, self.i] - target) * np.exp(-lf.kappa_l * prm.dy)
 
 

@@ -27,7 +27,7 @@ WEEKS_PER_YEAR = 52.18
 ACTOR_TARGETS = {
     "support": ("support", (0.0, 1.5)),
     "sanctions": ("sanctions", (-0.5, 1.5)),
-    "lifeline": ("lifeline", (0.0, 1.0)),
+    "lifeline": ("lifeline_policy", (0.0, 1.0)),  # the patron's policy; its lifeline follows (P7b)
     "force_capacity": ("force_cap", (0.0, 1.0)),
     "tau": ("tau_add", None),
     "cost_multiplier": ("cost_mult", (0.0, np.inf)),

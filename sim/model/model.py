@@ -68,6 +68,7 @@ def init_state(prm, streams: Streams) -> State:
         support=prm.support0.copy(),
         sanctions=prm.sanctions0.copy(),
         lifeline=prm.lifeline["l0"].copy(),
+        lifeline_policy=prm.lifeline["l0"].copy(),
         m=prm.m0.copy(),
         P=prm.P0.copy(),
         xi=xi0,

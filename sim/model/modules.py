@@ -175,9 +175,11 @@ LEVER_PATHS: tuple[LeverPath, ...] = (
     LeverPath("russian_fiscal_squeeze", "Russia's oil and gas revenue and strain growth",
               "Russia's deficit, reserves and fiscal stress (P2a): its strain, war cost, drift and outlook",
               "an unfunded war budget wears Russia down and lowers what it expects from fighting on"),
-    LeverPath("china_lifeline_cut, china_lifeline_raised", "China's lifeline level",
-              "Russia's strain relief and revenue",
-              "weak within two years: Russia's reserves cover the revenue lost"),
+    LeverPath("china_lifeline_cut, china_lifeline_raised", "China's lifeline policy (an event), which the "
+              "flows follow at China's rate", "Russia's oil and gas revenue, hence its deficit, reserves and "
+              "fiscal stress (P2a), and its strain relief (P2)",
+              "weak within two years: a cut to 0.2 costs Russia about a quarter of its oil and gas revenue, "
+              "which reserves and borrowing absorb, as they absorbed the 2025 fall"),
     LeverPath("strong_guarantee, weak_guarantee", "guarantee credibility and the legislature's vote",
               "the perceived reneging hazard (P5) and ratification (P9)",
               "a believed guarantee makes a deal worth more to Ukraine and ratifies more often"),

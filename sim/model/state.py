@@ -69,7 +69,9 @@ class State:
     expects in the defender's support (per year); ``support_seen`` (R) the defender's support index last
     observed; ``support`` (R, n) each actor's support to the belligerent it backs
     (1 = the 2025 norm); ``sanctions`` (R, n) each actor's sanctions beyond the Dec-2025 regime;
-    ``lifeline`` (R, n) each patron's economic support to its client.
+    ``lifeline`` (R, n) each patron's economic support to its client; ``lifeline_policy`` (R, n) the level
+    the patron means to give before the text and secondary sanctions pull it (``l0`` at t0; events edit
+    it, and the lifeline follows it at the patron's rate ``kappa_l``).
     Beliefs: ``m``, ``P`` (R, n) posterior mean and precision of the drift (per year).
     Bargaining: ``xi`` (R, n) persistent reservation shocks; ``engaged`` (R, n); ``way_out`` (R, n);
     ``x_decl`` (R, n, K) declared positions; ``omega`` (R, n) text weights; ``F`` (R) mediator frustration;
@@ -98,6 +100,7 @@ class State:
     support: np.ndarray
     sanctions: np.ndarray
     lifeline: np.ndarray
+    lifeline_policy: np.ndarray
     m: np.ndarray
     P: np.ndarray
     xi: np.ndarray
