@@ -8,6 +8,8 @@ credibility, and keeps the round rate from buying lottery tickets (memo §4.4).
 from __future__ import annotations
 
 import copy
+import datetime as dt
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -22,7 +24,7 @@ from sim.model.model import NegotiationModel
 from sim.model.narrative import narrate
 from sim.model.records import make_records
 from sim.model.state import AGREEMENT, in_status
-from sim.scenario import load_scenario
+from sim.scenario import ScenarioError, load_scenario
 
 
 @pytest.fixture(scope="module")
@@ -163,6 +165,45 @@ def test_deadline_credibility_fires_the_threatened_lever(base):
         q["mediator"]["deadlines"]["credibility"] = cred
         counts[cred] = run(q, 100).state.n_levers.sum()
     assert counts[0.0] == 0 and counts[1.0] > 0
+
+
+def test_a_dated_deadline_is_enforced_on_its_date_with_the_credibility(base):
+    p = copy.deepcopy(base)
+    p["mediator"]["leverage_rate"] = 0.0  # levers only through deadlines
+    p["mediator"]["deadlines"]["rate_per_week"] = 0.0  # and only the dated one
+    p["mediator"]["deadlines"]["dates"] = [dt.date(2026, 3, 2)]  # week 8 of a start on 5 Jan 2026
+    week = (dt.date(2026, 3, 2) - dt.date.fromisoformat(str(p["scenario"]["start_date"]))).days / 7
+    seen = {}
+    for cred in (0.0, 0.5, 1.0):
+        q = copy.deepcopy(p)
+        q["mediator"]["deadlines"]["credibility"] = cred
+        steps = []
+
+        def watch(m, steps=steps):
+            steps.append((m.t, m.state.n_levers.copy(), m.state.F.copy()))
+
+        run(q, 400, watch=watch)
+        before = [s for s in steps if s[0] <= week][-1]
+        after = [s for s in steps if s[0] > week][0]
+        fired = after[1] - before[1]
+        seen[cred] = fired.mean()
+        assert all(s[1].sum() == 0 for s in steps if s[0] <= week)  # nothing fires before the date
+        if cred == 0.0:
+            assert fired.sum() == 0 and (after[2] > before[2]).mean() > 0.9  # only frustration rises
+    assert seen[1.0] > seen[0.5] > 0.2 * seen[1.0] and seen[1.0] > 0.5
+    assert seen[0.5] == pytest.approx(0.5 * seen[1.0], abs=0.1)
+
+
+def test_a_deadline_before_the_start_is_reported_at_its_line(tmp_path):
+    path = tmp_path / "v.yaml"
+    path.write_text("extends: " + str(Path("scenarios/baseline.yaml").resolve())
+                    + "\nmediator:\n  deadlines:\n    dates: [2025-11-27]\n")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert str(info.value).splitlines()[-1] == (
+        f"{path}:4: mediator.deadlines.dates.0: 2025-11-27 is before start_date 2026-01-05 (expected a "
+        "deadline on or after the start)"
+    )
 
 
 def _agreement_by_horizon(m) -> np.ndarray:

@@ -209,6 +209,7 @@ class MediatorParams:
     frustration_decay: float  # per year
     round_interval: float | None  # weeks, a fixed calendar instead of Poisson rounds
     deadline_rate: float  # per week
+    deadline_weeks: tuple[float, ...]  # dated deadlines, weeks from the start
     deadline_frustration: float
     walkaway_rate: float  # per year and unit of frustration
     walkaway_pause: float  # weeks
@@ -247,8 +248,9 @@ class Mediator:
         self.mediation = MediatorParams(
             round_rate=p.nu0, frustration_round_multiplier=p.nu_F, frustration_decay=p.phi_F,
             round_interval=float(p.round_interval) if p.round_interval else None,
-            deadline_rate=p.deadline_rate, deadline_frustration=p.deadline_add, walkaway_rate=p.walk_rate,
-            walkaway_pause=p.walk_pause, walkaway_support=p.walk_support, leverage_rate=p.lev_rate,
+            deadline_rate=p.deadline_rate, deadline_weeks=p.deadline_weeks,
+            deadline_frustration=p.deadline_add, walkaway_rate=p.walk_rate, walkaway_pause=p.walk_pause,
+            walkaway_support=p.walk_support, leverage_rate=p.lev_rate,
             ceasefire_threshold=p.cf_threshold, strategic=bool(p.modules["strategic_mediator"]),
             deadline_credibility=p.deadline_cred,
         )  # fmt: skip
@@ -277,12 +279,16 @@ class Mediator:
         st.refused_events = np.zeros((R, 2), np.int64)
         st.n_waits = np.zeros(R, np.int64)
 
-    def convene(self, u: np.ndarray, t: float) -> np.ndarray:
+    def convene(self, u: np.ndarray, t: float, u_dated: np.ndarray | None = None) -> np.ndarray:
         """Decide which replicates hold a round this step; frustration, missed deadlines, walk-aways.
 
         Rounds follow their own calendar at rate nu0 (1 + nu_F F) a week while talks are possible and the
         mediator is not away, so results do not depend on the step length (memo §4.4). ``u`` (R, 3):
-        uniforms for the round, a missed deadline and a walk-away. Returns the replicates with a round.
+        uniforms for the round, a missed deadline and a walk-away; ``u_dated`` (R, 1) whether a dated
+        deadline that passes in this step is enforced. Deadlines come at a rate or on dates; each one
+        missed adds frustration and, for the strategic mediator, fires the threatened lever with the
+        deadline credibility (record F7: five US deadlines to Moscow in 2025, none enforced on its date).
+        Returns the replicates with a round.
         """
         prm, st, m = self.prm, self.state, self.mediation
         st.F *= np.exp(-m.frustration_decay * prm.dy)
@@ -299,6 +305,11 @@ class Mediator:
         if m.strategic and prm.modules["levers"] and prm.levers:
             # given a missed deadline, u / p_missed is a fresh uniform: enforced with the credibility
             self.enforce_deadlines(missed & (u[:, 1] < p_missed * m.deadline_credibility), t)
+        if any(t <= w < t + prm.dt for w in m.deadline_weeks):  # a dated deadline passes with the war on
+            dated = in_status(st.status, (WAR, RELAPSE))
+            st.F[dated] += m.deadline_frustration
+            if m.strategic and prm.modules["levers"] and prm.levers and u_dated is not None:
+                self.enforce_deadlines(dated & (u_dated[:, 0] < m.deadline_credibility), t)
         if prm.modules["levers"] and m.walkaway_rate > 0:
             walk = talks & (u[:, 2] < step_probability(m.walkaway_rate * st.F, prm.dt))
             st.pause_until[walk] = t + m.walkaway_pause

@@ -194,7 +194,8 @@ class NegotiationModel(mesa.Model):
         ou_phase(st, prm, S.normal("ou", s, prm.n))
         mhs = engagement_phase(st, prm, self.by_role(Belligerent), S.uniform("engagement", s, prm.n))
         if prm.protocol == "mediated_text" and self.mediator is not None:
-            rows = self.mediator.convene(S.uniform("rounds", s, 3), t)
+            u_dated = S.uniform("deadlines", s, 1) if prm.deadline_weeks else None
+            rows = self.mediator.convene(S.uniform("rounds", s, 3), t, u_dated)
             u_med, u_acc = S.uniform("mediator", s, prm.n), S.uniform("acceptance", s, prm.n)
             self.mediator.hold_round(rows, t, mhs, u_med, u_acc, S.uniform("levers", s, 1))
         elif prm.protocol == "mediated_text":  # no mediator: no rounds

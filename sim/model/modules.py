@@ -197,9 +197,10 @@ LEVER_PATHS: tuple[LeverPath, ...] = (
     LeverPath("russia_loses_patience", "Russia's drift prior, fatigue bet and discount rate",
               "Russia's outside option (P4): the weight and value of the war's end terms",
               "Russia's patience and expectations decide most of the baseline's answer"),
-    LeverPath("dated_deadline", "a dated US deadline (an event)",
-              "US support after the date",
-              "no mechanism speeds agreement before a deadline; only its consequences show"),
+    LeverPath("dated_deadline", "a dated deadline of the mediator and its credibility",
+              "the mediator's frustration and, where enforced, its lever on the party it blames (P7b)",
+              "an enforced threat presses the refuser (mostly Russia: sanctions); nothing speeds agreement "
+              "before the date, so only the consequences show"),
 )
 
 

@@ -145,6 +145,7 @@ class ModelParams:
     walk_pause: float  #: weeks a walk-away pauses the talks
     walk_support: float  #: the mediator's support level once it walks away
     deadline_rate: float  #: deadlines set per week
+    deadline_weeks: tuple  #: dated deadlines, weeks from the start
     deadline_add: float  #: frustration a missed deadline adds
     cf_threshold: float  #: the mediator tables a ceasefire when its forecast for the text falls below this
     cf_forces: float  #: monitoring forces of a ceasefire (the forces issue's value)

@@ -16,6 +16,7 @@ outcome unchanged (memo §4.2 guard 1), which a test checks.
 
 from __future__ import annotations
 
+import datetime as _dt
 import warnings
 from types import SimpleNamespace
 
@@ -356,6 +357,9 @@ def _mediator(p: ModelParams, params: dict, R: int) -> None:
     p.walk_support = _num(_need(md, "walkaway.support_set"), "walkaway.support_set")
     p.deadline_rate = _num(_need(md, "deadlines.rate_per_week"), "deadlines.rate_per_week")
     p.deadline_add = _num(_need(md, "deadlines.frustration_add"), "deadlines.frustration_add")
+    start = _dt.date.fromisoformat(str(p.start_date))
+    p.deadline_weeks = tuple(sorted((_dt.date.fromisoformat(str(d)) - start).days / 7.0
+                                    for d in md["deadlines"].get("dates") or ()))  # fmt: skip
     p.cf_threshold = _num(md["ceasefire_threshold"], "ceasefire_threshold")
     p.cf_forces = _num(md["ceasefire_monitoring_forces"], "ceasefire_monitoring_forces")
     p.cf_settle = _R(md["ceasefire_settlement_prob"], R, "mediator.ceasefire_settlement_prob")

@@ -593,6 +593,15 @@ def _check_scenario_block(data: dict, where: Located) -> list[Problem]:
     if hasattr(a, "isoformat") and hasattr(b, "isoformat") and type(a) is type(b) and a > b:
         out.append(where.problem(("scenario", "info_cutoff"), f"{a} is after start_date {b} (expected the "
                                  "information cut-off on or before the start)"))
+    mediator = data.get("mediator")
+    deadlines = mediator.get("deadlines") if isinstance(mediator, dict) else None
+    dates = deadlines.get("dates") if isinstance(deadlines, dict) else None
+    if hasattr(b, "isoformat") and isinstance(dates, list):
+        for j, d in enumerate(dates):
+            if hasattr(d, "isoformat") and type(d) is type(b) and d < b:
+                out.append(where.problem(("mediator", "deadlines", "dates", j),
+                                         f"{d} is before start_date {b} (expected a deadline on or after "
+                                         "the start)"))
     return out
 
 

@@ -276,10 +276,13 @@ class Walkaway(Block):
 
 
 class Deadlines(Block):
-    """Deadline diplomacy: deadlines arrive at a rate and add frustration."""
+    """Deadline diplomacy: deadlines arrive at a rate, or fall on dates, and add frustration."""
 
     rate_per_week: NonNegative
     frustration_add: NonNegative
+    # deadlines on dates (Rubio's year-end, a Thanksgiving deadline): each one that passes with the war on
+    # adds frustration and, for the strategic mediator, is enforced with the credibility below
+    dates: list[dt.date] = []
     # strategic mediator: the chance a missed deadline triggers the threatened lever (otherwise only
     # frustration rises); default 0, deadlines never enforced
     credibility: Probability = 0.0
