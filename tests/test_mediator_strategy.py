@@ -100,16 +100,17 @@ def test_never_retables_a_refused_package_unchanged(base):
     assert p["modules"]["strategic_mediator"]
     p["mediator"]["round_rate_per_week"] = 1.0  # many rounds: many chances to repeat a refusal
     tol = p["mediator"]["strategy"]
-    last: dict[tuple[int, bool], dict] = {}
-    seen = {"tabled": 0, "again": 0, "waits": 0}
+    last: dict[tuple[int, int], dict] = {}  # (replicate, package: 0 full text, 1 ceasefire, 2 shelved)
+    seen = {"tabled": 0, "again": 0, "waits": 0, "shelved": 0}
 
     def watch(m):
         tab, rnd = m.state.log.get("tabled"), m.state.log.get("round")
         if tab is None:
             return
         for j, r in enumerate(tab["rows"]):
-            kind = bool(tab["ceasefire"][j])
+            kind = 1 if tab["ceasefire"][j] else 2 if tab["shelved"][j] else 0
             seen["tabled"] += 1
+            seen["shelved"] += kind == 2
             prev = last.get((int(r), kind))
             if prev is not None:
                 moved = np.max(np.abs(tab["terms"][j] - prev["terms"])) > tol["text_tolerance"]
@@ -119,13 +120,13 @@ def test_never_retables_a_refused_package_unchanged(base):
                 assert moved or line or option or fired, f"replicate {r} re-tabled a refused package"
                 seen["again"] += 1
             if rnd["signed"][j]:
-                last.pop((int(r), False), None)
-                last.pop((int(r), True), None)
+                for k in range(3):
+                    last.pop((int(r), k), None)
             else:
                 last[(int(r), kind)] = {k: tab[k][j] for k in ("terms", "L", "W_m0", "levers", "events")}
 
     m = run(p, 200, watch=watch)
-    assert seen["tabled"] > 1000 and seen["again"] > 100
+    assert seen["tabled"] > 1000 and seen["again"] > 100 and seen["shelved"] > 0
     assert m.state.n_waits.sum() > 0  # it does wait where nothing changed
     assert_array_equal(make_records(m)["rounds_waited"], m.state.n_waits)
 

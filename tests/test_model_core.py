@@ -63,6 +63,7 @@ def test_records_follow_the_contract(sc):
         "n_rounds",
         "levers_fired",
         "rounds_waited",
+        "territory_shelved",
         "events_fired",
     } | {f"settle_{i}" for i in issues}
     assert set(rec) == expected

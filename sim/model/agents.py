@@ -39,13 +39,16 @@ from sim.model.mediation import (
     set_support,
     snap,
     solve_text,
+    table_shelved,
     take_rows,
     unchanged_since_refusal,
+    value_shelved,
     value_text,
 )
 from sim.model.state import CEASEFIRE, KIND_CEASEFIRE, KIND_COMPREHENSIVE, RELAPSE, WAR, in_status, rows_of
 
-COMPREHENSIVE_TEXT, CEASEFIRE_TEXT = 0, 1  # the kinds of package whose last refusal the mediator remembers
+# the kinds of package whose last refusal the mediator remembers
+COMPREHENSIVE_TEXT, CEASEFIRE_TEXT, SHELVED_TEXT = 0, 1, 2
 # A refusal after a long silence (a walk-away, waiting) counts as at most this many reference rounds of
 # frustration and pressure: about a quarter at the baseline tempo.
 MAX_ROUND_WEIGHT = 4.0
@@ -271,12 +274,12 @@ class Mediator:
         st.t_estimate = np.zeros(R)
         st.t_last_round = np.zeros(R)
         st.blamed_last = np.full(R, -1, np.int64)
-        st.refused_has = np.zeros((R, 2), bool)
-        st.refused_X = np.full((R, 2, K), np.nan)
-        st.refused_L = np.full((R, 2), np.nan)
-        st.refused_W = np.full((R, 2, n), np.nan)
-        st.refused_levers = np.zeros((R, 2), np.int64)
-        st.refused_events = np.zeros((R, 2), np.int64)
+        st.refused_has = np.zeros((R, 3), bool)
+        st.refused_X = np.full((R, 3, K), np.nan)
+        st.refused_L = np.full((R, 3), np.nan)
+        st.refused_W = np.full((R, 3, n), np.nan)
+        st.refused_levers = np.zeros((R, 3), np.int64)
+        st.refused_events = np.zeros((R, 3), np.int64)
         st.n_waits = np.zeros(R, np.int64)
 
     def convene(self, u: np.ndarray, t: float, u_dated: np.ndarray | None = None) -> np.ndarray:
@@ -368,9 +371,11 @@ class Mediator:
         st.res_mean[rows], st.res_var[rows] = mean, var
         rnd.res_mean, rnd.res_var = mean, var
         cf, failed = rnd.ceasefire, ~signed
-        for kind, refused in ((COMPREHENSIVE_TEXT, failed & ~cf), (CEASEFIRE_TEXT, failed & cf)):
+        sh = rnd.shelved if rnd.shelved is not None else np.zeros_like(cf)
+        for kind, refused in ((COMPREHENSIVE_TEXT, failed & ~cf & ~sh), (CEASEFIRE_TEXT, failed & cf),
+                              (SHELVED_TEXT, failed & sh)):  # fmt: skip
             if refused.any():
-                X = (rnd.X if kind == COMPREHENSIVE_TEXT else rnd.X_cf)[refused]
+                X = (rnd.X_cf if kind == CEASEFIRE_TEXT else rnd.X)[refused]  # rnd.X: the shelved terms there
                 remember_refusal(st, rows[refused], kind, X, rnd.W_m0[refused])
         st.refused_has[rows[signed]] = False
 
@@ -412,12 +417,23 @@ class Mediator:
             rnd.v_cf[cf] = Vc_m - rnd.W_m0[cf] - rnd.tau[cf]
             p_cf[cf] = forecast_acceptance(prm, rows[cf], rnd.v_cf[cf], rnd.res_mean[cf], rnd.res_var[cf],
                                            prm.veto_F)  # fmt: skip
+        p = {"comprehensive": rnd.p_hat, "ceasefire": p_cf}
         value = {"comprehensive": np.ones(n), "ceasefire": prm.cf_settle[rows]}
-        names, score = package_scores({"comprehensive": rnd.p_hat, "ceasefire": p_cf}, value, allowed)
+        if prm.modules["shelving"]:  # the text with territory shelved, where that changes it
+            value_shelved(st, prm, rnd)
+            moved = np.max(np.abs(rnd.X_sh - rnd.X), axis=1) > prm.retable_text_tol
+            allowed["shelved"] = moved & ~unchanged_since_refusal(prm, st, rows, SHELVED_TEXT, rnd.X_sh,
+                                                                  rnd.W_m0)  # fmt: skip
+            p["shelved"] = forecast_acceptance(prm, rows, rnd.v_sh, rnd.res_mean, rnd.res_var, prm.veto_C)
+            value["shelved"] = np.ones(n)  # a ratified settlement, like the full text
+        names, score = package_scores(p, value, allowed)
         tabled = np.isfinite(score.max(axis=1))
-        rnd.ceasefire = tabled & (np.argmax(score, axis=1) == names.index("ceasefire"))
+        choice = np.argmax(score, axis=1)
+        rnd.ceasefire = tabled & (choice == names.index("ceasefire"))
         rnd.p_hat = np.where(rnd.ceasefire, p_cf, rnd.p_hat)
         self._ceasefire_surplus(rnd)
+        if "shelved" in names:
+            table_shelved(rnd, tabled & (choice == names.index("shelved")), p["shelved"])
         return tabled
 
     def _ceasefire_surplus(self, rnd: Round) -> None:
@@ -520,6 +536,7 @@ class Mediator:
         if strategic:  # what was tabled and in what state (the trace and the re-tabling test read it)
             st.log["tabled"] = {
                 "rows": rows, "ceasefire": rnd.ceasefire,
+                "shelved": rnd.shelved if rnd.shelved is not None else np.zeros(rows.size, bool),
                 "terms": np.where(rnd.ceasefire[:, None], rnd.X_cf, rnd.X),
                 "L": st.L[rows].copy(), "W_m0": rnd.W_m0, "levers": st.n_levers[rows].copy(),
                 "events": st.fired[rows].sum(axis=1), "p_hat": rnd.p_hat,
@@ -530,6 +547,7 @@ class Mediator:
         comp, cf = signed & ~rnd.ceasefire, signed & rnd.ceasefire
         sign(st, prm, rows[comp], rnd.X[comp], KIND_COMPREHENSIVE, t)
         sign(st, prm, rows[cf], ceasefire_terms(prm, st.L[rows[cf]]), KIND_CEASEFIRE, t)
+        st.shelved[rows[signed]] = rnd.shelved[signed] if rnd.shelved is not None else False
         if strategic:
             self.learn(rnd, accepted, veto, signed, t)
         blamed, lever = self.press(rnd, accepted, veto, ~signed, u_lev, t)

@@ -136,6 +136,43 @@ def ceasefire_terms(prm, L: np.ndarray) -> np.ndarray:
     return X
 
 
+def shelved_terms(prm, X: np.ndarray, L: np.ndarray) -> np.ndarray:
+    """Return the text with territory shelved: the line frozen where the armies stand, recognition deferred.
+
+    Every other issue (guarantees, forces, army, sanctions, assets, reconstruction) is settled as the
+    text has it: the Korean-armistice and Cyprus pattern of seed 001, 「問題を事実上「棚上げ」にして経済協力と
+    安全保障を先行させる」 (shelve the issue and put economic cooperation and security first), unlike a
+    bare ceasefire, which defers everything. Holding the line and recognising nothing, it needs no
+    referendum (:func:`sim.model.acceptance.referendum_required`).
+    """
+    Xs = X.copy()
+    if prm.k_terr is not None:
+        Xs[:, prm.k_terr] = L
+    if prm.k["recognition"] is not None:
+        Xs[:, prm.k["recognition"]] = prm.x_sq[prm.k["recognition"]]
+    return Xs
+
+
+def value_shelved(state: State, prm, rnd: Round) -> None:
+    """Value the shelving package of the round's text for the parties and in the mediator's view."""
+    rows, L = rnd.rows, state.L[rnd.rows]
+    rnd.X_sh = shelved_terms(prm, rnd.X, L)
+    rnd.V_sh, rnd.V_m_sh = deal_values_both(prm, rnd.X_sh, L, rnd.W, rows, rnd.W_m, rnd.ideal_m)
+    rnd.v_sh = rnd.V_m_sh - rnd.W_m0 - rnd.tau
+
+
+def table_shelved(rnd: Round, where: np.ndarray, p_sh: np.ndarray) -> None:
+    """Put the shelving package on the table in ``where``: it becomes the round's text and its values."""
+    w = where[:, None]
+    rnd.X = np.where(w, rnd.X_sh, rnd.X)
+    rnd.V = np.where(w, rnd.V_sh, rnd.V)
+    rnd.V_m = np.where(w, rnd.V_m_sh, rnd.V_m)
+    rnd.S = rnd.V - rnd.W - rnd.tau - rnd.xi
+    rnd.v_text = np.where(w, rnd.v_sh, rnd.v_text)
+    rnd.p_hat = np.where(where, p_sh, rnd.p_hat)
+    rnd.shelved = where
+
+
 def ceasefire_value(prm, state: State, rows, W, V_text) -> np.ndarray:
     """V^CF_i: a truce now plus the option of a later settlement, minus i's ceasefire penalty (memo P8)."""
     L = state.L[rows]
@@ -181,6 +218,12 @@ class Round:
     v_text: np.ndarray | None = None
     v_cf: np.ndarray | None = None
     X_cf: np.ndarray | None = None
+    # the package that shelves territory (modules.shelving): its terms and values, and where it is tabled
+    X_sh: np.ndarray | None = None
+    V_sh: np.ndarray | None = None
+    V_m_sh: np.ndarray | None = None
+    v_sh: np.ndarray | None = None
+    shelved: np.ndarray | None = None
 
 
 def take_rows(rnd: Round, keep: np.ndarray) -> Round:
@@ -287,7 +330,7 @@ def _norm_logpdf(z):
 
 
 def unchanged_since_refusal(prm, state: State, rows, kind: int, X: np.ndarray, W_m0: np.ndarray):
-    """Return where tabling ``X`` (package ``kind``: 0 comprehensive, 1 ceasefire) would repeat a refusal.
+    """Return where tabling ``X`` (``kind``: 0 comprehensive, 1 ceasefire, 2 shelved) would repeat a refusal.
 
     True where a package of that kind was refused, its terms moved by at most ``text_tolerance`` on every
     issue, the line by at most ``line_tolerance``, no party's outside option (as the mediator sees it) by
@@ -319,9 +362,9 @@ def package_scores(p: dict[str, np.ndarray], value: dict[str, np.ndarray],
                    allowed: dict[str, np.ndarray]) -> tuple[list[str], np.ndarray]:  # fmt: skip
     """Score each package a round could table: forecast acceptance times its value to the mediator.
 
-    ``p``, ``value`` and ``allowed`` map a package name ("comprehensive", "ceasefire"; partial agreements
-    join here) to (R_sub,) arrays. Returns the names and an (R_sub, n_packages) score, -inf where a package
-    may not be tabled (Raiffa 1982; the mediator's choice of package, Beardsley 2011).
+    ``p``, ``value`` and ``allowed`` map a package name ("comprehensive", "ceasefire", "shelved") to
+    (R_sub,) arrays. Returns the names and an (R_sub, n_packages) score, -inf where a package may not be
+    tabled (Raiffa 1982; the mediator's choice of package, Beardsley 2011).
     """
     names = list(p)
     score = np.stack([np.where(allowed[k], p[k] * value[k], -np.inf) for k in names], axis=1)
@@ -362,6 +405,7 @@ def record_round(state: State, prm, rnd: Round, accepted, veto, signed, blamed, 
         "accepted": accepted,
         "veto": veto,
         "ceasefire": rnd.ceasefire,
+        "shelved": rnd.shelved if rnd.shelved is not None else np.zeros(rows.size, bool),
         "signed": signed,
         "blamed": blamed,
         "lever": lever,

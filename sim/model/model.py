@@ -90,6 +90,7 @@ def init_state(prm, streams: Streams) -> State:
         t_signed=f(np.nan),
         t_last_lever=f(-np.inf),
         coerced=np.zeros(R, bool),
+        shelved=np.zeros(R, bool),
         relapsed=np.zeros(R, bool),
         relapse_until=f(-np.inf),
         pending_until=f(np.inf),

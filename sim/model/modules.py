@@ -95,6 +95,17 @@ MODULE_INFO: tuple[ModuleInfo, ...] = (
         "sim/model/agents.py, sim/model/mediation.py",
     ),
     ModuleInfo(
+        "shelving", "P8",
+        "the strategic mediator may table its text with territory shelved: the line frozen where the "
+        "armies stand, recognition deferred, guarantees, forces, army, sanctions and reconstruction "
+        "settled; valued, forecast, refused and remembered like the full text, signed as a comprehensive "
+        "deal (``territory_shelved`` in the records), and needing no referendum since it cedes nothing",
+        "seed 001 (shelving territory, security and economics first); the Korean armistice and Cyprus; "
+        "Raiffa 1982 (packages of the single text)",
+        "the mediator chooses between the full text and a bare ceasefire",
+        "sim/model/mediation.py, sim/model/agents.py",
+    ),
+    ModuleInfo(
         "ratification", "P9",
         "a signed comprehensive text must pass the instruments the scenario declares: a referendum "
         "(Ukraine's), a legislature (the US Congress), unanimity (the EU's)",

@@ -97,6 +97,8 @@ def narrate(model: NegotiationModel, weeks: float | None = None, summary_every: 
             kind = (
                 "a ceasefire (freeze at the line, monitors)"
                 if rnd["ceasefire"][0]
+                else "its text with territory shelved (the line frozen, recognition deferred)"
+                if rnd["shelved"][0]
                 else "a comprehensive text"
             )
             moved = []

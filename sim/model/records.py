@@ -50,6 +50,7 @@ def make_records(model) -> dict[str, np.ndarray]:
     ids = np.array(list(prm.actors) + [""])
     rec["binding_veto"] = ids[np.where(st.binding >= 0, st.binding, len(prm.actors))]
     rec["n_rounds"] = st.n_rounds.copy()
+    rec["territory_shelved"] = st.shelved.copy()
     rec["levers_fired"] = st.n_levers.copy()
     # rounds in which the strategic mediator tabled nothing (every package refused and unchanged since)
     rec["rounds_waited"] = st.n_waits.copy() if st.n_waits is not None else np.zeros(st.R, np.int64)

@@ -81,7 +81,8 @@ class State:
     ``X_text`` (R, K) current single negotiating text; ``t_last_influence`` (R) weeks.
     Agreement: ``status`` (R) int8; ``X_agree`` (R, K) terms in force; ``t_first``, ``t_comp`` (R) weeks
     (NaN if none); ``first_kind`` (R); ``t_signed`` (R) week of the current agreement; ``t_last_lever`` (R);
-    ``coerced`` (R); ``relapsed`` (R); ``relapse_until`` (R); ``pending_until`` (R); ``pending_cf_weeks``.
+    ``coerced`` (R); ``shelved`` (R) whether the last agreement signed shelved territory; ``relapsed`` (R);
+    ``relapse_until`` (R); ``pending_until`` (R); ``pending_cf_weeks``.
     Event-modifiable quantities: ``cost_mult``, ``tau_add``, ``force_cap`` (R, n); ``legislature_add`` (R);
     ``branch_mult`` (R, n_branches). Diagnostics: ``n_rounds``, ``n_levers`` (R) ints; ``binding`` (R)
     actor index of the lowest surplus at the last round (-1 if none); ``fired`` (R, n_events) bool.
@@ -122,6 +123,7 @@ class State:
     t_signed: np.ndarray
     t_last_lever: np.ndarray
     coerced: np.ndarray
+    shelved: np.ndarray
     relapsed: np.ndarray
     relapse_until: np.ndarray
     pending_until: np.ndarray

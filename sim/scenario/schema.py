@@ -125,6 +125,9 @@ class Modules(Block):
     # packages and whom to press by leverage and movability, enforces deadlines with a credibility; off: the
     # mediator of memo P7b/P8 (a fresh misperception each round, pressure on the blamed party)
     strategic_mediator: bool = False
+    # with the strategic mediator: it may also table the text with territory shelved (the line frozen,
+    # recognition deferred, the rest settled; seed 001); off: only the full text and a bare ceasefire
+    shelving: bool = False
 
 
 # --- issues ---------------------------------------------------------------------------------------
