@@ -27,6 +27,7 @@ PHASES = (
     "ratification",
     "breakdown",
     "protocol",
+    "partials",
 )
 
 
