@@ -75,7 +75,16 @@ def _summary_accumulator(scenario: Any, plan: BatchPlan, classes: tuple[str, ...
     from sim.batch.summary import SummaryAccumulator  # SciPy: imported by the sampling already, or now
 
     horizons, horizon, issues = _scenario_meta(scenario)
-    return SummaryAccumulator(classes or _outcome_classes(), horizons, horizon, issues, plan.n_draws)
+    return SummaryAccumulator(classes or _outcome_classes(), horizons, horizon, issues, plan.n_draws,
+                              partials=_partial_types(scenario))
+
+
+def _partial_types(scenario: Any) -> list[tuple[str, str]]:
+    """Return the partial agreements the model records, as (id, label): none unless their module is on."""
+    data = scenario.data
+    if not (data.get("modules") or {}).get("partial_agreements"):
+        return []
+    return [(pid, str(pa.get("label", pid))) for pid, pa in (data.get("partial_agreements") or {}).items()]
 
 
 def _resolved(scenario: Any) -> Any:

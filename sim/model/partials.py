@@ -14,8 +14,9 @@ protocol, for every live replicate at once:
 1. *Ending.* A type in force lapses when its ``duration_weeks`` is over (at that date) and breaks down at
    its ``breakdown_per_year`` hazard (at the end of the step); its effects are then undone.
 2. *Proposal.* While it is not in force, its ``proposers`` put it on the table at ``proposal_rate`` per
-   year (exact per-step probability, :func:`sim.model.events.step_probability`), if ``when`` holds. The
-   mediator proposes only while it is at the table (not paused after a walk-away); an actor always can.
+   year (exact per-step probability, :func:`sim.model.events.step_probability`), if ``when`` holds and a
+   proposer is there: the mediator while it is at the table (not paused after a walk-away), an actor while
+   it is engaged in the talks (ripeness, memo P6).
 3. *Signature.* Each party signs with the model's one acceptance rule
    (:func:`sim.model.acceptance.acceptance_probability`, quantal in its ``value`` with its own noise
    ``nu``; McKelvey & Palfrey 1995); all parties must sign. The value is stated in normalised utility units
@@ -76,7 +77,7 @@ class PartialSpec:
     label: str
     parties: np.ndarray
     mediated: bool
-    by_actor: bool
+    proposers: np.ndarray
     rate: np.ndarray
     value: np.ndarray
     value_expr: list
@@ -154,7 +155,7 @@ def compile_partials(section: dict, actors: list[str], R: int, uscale: np.ndarra
         proposers = list(pa["proposers"])
         spec = PartialSpec(
             id=pid, label=str(pa.get("label", pid)), parties=parties, mediated="mediator" in proposers,
-            by_actor=any(p != "mediator" for p in proposers),
+            proposers=np.array([actors.index(p) for p in proposers if p != "mediator"], dtype=np.int64),
             rate=_R(_given(pa, "proposal_rate"), R, f"{where}.proposal_rate"), value=value,
             value_expr=value_expr,
             when=compile_expression(pa["when"], names, f"{where}.when") if pa.get("when") else None,
@@ -197,6 +198,20 @@ def signing_probability(pa: PartialSpec, prm, env: dict, rows: np.ndarray) -> np
     return acceptance_probability(party_values(pa, env, rows), prm.nu[rows][:, pa.parties])
 
 
+def proposed_by(pa: PartialSpec, state: State, prm, t: float) -> np.ndarray:
+    """Return where some proposer of ``pa`` is there to table it (R,).
+
+    The mediator is there while not paused after a walk-away, an actor while engaged in the talks
+    (ripeness, memo P6).
+    """
+    here = np.zeros(state.R, bool)
+    if pa.mediated and prm.mediator is not None:
+        here |= state.pause_until <= t
+    if pa.proposers.size:
+        here |= state.engaged[:, pa.proposers].any(axis=1)
+    return here
+
+
 def partials_phase(state: State, prm, u: np.ndarray, t: float) -> None:
     """End, propose and sign partial agreements for one step (module docstring; memo-style phase).
 
@@ -231,17 +246,14 @@ def partials_phase(state: State, prm, u: np.ndarray, t: float) -> None:
                 state.pa_since[end, j] = np.nan
                 log.append((pa, "lapsed", lapse))
                 log.append((pa, "broke down", broke))
-        # 2. proposals: by an actor, or by the mediator while it is at the table
+        # 2. proposals: by the mediator while it is at the table, or by an actor while it is engaged (P6)
         if pa.is_act:
             may = live
         elif pa.repeatable:
             may = live & ~state.pa_in_force[:, j]
         else:  # signed at most once
             may = live & np.isnan(state.pa_first[:, j])
-        if not pa.by_actor:
-            if not pa.mediated or prm.mediator is None:
-                continue
-            may = may & (state.pause_until <= t)
+        may = may & proposed_by(pa, state, prm, t)
         arrive = may & (u[:, pa.slot] < step_probability(pa.rate, dt))
         if pa.when is not None and arrive.any():
             env = state_env(state, prm.actors)
