@@ -70,13 +70,18 @@ def _outcome_classes() -> tuple[str, ...]:
     return tuple(OUTCOMES)
 
 
-def _summary_accumulator(scenario: Any, plan: BatchPlan, classes: tuple[str, ...] | None) -> Any:
-    """Return the streaming statistics of summary.json for this run (a ``SummaryAccumulator``)."""
+def _summary_accumulator(scenario: Any, plan: BatchPlan, classes: tuple[str, ...] | None,
+                         model_blocks: bool = True) -> Any:
+    """Return the streaming statistics of summary.json for this run (a ``SummaryAccumulator``).
+
+    The partial agreements are summarised from the model's blocks (``model_blocks``); a custom block
+    function records only what it records.
+    """
     from sim.batch.summary import SummaryAccumulator  # SciPy: imported by the sampling already, or now
 
     horizons, horizon, issues = _scenario_meta(scenario)
     return SummaryAccumulator(classes or _outcome_classes(), horizons, horizon, issues, plan.n_draws,
-                              partials=_partial_types(scenario))
+                              partials=_partial_types(scenario) if model_blocks else ())
 
 
 def _partial_types(scenario: Any) -> list[tuple[str, str]]:
@@ -180,7 +185,7 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
                file=sys.stderr, desc=f"{scenario.id}: blocks {len(done)}/{plan.n_blocks}", dynamic_ncols=True)
     executor = finished = started
     # runs.parquet and the summary grow block by block while the workers run (see storage.RunsWriter)
-    acc = _summary_accumulator(scenario, plan, classes)
+    acc = _summary_accumulator(scenario, plan, classes, model_blocks=block_fn is None)
     runs_writer = storage.RunsWriter(run_dir, plan.n_blocks,
                                      on_table=lambda table: acc.add(table.select(acc.columns()).to_pandas()))
     try:
