@@ -226,6 +226,7 @@ def partials_phase(state: State, prm, u: np.ndarray, t: float) -> None:
     """
     dt, t_end = prm.dt, t + prm.dt
     live = ~in_status(state.status, ABSORBING)
+    # (type, what happened, where (R,)[, who refused (R, m)]) for the trace narrative
     log = state.log.setdefault("partials", [])
     env = None
     for j, pa in enumerate(prm.partials):
@@ -264,12 +265,15 @@ def partials_phase(state: State, prm, u: np.ndarray, t: float) -> None:
         env = state_env(state, prm.actors)
         rows = np.flatnonzero(arrive)
         p = signing_probability(pa, prm, env, rows)
-        signed = np.all(u[rows, pa.slot + 1: pa.slot + 1 + m] < p, axis=1)
+        yes = u[rows, pa.slot + 1: pa.slot + 1 + m] < p
+        signed = yes.all(axis=1)
         won = rows[signed]
         mask = np.zeros(state.R, bool)
         mask[won] = True
+        refusers = np.zeros((state.R, m), bool)
+        refusers[rows] = ~yes
         log.append((pa, "signed", mask))
-        log.append((pa, "refused", arrive & ~mask))
+        log.append((pa, "refused", arrive & ~mask, refusers))
         if not won.size:
             continue
         # 4. in force from the end of the step; its effects hold until it ends
