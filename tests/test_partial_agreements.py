@@ -220,6 +220,23 @@ def test_summary_gives_p_signed_by_each_horizon_with_intervals():
     assert "partial_agreements" not in SummaryAccumulator(OUTCOMES, [26], 26, [], 1).finish()
 
 
+def test_a_batch_summarises_what_runs_parquet_records(tmp_path):
+    import pyarrow.parquet as pq
+
+    from sim.api import run
+    from sim.commands.run import format_table
+
+    res = run(BASELINE, runs=60, seed=2, workers=1, out=tmp_path / "r", quiet=True, paths_per_draw=10)
+    df = pq.read_table(tmp_path / "r" / "runs.parquet").to_pandas()
+    got = res.summary["partial_agreements"]
+    assert list(got) == list(load_scenario(BASELINE).data["partial_agreements"])
+    for pid, rec in got.items():
+        for h, r in rec["by_horizon"].items():
+            assert r["p"] == pytest.approx((df[f"partial_{pid}_week"] <= int(h)).mean())
+            assert 0 <= r["lo"] <= r["p"] <= r["hi"] <= 1
+    assert "partial agreements (never a ceasefire or a deal), P(signed by week)" in format_table(res.summary)
+
+
 # ------------------------------------------------------------------------------------ validation
 def test_bad_partial_agreements_are_reported_with_file_and_line(tmp_path):
     p = tmp_path / "v.yaml"
