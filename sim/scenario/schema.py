@@ -758,7 +758,8 @@ def _allow_provenance(node: Any) -> None:
     if isinstance(node, dict):
         for v in list(node.values()):
             _allow_provenance(v)
-        if node.get("type") == "object" and "value" not in node.get("properties", {}):
+        wrapper = set(node.get("properties", {})) == {"value", "src", "asof"}  # {value: x, src: ...} itself
+        if node.get("type") == "object" and not wrapper:
             props = node.setdefault("properties", {})
             for name, prop in props.items():
                 if _is_plain_scalar(prop):
