@@ -158,6 +158,27 @@ def test_an_act_accumulates_and_a_breakdown_ends_an_agreement(central):
     assert_allclose(st.pa_held[:, 1], 1.0)
 
 
+def test_one_in_force_at_the_start_is_in_the_starting_levels_and_undone_when_it_breaks(central):
+    R = 4
+    section = {"MIN": {"label": "minerals fund", "parties": ["US", "UA"], "proposers": ["US"],
+                       "in_force_at_start": True, "breakdown_per_year": 1e6,
+                       "effect": {"US_support": {"add": 0.05}, "guarantee_credibility": {"add": 0.03}}}}
+    m = model_with(central, section, R)
+    prm, st = m.prm, m.state
+    us = prm.actors.index("US")
+    assert_array_equal(st.support[:, us], prm.support0[:, us])  # not applied again at t = 0
+    assert_array_equal(st.theta, prm.theta)
+    assert st.pa_in_force[:, 0].all() and (st.pa_first[:, 0] == 0).all()
+    u = np.full((R, prm.partial_slots), 0.5)
+    partials_phase(st, prm, u, 0.0)  # the hazard fires: its contribution is taken out of the levels
+    assert not st.pa_in_force[:, 0].any()
+    assert_allclose(st.support[:, us], prm.support0[:, us] - 0.05)
+    assert_allclose(st.theta, prm.theta - 0.03)
+    assert_allclose(st.pa_held[:, 0], 1.0)
+    partials_phase(st, prm, u, 1.0)  # proposal rate 0 and not repeatable: never signed again
+    assert_array_equal(st.pa_count[:, 0], 1)
+
+
 # ------------------------------------------------------------------------- neutrality and switches
 def test_switched_off_or_empty_the_model_is_the_model_without_the_section(sc):
     R = 30

@@ -173,6 +173,10 @@ def narrate(model: NegotiationModel, weeks: float | None = None, summary_every: 
     for h in prm.horizons:
         if h in model.outcome_at:
             yield f"Outcome at week {h:g}: {OUTCOMES[model.outcome_at[h][0]]}."
+    if prm.partials:
+        signed = [f"{pa.label} {int(st.pa_count[0, j])}x" for j, pa in enumerate(prm.partials)
+                  if st.pa_count[0, j] and not pa.at_start]
+        yield "Partial agreements signed: " + (", ".join(signed) if signed else "none") + "."
     if np.isnan(st.t_first[0]):
         rounds, levers = int(st.n_rounds[0]), int(st.n_levers[0])
         yield f"No agreement was signed in {weeks:g} weeks ({rounds} rounds, {levers} levers)."
