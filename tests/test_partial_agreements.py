@@ -209,6 +209,16 @@ def test_a_short_truce_is_not_a_ceasefire(sc):
 
 
 # ------------------------------------------------------------------------------ records and summary
+def test_the_datacollector_follows_the_share_in_force(central):
+    m = NegotiationModel(central, 20, np.random.SeedSequence(2), collect=True)
+    for _ in range(10):
+        m.step()
+    df = m.datacollector.get_model_vars_dataframe()
+    assert_allclose(df["partial_in_force_MINERALS"].iloc[0], 1.0)  # in force at the start, rarely broken
+    assert df["partial_in_force_PRISONER_EXCHANGE"].iloc[-1] > 0  # an act: in force from the first signing
+    assert_allclose(df["partial_in_force_SHORT_TRUCE"].iloc[-1], m.state.pa_in_force[:, -1].mean())
+
+
 def test_baseline_records_are_consistent(sc):
     R = 30
     rec = simulate(sampled(sc, R, 52), R, np.random.SeedSequence(4))

@@ -157,6 +157,10 @@ class NegotiationModel(mesa.Model):
                 },
                 "mean_frustration": lambda m: float(m.state.F.mean()),
                 "share_engaged_all": lambda m: float(np.mean(m.state.engaged.all(axis=1))),
+                **{
+                    f"partial_in_force_{pa.id}": (lambda m, j=j: float(m.state.pa_in_force[:, j].mean()))
+                    for j, pa in enumerate(prm.partials)
+                },
             }
         )
 
