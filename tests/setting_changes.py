@@ -338,6 +338,10 @@ def _special(data: Any, path: tuple, value: Any) -> Iterator[Candidate]:
     elif fnmatch.fnmatchcase(name, "correlations.*.[01]"):
         for other in _other_correlation_paths(data)[:3]:
             yield f"{value!r} -> {other!r}", _set(path, other)
+    elif fnmatch.fnmatchcase(name, "partial_agreements.*.proposers.*"):
+        for other in ("mediator", *data["actors"]):
+            if other != value:
+                yield f"proposer {value!r} -> {other!r}", _set(path, other)
     elif fnmatch.fnmatchcase(name, "mediator.levers.*.target") and value in LEVER_TARGETS:
         yield f"{value!r} -> {LEVER_TARGETS[value]!r}", _set(path, LEVER_TARGETS[value])
 

@@ -80,3 +80,22 @@ def test_sources_drop_the_original_language_passage():
     assert plain_source(nested) == "000.txt: (reported as constructive); rounds"
     assert source_for(PROVENANCE, "mediator.round_rate_per_week") == "seed article 03, rounds in Nov-Dec 2025"
     assert source_for({}, "x.y") == "no source recorded"
+
+
+def test_partial_agreements_line_beside_the_outcomes(run):
+    from sim.charts.briefing import partial_lines
+
+    assert briefing_data(run).partials == []  # a run without partial agreements: the page as before
+    rec = lambda *ps: {str(h): {"p": p} for h, p in zip((26, 52, 104), ps, strict=True)}  # noqa: E731
+    summary = {"partial_agreements": {
+        "MINERALS": {"label": "minerals fund", "by_horizon": rec(1.0, 1.0, 1.0)},
+        "PX": {"label": "prisoner exchange", "by_horizon": rec(0.914, 0.99, 0.995)},
+        "TRUCE": {"label": "short truce", "by_horizon": rec(0.3, 0.48, 0.6)},
+    }}
+    scenario = {"partial_agreements": {"MINERALS": {"in_force_at_start": True}, "PX": {}, "TRUCE": {}}}
+    lines = partial_lines(summary, scenario, [26, 52, 104])
+    assert lines == [
+        "Partial agreements beside these outcomes (none is a ceasefire; in force from the start: minerals "
+        "fund), P(signed by week 26/52/104):",
+        "prisoner exchange 91/99/>99%; short truce 30/48/60%.",
+    ]

@@ -52,6 +52,10 @@ RARELY_PIVOTAL = {
         "the shock's cut of Europe's force cap matters only when it brings the cap below the foreign forces "
         "a text asks for, which the baseline's texts (FORCES near 0.1 against a cap near 0.6) seldom do "
         "(sim/model/agents.py, Guarantor.consents)",
+    "partial_agreements.BLACK_SEA.value.*":
+        "Russia's refusal decides almost every Black Sea proposal (about 2% of baseline replicates sign one, "
+        "as in 2025, when Moscow tied it to sanctions relief), so Ukraine's value decides very few "
+        "(sim/model/partials.py, partials_phase)",
     "commitment.true_breakdown.{gamma.*,coerced_multiplier}":
         "the base hazard h0 exp(-gamma'z)(1 + coerced) is small beside the enforcement term that breaks "
         "most baseline agreements (sim/model/agreement.py, breakdown_hazard)",

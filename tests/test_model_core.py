@@ -66,6 +66,9 @@ def test_records_follow_the_contract(sc):
         "territory_shelved",
         "events_fired",
     } | {f"settle_{i}" for i in issues}
+    for pid, pa in sc.data["partial_agreements"].items():  # modules.partial_agreements is on in the baseline
+        expected |= {f"partial_{pid}_week", f"partial_{pid}_weeks_held"}
+        expected |= {f"partial_{pid}_count"} if pa.get("repeatable") else set()
     assert set(rec) == expected
     for k, v in rec.items():
         assert v.shape == (R,), k

@@ -2,10 +2,11 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-ROOT = "/work/main"
+ROOT = Path(__file__).resolve().parents[1]  # the checkout under test
 
 
 def run(*args):
@@ -30,6 +31,9 @@ def test_trace_tells_the_baseline_week_by_week(baseline_trace):
     assert "against its outside option" in text
     assert "Outcome at week 26:" in text and "Outcome at week 104:" in text
     assert "[summary]" in text
+    # partial agreements stand beside the status lines (modules.partial_agreements is on in the baseline)
+    assert "In force at the start: US-Ukraine minerals and reconstruction fund" in text
+    assert "partial agreement: prisoner exchange signed by RU, UA." in text
 
 
 def test_trace_is_reproducible_and_the_seed_reaches_the_model(baseline_trace):

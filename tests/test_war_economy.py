@@ -88,8 +88,8 @@ def test_without_the_module_there_is_no_fiscal_stress(params):
 
 
 def test_steady_support_wears_the_bet_on_fatigue_down_exponentially(params):
-    def steady(p):  # nothing moves the support: no events, no levers, no rally
-        p["modules"].update(events=False, levers=False, war_economy=False)
+    def steady(p):  # nothing moves the support: no events, no levers, no rally, no partial agreement ending
+        p["modules"].update(events=False, levers=False, war_economy=False, partial_agreements=False)
 
     m = _model(params, steady)
     prm = m.prm

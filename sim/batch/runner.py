@@ -70,12 +70,26 @@ def _outcome_classes() -> tuple[str, ...]:
     return tuple(OUTCOMES)
 
 
-def _summary_accumulator(scenario: Any, plan: BatchPlan, classes: tuple[str, ...] | None) -> Any:
-    """Return the streaming statistics of summary.json for this run (a ``SummaryAccumulator``)."""
+def _summary_accumulator(scenario: Any, plan: BatchPlan, classes: tuple[str, ...] | None,
+                         model_blocks: bool = True) -> Any:
+    """Return the streaming statistics of summary.json for this run (a ``SummaryAccumulator``).
+
+    The partial agreements are summarised from the model's blocks (``model_blocks``); a custom block
+    function records only what it records.
+    """
     from sim.batch.summary import SummaryAccumulator  # SciPy: imported by the sampling already, or now
 
     horizons, horizon, issues = _scenario_meta(scenario)
-    return SummaryAccumulator(classes or _outcome_classes(), horizons, horizon, issues, plan.n_draws)
+    return SummaryAccumulator(classes or _outcome_classes(), horizons, horizon, issues, plan.n_draws,
+                              partials=_partial_types(scenario) if model_blocks else ())
+
+
+def _partial_types(scenario: Any) -> list[tuple[str, str]]:
+    """Return the partial agreements the model records, as (id, label): none unless their module is on."""
+    data = scenario.data
+    if not (data.get("modules") or {}).get("partial_agreements"):
+        return []
+    return [(pid, str(pa.get("label", pid))) for pid, pa in (data.get("partial_agreements") or {}).items()]
 
 
 def _resolved(scenario: Any) -> Any:
@@ -171,7 +185,7 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
                file=sys.stderr, desc=f"{scenario.id}: blocks {len(done)}/{plan.n_blocks}", dynamic_ncols=True)
     executor = finished = started
     # runs.parquet and the summary grow block by block while the workers run (see storage.RunsWriter)
-    acc = _summary_accumulator(scenario, plan, classes)
+    acc = _summary_accumulator(scenario, plan, classes, model_blocks=block_fn is None)
     runs_writer = storage.RunsWriter(run_dir, plan.n_blocks,
                                      on_table=lambda table: acc.add(table.select(acc.columns()).to_pandas()))
     try:

@@ -82,10 +82,16 @@ class SummaryAccumulator:
         Issue ids (columns ``settle_<ISSUE>``).
     n_draws:
         Number of parameter draws (rows of the per-draw count arrays).
+    partials:
+        The partial agreements recorded, as (id, label) (columns ``partial_<ID>_week``): P(signed by each
+        horizon) is a two-class outcome (signed, not yet) with the same intervals as the outcome classes.
     """
 
+    #: the two classes of a partial agreement at a horizon
+    SIGNED = ("signed", "not_signed")
+
     def __init__(self, classes: Sequence[str], horizons: Sequence[int], horizon_weeks: float,
-                 issues: Sequence[str], n_draws: int) -> None:
+                 issues: Sequence[str], n_draws: int, partials: Sequence[tuple[str, str]] = ()) -> None:
         self.classes = list(classes)
         self.horizons = [int(h) for h in horizons]
         self.horizon_weeks = float(horizon_weeks)
@@ -95,6 +101,9 @@ class SummaryAccumulator:
         # 1/100-week bins: exact for the model's weekly (or finer, round-aligned) clock
         self.time = Sketch(0.0, self.horizon_weeks, int(self.horizon_weeks * 100) + 1)
         self.settle = {i: Sketch(0.0, 1.0, 10_001) for i in self.issues}
+        self.partials = [(str(pid), str(label)) for pid, label in partials]
+        self.signed = {(pid, h): np.zeros((self.n_draws, 2), dtype=np.int64)
+                       for pid, _ in self.partials for h in self.horizons}
         self.n = 0
 
     #: columns :meth:`add` reads (besides ``outcome_w{h}`` and ``settle_<ISSUE>``).
@@ -103,7 +112,7 @@ class SummaryAccumulator:
     def columns(self) -> list[str]:
         """Columns of runs.parquet the accumulator needs."""
         return [*self.BASE_COLUMNS, *(f"outcome_w{h}" for h in self.horizons),
-                *(f"settle_{i}" for i in self.issues)]
+                *(f"settle_{i}" for i in self.issues), *(f"partial_{pid}_week" for pid, _ in self.partials)]
 
     def add(self, cols: Mapping[str, Any]) -> None:
         """Add one block's rows (a mapping column -> array, e.g. a DataFrame)."""
@@ -117,6 +126,11 @@ class SummaryAccumulator:
         self.time.add(np.where(weeks <= self.horizon_weeks, weeks, np.nan))
         for i in self.issues:
             self.settle[i].add(np.asarray(cols[f"settle_{i}"], dtype=float))
+        for pid, _ in self.partials:
+            week = np.asarray(cols[f"partial_{pid}_week"], dtype=float)
+            for h in self.horizons:
+                codes = np.where(week <= h + 1e-9, 0, 1)  # NaN (never signed) compares False
+                self.signed[pid, h] += draw_counts(draw, codes, self.n_draws, 2)
 
     def headline_horizon(self) -> int:
         """Horizon of the headline ``outcomes``: the scenario horizon if reported, else the last one."""
@@ -142,4 +156,15 @@ class SummaryAccumulator:
                 i: {"mean": s.mean(), "p10": s.quantile(0.1), "p50": s.quantile(0.5), "p90": s.quantile(0.9)}
                 for i, s in self.settle.items()
             },
+            **({"partial_agreements": self._partials_summary()} if self.partials else {}),
+        }
+
+    def _partials_summary(self) -> dict[str, Any]:
+        """P(signed by each horizon) of every partial agreement, with the outcome classes' intervals."""
+        return {
+            pid: {"label": label, "by_horizon": {
+                str(h): outcome_probabilities(self.signed[pid, h], self.SIGNED)["signed"]
+                for h in self.horizons
+            }}
+            for pid, label in self.partials
         }

@@ -57,6 +57,7 @@ class BriefingData:
     footer: str
     why: str = ""
     extra: dict = field(default_factory=dict)
+    partials: list[str] = field(default_factory=list)
 
 
 def _effect_text(row: pd.Series, measure: str) -> str:
@@ -91,6 +92,40 @@ def key_assumptions(drivers: Drivers | None, provenance: dict, n: int = 5) -> li
         Assumption(str(r["parameter"]), _effect_text(r, measure), source_for(provenance, str(r["parameter"])))
         for _, r in sel.iterrows()
     ]
+
+
+def _percent(p: float) -> str:
+    """Write a probability in whole percent, never rounding a possibility to certainty or to nothing."""
+    if 0.0 < p < 0.005:
+        return "<1"
+    if 0.995 <= p < 1.0:
+        return ">99"
+    return f"{100 * p:.0f}"
+
+
+def partial_lines(summary: dict, scenario: dict, horizons: list[int]) -> list[str]:
+    """Say P(signed by each horizon) of the partial agreements beside the outcomes, from summary.json.
+
+    They are never a ceasefire or a deal (sim/model/partials.py), so the page keeps them apart from the
+    four outcome classes; one signed before the scenario starts is said to be in force from the start.
+    Returns up to two lines (empty if the run has no partial agreements).
+    """
+    found = summary.get("partial_agreements") or {}
+    if not found:
+        return []
+    declared = scenario.get("partial_agreements") or {}
+    shown = [str(h) for h in horizons if str(h) in next(iter(found.values()))["by_horizon"]]
+    bits, at_start = [], []
+    for pid, rec in found.items():
+        if (declared.get(pid) or {}).get("in_force_at_start"):
+            at_start.append(rec["label"])
+            continue
+        ps = "/".join(_percent(rec["by_horizon"][h]["p"]) for h in shown)
+        bits.append(f"{rec['label']} {ps}%")
+    when = "/".join(shown)
+    already = f"; in force from the start: {', '.join(at_start)}" if at_start else ""
+    head = f"Partial agreements beside these outcomes (none is a ceasefire{already})"
+    return [f"{head}, P(signed by week {when}):", "; ".join(bits) + "."] if bits else [head + "."]
 
 
 def briefing_data(run: RunData) -> BriefingData:
@@ -162,6 +197,7 @@ def briefing_data(run: RunData) -> BriefingData:
         footer,
         extra={"table": table, "curves": curves},
         why=why,
+        partials=partial_lines(run.summary, data if isinstance(data, dict) else {}, hs),
     )
 
 
@@ -187,10 +223,16 @@ def plot_briefing(data: BriefingData) -> Figure:
         y = 0.875
         fig.text(0.035, y, "Bottom line", fontsize=11, fontweight="bold", color=OKABE_ITO["blue"], va="top")
         y -= 0.03
+        step = 0.028 if data.partials else 0.031  # room for the partial agreements above the charts
         for line in data.headlines:
             fig.text(0.045, y, "■  " + line, fontsize=11, color=ink, va="top")
-            y -= 0.031
-        ax_out = fig.add_axes((0.13, 0.335, 0.33, 0.325))
+            y -= step
+        for line in data.partials:
+            fig.text(0.062, y, textwrap.shorten(line, 200, placeholder="…"), fontsize=8, color="#444444",
+                     va="top")
+            y -= 0.016
+        lower = 0.03 if data.partials else 0.0  # the charts make room for the partial agreements' lines
+        ax_out = fig.add_axes((0.13, 0.335, 0.33, 0.325 - lower))
         plot_outcomes(outcome_chart_data(data.extra["table"]), ax=ax_out)
         ax_out.set_title(
             "Probability of each outcome (dot) with 80% and 95% ranges",
@@ -199,7 +241,7 @@ def plot_briefing(data: BriefingData) -> Figure:
             fontweight="bold",
             x=-0.28,
         )
-        ax_km = fig.add_axes((0.56, 0.375, 0.40, 0.285))
+        ax_km = fig.add_axes((0.56, 0.375, 0.40, 0.285 - lower))
         plot_survival(survival_chart_data(data.extra["curves"]), ax=ax_km)
         ax_km.set_title(
             "Probability that an agreement has been signed, by week",

@@ -51,6 +51,13 @@ def format_table(summary: dict) -> str:
     lines.append(f"  median time to first agreement: {med}; "
                  f"agreements by week {h}: {summary['n_agreements']} of {summary['runs']}")
     lines.append("  (95% interval: spread across parameter draws, widened to at least the Monte Carlo error)")
+    partials = summary.get("partial_agreements") or {}
+    if partials:
+        lines.append("partial agreements (never a ceasefire or a deal), P(signed by week) with 95% interval:")
+        for rec in partials.values():
+            cells = "  ".join(f"w{h} {r['p']:>6.1%} [{r['lo']:>5.1%}, {r['hi']:>6.1%}]"
+                              for h, r in rec["by_horizon"].items())
+            lines.append(f"  {rec['label'][:40]:<42}{cells}")
     return "\n".join(lines)
 
 

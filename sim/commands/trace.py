@@ -12,7 +12,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="one replicate, week by week, as a readable narrative",
         description="Simulate one replicate of SCENARIO (one parameter draw, one path; the same code as a "
         "batch with R = 1) and tell it week by week: events, the front line, each round's text, who "
-        "accepted, who refused and by how much, levers, and the outcome.",
+        "accepted, who refused and by how much, levers, partial agreements, and the outcome.",
     )
     p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
     p.add_argument("--seed", type=int, default=1, help="root seed (default 1)")

@@ -74,7 +74,7 @@ def breakdown_hazard(state: State, prm, rows: np.ndarray) -> np.ndarray:
     comp = in_status(state.status[rows], (DEAL, DEAL_PENDING))
     z = np.zeros(rows.size)
     if kG is not None:
-        z += g["guarantee"] * prm.theta[rows] * X[:, kG]
+        z += g["guarantee"] * state.theta[rows] * X[:, kG]
     if kF is not None:
         z += g["forces"] * X[:, kF]
     if prm.k_terr is not None:

@@ -33,9 +33,15 @@ ACTOR_TARGETS = {
     "cost_multiplier": ("cost_mult", (0.0, np.inf)),
     "drift_belief": ("m", None),
     "revenue_multiplier": ("revenue_mult", (0.0, np.inf)),
+    # the actor's perceived reneging hazard h0 (memo P5): the state's view of the value kernels' own copy
+    "reneging_hazard": ("h0", (0.0, np.inf)),
 }
-#: Global effect targets on (R,) state arrays, with their boxes.
-GLOBAL_TARGETS = {"legislature_p_pass": ("legislature_add", (-1.0, 1.0))}
+#: Global effect targets on (R,) state arrays, with their boxes. ``guarantee_credibility`` is theta (memo
+#: P5), read by the perceived reneging hazard and by the true breakdown hazard.
+GLOBAL_TARGETS = {
+    "legislature_p_pass": ("legislature_add", (-1.0, 1.0)),
+    "guarantee_credibility": ("theta", (0.0, 1.0)),
+}
 
 
 @dataclass
@@ -184,11 +190,11 @@ def compile_events(
         where = f"events.{eid}"
         if spec.type == "scheduled":
             for br, b in zip(spec.branches, ev.get("branches", []), strict=True):
-                br.effects = _effects(
+                br.effects = compile_effects(
                     b.get("effect", {}), actors, branch_keys, R, f"{where}.{br.label}", uscale
                 )
         else:
-            spec.effects = _effects(ev.get("effect", {}), actors, branch_keys, R, where, uscale)
+            spec.effects = compile_effects(ev.get("effect", {}), actors, branch_keys, R, where, uscale)
     return specs, branch_keys, slot
 
 
@@ -200,9 +206,13 @@ def _to_date(d: object) -> _dt.date:
     return _dt.date.fromisoformat(str(d))
 
 
-def _effects(
+def compile_effects(
     eff: dict, actors: list[str], branch_keys: list[str], R: int, where: str, uscale
 ) -> list[Effect]:
+    """Compile an ``effect:`` mapping (target -> {set|add|mul: value}) into :class:`Effect` edits.
+
+    Events and partial agreements (:mod:`sim.model.partials`) write their effects in this one language.
+    """
     out = []
     for target, opspec in (eff or {}).items():
         if not isinstance(opspec, dict) or len(opspec) != 1:

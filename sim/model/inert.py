@@ -47,6 +47,11 @@ INERT: tuple[Inert, ...] = (
           "replaced it); the diagnostics' package surpluses and a scenario opening from it read it"),
     Inert("events.*.branches.*.label", "names the branch; effects refer to it as EVENT.label.p, which "
                                        "compile_events resolves to the branch's slot (sim/model/events.py)"),
+    Inert("partial_agreements.*.label", "names the agreement in the trace and summary.json; the model and "
+                                        "its records use the id"),
+    Inert("partial_agreements.MINERALS.{parties.*,proposers.*}",
+          "the minerals fund is in force at the start and not repeatable, so it is never proposed or signed "
+          "again: who would sign or propose it cannot act (sim/model/partials.py, partials_phase)"),
     Inert("actors.{US,EU,CN}.cost_strain_multiplier",
           "strain is a belligerent's: war_cost multiplies it only for belligerents "
           "(sim/model/outside_option.py, war_cost)"),

@@ -405,7 +405,8 @@ def kernel_params(prm) -> KernelParams:
         f(prm.g_shift) if commit else zeros_n,
         idx(prm.k["guarantee"]),
         idx(prm.k["forces"]),
-        f(prm.h0) if commit else np.zeros((prm.R, n)),
+        # a copy: the state's ``h0`` is a view of it that effects edit (sim/model/events.py, ACTOR_TARGETS)
+        np.array(prm.h0, float, order="C") if commit else np.zeros((prm.R, n)),
         float(prm.H_c) if commit else 0.0,
         f(prm.vartheta) if commit else np.zeros((prm.R, n)),
     )

@@ -20,6 +20,8 @@ and the agents' decisions in this fixed order (one step = ``dt_weeks``):
    party it blames (P7b); or one of the textbook protocols of :mod:`sim.model.protocols`;
 9. P9 ratification of pending deals;
 10. P10 breakdown of agreements;
+10b. partial agreements (module ``partial_agreements``): those in force lapse or break down, proposals
+    arrive and every party signs or refuses (:mod:`sim.model.partials`);
 11. P11 classification at each reporting horizon, and the DataCollector's per-step aggregates.
 """
 
@@ -40,6 +42,7 @@ from sim.model.learning import learning_phase
 from sim.model.mediation import Round
 from sim.model.outcomes import classify
 from sim.model.params import build_params
+from sim.model.partials import init_partials, partials_phase
 from sim.model.protocols import protocol_phase
 from sim.model.ripeness import engagement_phase
 from sim.model.state import NO_AGREEMENT, STATUS_NAMES, WAR, State
@@ -106,6 +109,11 @@ def init_state(prm, streams: Streams) -> State:
         fired=np.zeros((R, len(prm.events)), bool),
     )
     st.private_u = streams.uniform("protocol", -1, 1)[:, 0]
+    # the commitment parameters effects edit: views of the value kernels' own copies (the parameters stay
+    # as built); without the commitment module the kernels ignore theta, which still sets the true hazard
+    st.h0 = prm.kernel.h0
+    st.theta = prm.kernel.theta if prm.modules["commitment"] else np.array(prm.theta, float)
+    init_partials(st, prm)
     return st
 
 
@@ -153,6 +161,10 @@ class NegotiationModel(mesa.Model):
                 },
                 "mean_frustration": lambda m: float(m.state.F.mean()),
                 "share_engaged_all": lambda m: float(np.mean(m.state.engaged.all(axis=1))),
+                **{
+                    f"partial_in_force_{pa.id}": (lambda m, j=j: float(m.state.pa_in_force[:, j].mean()))
+                    for j, pa in enumerate(prm.partials)
+                },
             }
         )
 
@@ -205,6 +217,8 @@ class NegotiationModel(mesa.Model):
             protocol_phase(st, prm, S, s, t)
         ratification_phase(st, prm, S.uniform("ratification", s, 3), t)
         breakdown_phase(st, prm, S.uniform("breakdown", s, 1), t)
+        if prm.partials:
+            partials_phase(st, prm, S.uniform("partials", s, prm.partial_slots), t)
         self.step_index += 1
         self.t = self.step_index * prm.dt
         for h in prm.horizons:

@@ -143,6 +143,19 @@ MODULE_INFO: tuple[ModuleInfo, ...] = (
         "beliefs about the drift itself, projected unchanged (memo P3, P4)",
         "sim/model/learning.py, sim/model/outside_option.py",
     ),
+    ModuleInfo(
+        "partial_agreements", "P10b",
+        "agreements beside the comprehensive text and the ceasefire, declared in partial_agreements: "
+        "(minerals fund, prisoner exchanges, energy moratorium, Black Sea, short truces): proposed by the "
+        "mediator or a party at a rate, signed by every party under the acceptance rule on its value, in "
+        "force until their duration or a breakdown hazard ends them, with event-like effects while in force "
+        "(support, revenue, costs, the perceived reneging hazard, the guarantee's credibility); never a "
+        "change of status, so the four outcome classes keep their meaning",
+        "Osgood 1962 (GRIT); Fortna 2003; seed 000 (exchanges as confidence-building); seeds 002, 004 "
+        "(the minerals deal as a US stake); record 2025 (F1, F13)",
+        "only the comprehensive text and the ceasefire exist; no partial_* records",
+        "sim/model/partials.py",
+    ),
 )
 
 

@@ -2,8 +2,8 @@
 
 Reads the model's state and the per-step log the phases leave (``state.log``) and tells what happened in
 plain English: events, the front line, each round's text (the issues that moved), who accepted, who refused
-and by how much (surplus against the outside option), levers, signatures, ratification, breakdowns, and the
-outcome at each reporting horizon.
+and by how much (surplus against the outside option), levers, signatures, ratification, breakdowns, partial
+agreements proposed, signed, refused, lapsed or broken down, and the outcome at each reporting horizon.
 """
 
 from __future__ import annotations
@@ -54,6 +54,24 @@ def _verdict(actor: str, rnd: dict, i: int) -> str:
     )
 
 
+def _partial_lines(tag: str, log, actors: list[str]) -> Iterator[str]:
+    """Tell the partial agreements signed, refused, lapsed or broken down this step (sim/model/partials.py).
+
+    A partial agreement never changes the status, so these lines stand beside the status lines.
+    """
+    for entry in log:
+        pa, what, where = entry[:3]
+        if not where[0]:
+            continue
+        if what == "signed":
+            yield f"{tag} partial agreement: {pa.label} signed by {', '.join(actors[i] for i in pa.parties)}."
+        elif what == "refused":
+            who = [actors[i] for c, i in enumerate(pa.parties) if entry[3][0, c]]
+            yield f"{tag} partial agreement: {pa.label} proposed, refused by {', '.join(who)}."
+        else:
+            yield f"{tag} partial agreement: {pa.label} {what}."
+
+
 def narrate(model: NegotiationModel, weeks: float | None = None, summary_every: int = 13) -> Iterator[str]:
     """Run ``model`` (R = 1) and yield narrative lines, week by week."""
     prm, st = model.prm, model.state
@@ -69,6 +87,9 @@ def narrate(model: NegotiationModel, weeks: float | None = None, summary_every: 
         f"{'Kalai-Smorodinsky' if prm.is_ks[0] else 'Nash'}, round rate {prm.nu0[0]:.2f}/week, "
         f"veto players {', '.join(a for a, v in zip(actors, prm.veto_C, strict=True) if v)}{opening}."
     )
+    for pa in prm.partials:
+        if pa.at_start:
+            yield f"In force at the start: {pa.label} (partial agreement)."
     prev_text = None
     fired_before = st.fired[0].copy()
     status_before = STATUS_NAMES[st.status[0]]
@@ -134,6 +155,7 @@ def narrate(model: NegotiationModel, weeks: float | None = None, summary_every: 
                     else:
                         line += " Lever applied."
                 yield line
+        yield from _partial_lines(tag, st.log.get("partials", ()), actors)
         status = STATUS_NAMES[st.status[0]]
         if status != status_before:
             extra = ""
@@ -159,6 +181,10 @@ def narrate(model: NegotiationModel, weeks: float | None = None, summary_every: 
     for h in prm.horizons:
         if h in model.outcome_at:
             yield f"Outcome at week {h:g}: {OUTCOMES[model.outcome_at[h][0]]}."
+    if prm.partials:
+        signed = [f"{pa.label} {int(st.pa_count[0, j])}x" for j, pa in enumerate(prm.partials)
+                  if st.pa_count[0, j] and not pa.at_start]
+        yield "Partial agreements signed: " + (", ".join(signed) if signed else "none") + "."
     if np.isnan(st.t_first[0]):
         rounds, levers = int(st.n_rounds[0]), int(st.n_levers[0])
         waited = f", {int(st.n_waits[0])} rounds waited" if st.n_waits is not None else ""

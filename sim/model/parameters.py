@@ -253,6 +253,10 @@ class ModelParams:
     event_ids: list[str]  #: event ids, in order
     esc_events: list[Any]  #: events that escalate
 
+    # ---- partial agreements (``sim.model.partials``)
+    partials: list[Any]  #: compiled partial-agreement types, in declaration order (empty: module off)
+    partial_slots: int  #: the partial agreements' draws per replicate and step
+
     # ---- protocol-specific settings
     first_proposer: str | None  #: the first proposer of alternating offers
     bargainers: list[str]  #: the two bargainers of a two-party protocol

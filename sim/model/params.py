@@ -27,6 +27,7 @@ from sim.errors import UserError
 from sim.model.events import annual_rate, compile_events
 from sim.model.outside_option import war_cost
 from sim.model.parameters import Lever, ModelParams
+from sim.model.partials import compile_partials
 from sim.model.state import ESCALATION
 from sim.scenario.schema import (
     ISSUE_ROLES,
@@ -146,7 +147,8 @@ def build_params(params: dict, R: int) -> ModelParams:
     p.R = R
     p.raw = params
     for section in (_run, _issues, _actors, _economy, _mediator, _war, _beliefs, _commitment, _ripeness,
-                    _influence, _acceptance_noise, _ratification, _events, _protocol, _derived):  # fmt: skip
+                    _influence, _acceptance_noise, _ratification, _events, _partials, _protocol,
+                    _derived):  # fmt: skip
         section(p, params, R)
     return p.freeze()
 
@@ -566,6 +568,13 @@ def _events(p: ModelParams, params: dict, R: int) -> None:
     p.esc_events = [
         e for e in p.events if any(f.kind == "status" and f.index == ESCALATION for f in e.effects)
     ]
+
+
+def _partials(p: ModelParams, params: dict, R: int) -> None:
+    """Compile the partial agreements (none unless ``modules.partial_agreements`` is on)."""
+    section = params.get("partial_agreements") if p.modules["partial_agreements"] else None
+    p.partials = compile_partials(section or {}, p.actors, R, p.uscale)
+    p.partial_slots = sum(pa.width for pa in p.partials)
 
 
 def _protocol(p: ModelParams, params: dict, R: int) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model.outcomes import OUTCOMES
+from sim.model.partials import weeks_held
 from sim.model.state import KIND_CEASEFIRE, KIND_COMPREHENSIVE
 
 AGREEMENT_TYPES = np.array(["none", "comprehensive_deal", "ceasefire"])
@@ -55,4 +56,11 @@ def make_records(model) -> dict[str, np.ndarray]:
     # rounds in which the strategic mediator tabled nothing (every package refused and unchanged since)
     rec["rounds_waited"] = st.n_waits.copy() if st.n_waits is not None else np.zeros(st.R, np.int64)
     rec["events_fired"] = _joined(st.fired, prm.event_ids)
+    if prm.partials:
+        held = weeks_held(st, model.t)
+        for j, pa in enumerate(prm.partials):
+            rec[f"partial_{pa.id}_week"] = st.pa_first[:, j].copy()
+            rec[f"partial_{pa.id}_weeks_held"] = held[:, j].copy()
+            if pa.repeatable:
+                rec[f"partial_{pa.id}_count"] = st.pa_count[:, j].copy()
     return rec

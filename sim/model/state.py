@@ -164,6 +164,19 @@ class State:
     n_waits: np.ndarray | None = None
     t_last_round: np.ndarray | None = None  # (R) week of the strategic mediator's last tabled round
     blamed_last: np.ndarray | None = None  # (R) the party blamed for the last failed round (-1: none)
+    # the commitment parameters effects may edit (memo P5; set by the model at t = 0): each actor's perceived
+    # reneging hazard h0 (R, n), a view of the value kernels' own copy, and the guarantee's credibility theta
+    # (R), the kernels' copy when the commitment module is on
+    h0: np.ndarray | None = None
+    theta: np.ndarray | None = None
+    # partial agreements (modules.partial_agreements; sim/model/partials.py), one column per type: in force
+    # (R, T) bool, since (R, T) weeks, first signed (R, T) weeks (NaN: never), weeks held (R, T), count
+    # of signings (R, T)
+    pa_in_force: np.ndarray | None = None
+    pa_since: np.ndarray | None = None
+    pa_first: np.ndarray | None = None
+    pa_held: np.ndarray | None = None
+    pa_count: np.ndarray | None = None
 
     @property
     def R(self) -> int:

@@ -28,6 +28,7 @@ PHASES = (
     "breakdown",
     "protocol",
     "deadlines",
+    "partials",
 )
 
 

@@ -24,7 +24,7 @@ from sim.scenario.schema import ACTOR_EFFECT_SUFFIXES, ScenarioFile
 
 _HEADS = frozenset({"[key]"})
 #: Effect targets that are not per actor (beside ``status`` and ``EVENT.BRANCH.p``).
-GLOBAL_EFFECT_TARGETS = ("status", "legislature_p_pass")
+GLOBAL_EFFECT_TARGETS = ("status", "legislature_p_pass", "guarantee_credibility")
 
 
 class Located:
@@ -285,6 +285,7 @@ def cross_checks(data: dict, where: Located, context: dict) -> list[Problem]:
     out += _check_linkage(data, where)
     out += _check_mediator(data, where, context)
     out += _check_effects(data, where)
+    out += _check_partials(data, where)
     out += _check_issue_roles(data, where)
     out += _check_flows(data, where)
     out += _check_scenario_block(data, where)
@@ -509,6 +510,54 @@ def _check_effects(data: dict, where: Located) -> list[Problem]:
                 elif parts[2] != "p":
                     out.append(where.problem((*path, target), f"'{parts[2]}' (expected EVENT.BRANCH.p)",
                                              key=True))
+    return out
+
+
+def _check_partials(data: dict, where: Located) -> list[Problem]:
+    """Check the partial agreements: proposers, values and reversible effects.
+
+    Proposers are ``mediator`` or actors; every party of a type that may be proposed has a value; effects
+    are reversible edits of actor or global quantities (add, or mul by a positive factor; no status).
+
+    A partial agreement never changes the war's status: the four outcome classes keep their meaning.
+    """
+    out: list[Problem] = []
+    actors = [str(a) for a in data["actors"]] if isinstance(data.get("actors"), dict) else None
+    partials = data.get("partial_agreements")
+    if not isinstance(partials, dict) or actors is None:
+        return out
+    for pid, pa in partials.items():
+        if not isinstance(pa, dict):
+            continue
+        base = ("partial_agreements", pid)
+        for i, who in enumerate(pa.get("proposers") or []):
+            if who != "mediator" and who not in actors:
+                out.append(where.problem((*base, "proposers", i), f"'{who}' (expected mediator or one of: "
+                                         f"{', '.join(actors)})"))
+        value = pa.get("value") if isinstance(pa.get("value"), dict) else {}
+        proposed = pa.get("proposal_rate") not in (None, 0, 0.0)
+        for who in (pa.get("parties") or []) if proposed else []:
+            if isinstance(who, str) and who in actors and who not in value:
+                out.append(where.problem((*base, "value"), f"no value for party {who} (expected one for "
+                                         "every party)"))
+        eff = pa.get("effect")
+        if not isinstance(eff, dict):
+            continue
+        for target, op in eff.items():
+            path = (*base, "effect", target)
+            out += _one_op(op, path, where)
+            if str(target) == "status" or "." in str(target):
+                out.append(where.problem(path, f"'{target}' (a partial agreement edits actor or global "
+                                         "quantities, never the status or an event's branch)", key=True))
+                continue
+            out += _check_actor_target(str(target), actors, path, where)
+            if isinstance(op, dict) and op.get("set") is not None:
+                out.append(where.problem(path, "set (expected add or mul: the edit is undone when the "
+                                         "agreement ends)"))
+            mul = op.get("mul") if isinstance(op, dict) else None
+            if isinstance(mul, int | float) and not isinstance(mul, bool) and mul <= 0:
+                out.append(where.problem(path, f"mul {mul} (expected a positive factor: the edit is undone "
+                                         "when the agreement ends)"))
     return out
 
 

@@ -47,7 +47,7 @@ ISSUE_ROLES = (
 #: ``EU_force_capacity``); :mod:`sim.model.events` applies them, :mod:`sim.scenario.checks` checks the actor.
 ACTOR_EFFECT_SUFFIXES = (
     "tau", "cost_multiplier", "drift_belief", "support", "sanctions", "lifeline", "force_capacity",
-    "revenue_multiplier",
+    "revenue_multiplier", "reneging_hazard",
 )
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
 Expression = Annotated[str, StringConstraints(min_length=1)]
@@ -128,6 +128,9 @@ class Modules(Block):
     # with the strategic mediator: it may also table the text with territory shelved (the line frozen,
     # recognition deferred, the rest settled; seed 001); off: only the full text and a bare ceasefire
     shelving: bool = False
+    # agreements beside the comprehensive text and the ceasefire (``partial_agreements:``): minerals, prisoner
+    # exchanges, moratoria, truces; off: only the comprehensive text and the ceasefire exist
+    partial_agreements: bool = False
 
 
 # --- issues ---------------------------------------------------------------------------------------
@@ -597,6 +600,34 @@ class EndogenousEvent(Block):
 Event = Annotated[PoissonEvent | ScheduledEvent | EndogenousEvent, Field(discriminator="type")]
 
 
+# --- partial agreements ---------------------------------------------------------------------------
+class PartialAgreement(Block):
+    """An agreement beside the comprehensive text and the ceasefire (``modules.partial_agreements``).
+
+    ``parties`` must all sign; ``proposers`` (``mediator`` or actor ids) put it on the table at
+    ``proposal_rate`` per year while ``when`` holds; each party signs with the quantal acceptance rule on
+    its ``value`` (normalised utility units) plus ``value_expression`` (the event expression language,
+    evaluated on the state when proposed). It stays in force ``duration_weeks`` (omitted: until it breaks
+    down) unless its ``breakdown_per_year`` hazard ends it first; ``effects`` hold while it is in force.
+    A ``repeatable`` agreement may be signed again; one without a duration is then an act whose effects
+    accumulate (a prisoner exchange). One ``in_force_at_start`` was signed before the start: its effects are
+    in the starting levels and are undone if it ends. Semantics in :mod:`sim.model.partials`.
+    """
+
+    label: str
+    parties: Annotated[list[ActorId], Field(min_length=1)]
+    proposers: Annotated[list[Id], Field(min_length=1)]
+    proposal_rate: NonNegative = 0.0
+    value: ActorMap[Number] = {}
+    value_expression: ActorMap[Expression] | None = None
+    when: Expression | None = None
+    duration_weeks: Positive | None = None
+    breakdown_per_year: NonNegative = 0.0
+    repeatable: bool = False
+    in_force_at_start: bool = False
+    effect: Effect = {}
+
+
 # --- the whole file -------------------------------------------------------------------------------
 def _correlation_row(row: object) -> object:
     """``[path_a, path_b, rho]`` with rho in (-1, 1); the paths are checked in :mod:`~sim.scenario.checks`."""
@@ -638,6 +669,7 @@ class ScenarioFile(Block):
     acceptance_noise: AcceptanceNoise
     ratification: Ratification
     events: dict[Id, Event]
+    partial_agreements: dict[Id, PartialAgreement] = {}
     correlations: list[CorrelationRow] = []
 
 
@@ -736,7 +768,8 @@ def _allow_provenance(node: Any) -> None:
     if isinstance(node, dict):
         for v in list(node.values()):
             _allow_provenance(v)
-        if node.get("type") == "object" and "value" not in node.get("properties", {}):
+        wrapper = set(node.get("properties", {})) == {"value", "src", "asof"}  # {value: x, src: ...} itself
+        if node.get("type") == "object" and not wrapper:
             props = node.setdefault("properties", {})
             for name, prop in props.items():
                 if _is_plain_scalar(prop):
