@@ -37,6 +37,7 @@ from sim.model.mediation import (
     record_round,
     remember_refusal,
     set_support,
+    shelved_terms,
     snap,
     solve_text,
     table_shelved,
@@ -420,11 +421,14 @@ class Mediator:
         p = {"comprehensive": rnd.p_hat, "ceasefire": p_cf}
         value = {"comprehensive": np.ones(n), "ceasefire": prm.cf_settle[rows]}
         if prm.modules["shelving"]:  # the text with territory shelved, where that changes it
-            value_shelved(st, prm, rnd)
+            rnd.X_sh = shelved_terms(prm, rnd.X, st.L[rows])
             moved = np.max(np.abs(rnd.X_sh - rnd.X), axis=1) > prm.retable_text_tol
-            allowed["shelved"] = moved & ~unchanged_since_refusal(prm, st, rows, SHELVED_TEXT, rnd.X_sh,
-                                                                  rnd.W_m0)  # fmt: skip
-            p["shelved"] = forecast_acceptance(prm, rows, rnd.v_sh, rnd.res_mean, rnd.res_var, prm.veto_C)
+            sh = moved & ~unchanged_since_refusal(prm, st, rows, SHELVED_TEXT, rnd.X_sh, rnd.W_m0)
+            value_shelved(st, prm, rnd, sh)
+            allowed["shelved"] = sh
+            p["shelved"] = np.zeros(n)
+            p["shelved"][sh] = forecast_acceptance(prm, rows[sh], rnd.v_sh[sh], rnd.res_mean[sh],
+                                                   rnd.res_var[sh], prm.veto_C)  # fmt: skip
             value["shelved"] = np.ones(n)  # a ratified settlement, like the full text
         names, score = package_scores(p, value, allowed)
         tabled = np.isfinite(score.max(axis=1))

@@ -153,12 +153,15 @@ def shelved_terms(prm, X: np.ndarray, L: np.ndarray) -> np.ndarray:
     return Xs
 
 
-def value_shelved(state: State, prm, rnd: Round) -> None:
-    """Value the shelving package of the round's text for the parties and in the mediator's view."""
-    rows, L = rnd.rows, state.L[rnd.rows]
-    rnd.X_sh = shelved_terms(prm, rnd.X, L)
-    rnd.V_sh, rnd.V_m_sh = deal_values_both(prm, rnd.X_sh, L, rnd.W, rows, rnd.W_m, rnd.ideal_m)
-    rnd.v_sh = rnd.V_m_sh - rnd.W_m0 - rnd.tau
+def value_shelved(state: State, prm, rnd: Round, where: np.ndarray) -> None:
+    """Value the round's shelving package ``rnd.X_sh`` where it may be tabled (NaN elsewhere)."""
+    rows, L = rnd.rows[where], state.L[rnd.rows[where]]
+    rnd.V_sh, rnd.V_m_sh, rnd.v_sh = (np.full(rnd.W.shape, np.nan) for _ in range(3))
+    if where.any():
+        V, V_m = deal_values_both(prm, rnd.X_sh[where], L, rnd.W[where], rows, rnd.W_m[where],
+                                  rnd.ideal_m[where])  # fmt: skip
+        rnd.V_sh[where], rnd.V_m_sh[where] = V, V_m
+        rnd.v_sh[where] = V_m - rnd.W_m0[where] - rnd.tau[where]
 
 
 def table_shelved(rnd: Round, where: np.ndarray, p_sh: np.ndarray) -> None:

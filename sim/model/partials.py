@@ -256,13 +256,14 @@ def partials_phase(state: State, prm, u: np.ndarray, t: float) -> None:
             may = live & np.isnan(state.pa_first[:, j])
         may = may & proposed_by(pa, state, prm, t)
         arrive = may & (u[:, pa.slot] < step_probability(pa.rate, dt))
+        env = None  # the state as the proposal finds it (effects signed earlier this step included)
         if pa.when is not None and arrive.any():
             env = state_env(state, prm.actors)
             arrive &= np.asarray(pa.when(env), dtype=bool)
         if not arrive.any():
             continue
         # 3. every party signs or refuses
-        env = state_env(state, prm.actors)
+        env = state_env(state, prm.actors) if env is None else env
         rows = np.flatnonzero(arrive)
         p = signing_probability(pa, prm, env, rows)
         yes = u[rows, pa.slot + 1: pa.slot + 1 + m] < p
