@@ -8,7 +8,7 @@ Usage::
     python benchmarks/bench_batch.py --only profile
 
 * ``blocks`` / ``vector``: per-replicate cost in one process for block sizes 1 to 8,000; the speedup of
-  default blocks (2,500, the vectorised way) over one replicate per block (``--block-size 1``: one model
+  default blocks (5,000, the vectorised way) over one replicate per block (``--block-size 1``: one model
   per run, the classic way).
 * ``scale``: ``negsim run`` in a subprocess at each size: wall time, and peak memory of the whole process
   tree (sampled sum of RSS over the tree with psutil, and ``getrusage(RUSAGE_CHILDREN)`` = largest single
@@ -71,7 +71,7 @@ def per_replicate_cost(n_reps: int, block_size: int) -> dict:
 
 def bench_blocks(quick: bool) -> list[dict]:
     """Per-replicate cost by block size; size 1 is one replicate per block (one model per run)."""
-    sizes = [1, 25, 250, 1000] if quick else [1, 25, 100, 250, 1000, 2500, 4000, 8000]
+    sizes = [1, 25, 250, 1000] if quick else [1, 25, 100, 250, 1000, 2500, 5000, 8000]
     rows = []
     for b in sizes:
         n = (10 if quick else 60) if b == 1 else max(b, min(1000, 8 * b))
@@ -81,7 +81,7 @@ def bench_blocks(quick: bool) -> list[dict]:
 
 
 def vector_speedup(rows: list[dict], big: int | None = None) -> dict:
-    """Per-replicate cost of one replicate per block over that of the default block (2,500 replicates)."""
+    """Per-replicate cost of one replicate per block over that of the default block (the plan's target)."""
     from sim.batch.plan import TARGET_BLOCK_REPLICATES
 
     by = {r["block_size"]: r for r in rows}

@@ -188,7 +188,8 @@ def test_plan_defaults_and_layout():
     assert (p.n_draws, p.paths_per_draw, p.runs, p.block_size) == (200, 10, 2000, 1000)
     assert make_plan(1, runs=20_000).block_size == 2500            # ceil(1000 draws / 8) x 20 paths
     assert make_plan(1, runs=10_000).block_size == 1260            # ceil(500 / 8) = 63 draws x 20
-    assert make_plan(1, runs=100_000).block_size == 2500           # capped: 40 blocks, even on 2/4/8
+    assert make_plan(1, runs=100_000).block_size == 5000           # capped: 20 blocks, even on 2 and 4
+    assert make_plan(1, runs=50_000).block_size == 5000            # ceil(2500 / 8) = 313 draws, capped
     assert make_plan(1, runs=300).block_size == 300                # one block: the whole run
     big = make_plan(1, runs=1_000_000)
     assert big.block_size == default_block_size(50_000, 20) and big.block_size % 20 == 0

@@ -23,10 +23,12 @@ MIN_DRAWS = 200
 #: Fewest paths per draw the defaults use: below this a per-draw probability is too coarse (0, 1/P, ...)
 #: for the spread across draws to mean anything.
 MIN_PATHS_PER_DRAW = 10
-#: Replicates per block the defaults aim for (measured in docs/performance.md): the cost per replicate is
-#: flat above ~2,000, and 2,500 cuts 100k runs into 40 blocks, which 2, 4 or 8 workers share evenly
-#: (4,000 gave 25 blocks: on two workers one ran 13 while the other idled for the last).
-TARGET_BLOCK_REPLICATES = 2500
+#: Replicates per block the defaults aim for (measured in docs/performance.md): each step's fixed Python
+#: cost (a dozen phases, each a few numpy calls) is shared by the block's replicates, so a block of 5,000
+#: costs clearly less per replicate than one of 2,500 and one of 10,000 little less again; 5,000 cuts
+#: 100k runs into 20 blocks, which 2 or 4 workers share evenly (4,000 gave 25 blocks: on two workers one
+#: ran 13 while the other idled for the last).
+TARGET_BLOCK_REPLICATES = 5000
 #: Fewest replicates per block the defaults use: the model's per-step cost is largely independent of the
 #: number of replicates, so smaller blocks cost much more per replicate (docs/performance.md).
 MIN_BLOCK_REPLICATES = 1000
@@ -49,10 +51,10 @@ def default_paths_per_draw(runs: int) -> int:
 
 
 def default_block_size(n_draws: int, paths_per_draw: int) -> int:
-    """Replicates per block when the user gives none: whole draws, 1,000 to 2,500 replicates.
+    """Replicates per block when the user gives none: whole draws, 1,000 to 5,000 replicates.
 
     ``ceil(D / 8)`` draws per block (so that a run has >= 8 blocks to share among workers), clamped to
-    1,000..2,500 replicates: below 1,000 the per-block cost of the model dominates, above 2,500 the gain
+    1,000..5,000 replicates: below 1,000 the per-block cost of the model dominates, above 5,000 the gain
     is small and memory per worker grows. Depends only on the run's shape, never on the number of
     workers, so the streams (and the bytes) do not depend on the machine.
     """
