@@ -80,7 +80,7 @@ def sample(scenario: Any, plan: BatchPlan) -> pd.DataFrame:
 def run_levers(levers: LeverSet, out: str | Path, *, runs: int = 2000, seed: int = 1,
                workers: int | None = None, scheduler: str | None = None, resume: bool = False,
                quiet: bool = False, block_fn: BlockFunction | None = None,
-               executor: Executor | None = None) -> LeverRuns:
+               executor: Executor | None = None, block_size: int | None = None) -> LeverRuns:
     """Run the base scenario and every lever into ``out``; return the run directories.
 
     With ``resume`` a complete run directory is kept (after checking it is the run asked for), an
@@ -92,7 +92,7 @@ def run_levers(levers: LeverSet, out: str | Path, *, runs: int = 2000, seed: int
         On Ctrl-C, with the command that resumes every run (exit code 130).
     """
     out = Path(out)
-    plan = plan_from_options(seed, runs, None, None, None)
+    plan = plan_from_options(seed, runs, None, None, block_size)
     if not resume:
         taken = [d for d in [BASE, *(lv.name for lv in levers.levers)] if (out / d).is_dir()
                  and any((out / d).iterdir())]
@@ -145,7 +145,8 @@ def _complete(run_dir: Path, scenario: Any, plan: BatchPlan, draws: pd.DataFrame
 def resume_command(levers: LeverSet, out: Path, plan: BatchPlan) -> str:
     """Return the command that completes an interrupted levers run."""
     return shlex.join(["negsim", "levers", str(levers.base.path), "--levers", str(levers.path), "--runs",
-                       str(plan.runs), "--seed", str(plan.seed), "--out", str(out), "--resume"])
+                       str(plan.runs), "--seed", str(plan.seed), "--block-size", str(plan.block_size),
+                       "--out", str(out), "--resume"])
 
 
 def effect_table(levers: LeverSet, runs: LeverRuns) -> pd.DataFrame:

@@ -38,6 +38,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="local worker processes (default: number of cores; 1 = in this process)")
     p.add_argument("--scheduler", default=None, metavar="ADDR",
                    help="Dask scheduler address, e.g. tcp://host:8786 (instead of local processes)")
+    p.add_argument("--block-size", type=int, default=None, metavar="B",
+                   help="replicates per block, the same for every run (default: whole draws, 1000-5000 "
+                   "replicates, >= 8 blocks)")
     p.add_argument("--resume", action="store_true",
                    help="complete an interrupted levers run in --out (finished runs are kept)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -61,7 +64,8 @@ def main(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("results") / (
         f"levers-{levers.base.id}-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
     runs = run_levers(levers, out, runs=args.runs, seed=args.seed, workers=args.workers,
-                      scheduler=args.scheduler, resume=args.resume, quiet=args.quiet)
+                      scheduler=args.scheduler, resume=args.resume, quiet=args.quiet,
+                      block_size=args.block_size)
     table = effect_table(levers, runs)
     paths = write_outputs(levers, runs, table)
     print(report(levers, table, runs.plan.runs if runs.plan else args.runs, args.seed))

@@ -30,7 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="complete the interrupted run in --out")
     p.add_argument("--force", action="store_true", help="overwrite a non-empty --out directory")
     p.add_argument("--block-size", type=int, default=None, metavar="B",
-                   help="replicates per block (default: whole draws, 1000-2500 replicates, >= 8 blocks)")
+                   help="replicates per block (default: whole draws, 1000-5000 replicates, >= 8 blocks)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=main)
 
