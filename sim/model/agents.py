@@ -306,13 +306,14 @@ class Mediator:
         p_missed = -np.expm1(-m.deadline_rate * prm.dt)
         missed = talks & (u[:, 1] < p_missed)
         st.F[missed] += m.deadline_frustration
-        if m.strategic and prm.modules["levers"] and prm.levers:
+        enforces = m.strategic and prm.modules["levers"] and bool(prm.levers)  # threats it can carry out
+        if enforces:
             # given a missed deadline, u / p_missed is a fresh uniform: enforced with the credibility
             self.enforce_deadlines(missed & (u[:, 1] < p_missed * m.deadline_credibility), t)
         if any(t <= w < t + prm.dt for w in m.deadline_weeks):  # a dated deadline passes with the war on
             dated = in_status(st.status, (WAR, RELAPSE))
             st.F[dated] += m.deadline_frustration
-            if m.strategic and prm.modules["levers"] and prm.levers and u_dated is not None:
+            if enforces and u_dated is not None:
                 self.enforce_deadlines(dated & (u_dated[:, 0] < m.deadline_credibility), t)
         if prm.modules["levers"] and m.walkaway_rate > 0:
             walk = talks & (u[:, 2] < step_probability(m.walkaway_rate * st.F, prm.dt))
@@ -372,7 +373,7 @@ class Mediator:
         st.res_mean[rows], st.res_var[rows] = mean, var
         rnd.res_mean, rnd.res_var = mean, var
         cf, failed = rnd.ceasefire, ~signed
-        sh = rnd.shelved if rnd.shelved is not None else np.zeros_like(cf)
+        sh = rnd.shelved
         for kind, refused in ((COMPREHENSIVE_TEXT, failed & ~cf & ~sh), (CEASEFIRE_TEXT, failed & cf),
                               (SHELVED_TEXT, failed & sh)):  # fmt: skip
             if refused.any():
@@ -388,13 +389,15 @@ class Mediator:
         players then judge the ceasefire's value, which includes the option of a later settlement.
 
         The strategic mediator instead scores each package it may table by its forecast acceptance times
-        its value to the mediator: 1 for the comprehensive text, the chance a ceasefire later becomes a
-        settlement (``ceasefire_settlement_prob``) for a ceasefire. A package refused before and unchanged
+        its value to the mediator: 1 for the comprehensive text and for the text with territory shelved
+        (``modules.shelving``), the chance a ceasefire later becomes a settlement
+        (``ceasefire_settlement_prob``) for a ceasefire. A package refused before and unchanged
         since (:func:`sim.model.mediation.unchanged_since_refusal`) may not be tabled; where none may, the
         mediator waits.
         """
         prm, st, rows = self.prm, self.state, rnd.rows
         at_war = in_status(st.status[rows], (WAR, RELAPSE))
+        rnd.shelved = np.zeros(rows.size, bool)  # where the text with territory shelved is tabled
         if self.mediation.strategic:
             return self._choose_strategic(rnd, at_war)
         rnd.ceasefire = at_war & (rnd.p_hat < self.mediation.ceasefire_threshold) & prm.veto_F.any()
@@ -540,7 +543,7 @@ class Mediator:
         if strategic:  # what was tabled and in what state (the trace and the re-tabling test read it)
             st.log["tabled"] = {
                 "rows": rows, "ceasefire": rnd.ceasefire,
-                "shelved": rnd.shelved if rnd.shelved is not None else np.zeros(rows.size, bool),
+                "shelved": rnd.shelved,
                 "terms": np.where(rnd.ceasefire[:, None], rnd.X_cf, rnd.X),
                 "L": st.L[rows].copy(), "W_m0": rnd.W_m0, "levers": st.n_levers[rows].copy(),
                 "events": st.fired[rows].sum(axis=1), "p_hat": rnd.p_hat,
@@ -551,7 +554,7 @@ class Mediator:
         comp, cf = signed & ~rnd.ceasefire, signed & rnd.ceasefire
         sign(st, prm, rows[comp], rnd.X[comp], KIND_COMPREHENSIVE, t)
         sign(st, prm, rows[cf], ceasefire_terms(prm, st.L[rows[cf]]), KIND_CEASEFIRE, t)
-        st.shelved[rows[signed]] = rnd.shelved[signed] if rnd.shelved is not None else False
+        st.shelved[rows[signed]] = rnd.shelved[signed]
         if strategic:
             self.learn(rnd, accepted, veto, signed, t)
         blamed, lever = self.press(rnd, accepted, veto, ~signed, u_lev, t)

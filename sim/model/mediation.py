@@ -222,6 +222,7 @@ class Round:
     v_cf: np.ndarray | None = None
     X_cf: np.ndarray | None = None
     # the package that shelves territory (modules.shelving): its terms and values, and where it is tabled
+    # (set by the package choice; all False unless it is tabled)
     X_sh: np.ndarray | None = None
     V_sh: np.ndarray | None = None
     V_m_sh: np.ndarray | None = None
@@ -408,7 +409,7 @@ def record_round(state: State, prm, rnd: Round, accepted, veto, signed, blamed, 
         "accepted": accepted,
         "veto": veto,
         "ceasefire": rnd.ceasefire,
-        "shelved": rnd.shelved if rnd.shelved is not None else np.zeros(rows.size, bool),
+        "shelved": rnd.shelved,
         "signed": signed,
         "blamed": blamed,
         "lever": lever,
