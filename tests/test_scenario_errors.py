@@ -571,3 +571,19 @@ def test_dirichlet_components(tmp_path):
         f"{p}:3: mediator.text_weights0.mean: got {{'US': 1.0}} (expected a mapping KEY: share with at least "
         "2 keys)"
     ]
+
+
+def test_an_input_dated_after_the_information_cutoff_is_refused(tmp_path):
+    p = overlay(tmp_path, "mediator:\n  walkaway_hazard_per_year_per_F:\n    value: 0.1\n    src: 'a later report'\n"
+                "    asof: 2026-03-01\n")
+    assert problems_of(p) == [
+        f"{p}:6: mediator.walkaway_hazard_per_year_per_F.asof: 2026-03-01 is after the information cut-off "
+        "2025-12-31 (expected every input dated on or before scenario.info_cutoff)"
+    ]
+
+
+def test_moving_the_cutoff_before_an_input_turns_it_into_look_ahead(tmp_path):
+    p = overlay(tmp_path, "scenario:\n  info_cutoff: 2025-12-20\n")
+    found = problems_of(p)
+    assert found and all("is after the information cut-off 2025-12-20" in line for line in found)
+    assert any("mediator.text_weights0.asof: 2025-12-21" in line for line in found)

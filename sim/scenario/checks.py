@@ -654,6 +654,26 @@ def _check_scenario_block(data: dict, where: Located) -> list[Problem]:
     return out
 
 
+def check_no_look_ahead(data: dict, provenance: dict[Path, dict], where: Located) -> list[Problem]:
+    """No input dated after the information cut-off: a later ``asof`` is the scenario's future (look-ahead).
+
+    A scenario answers "what could be known on ``info_cutoff``"; a value sourced later would leak what
+    happened next into the inputs and make a hindcast or a forecast ledger meaningless. ``provenance`` maps
+    the path of each sourced value to its ``{"src", "asof"}``.
+    """
+    sc = data.get("scenario")
+    cutoff = sc.get("info_cutoff") if isinstance(sc, dict) else None
+    if not hasattr(cutoff, "isoformat"):
+        return []
+    out: list[Problem] = []
+    for path, prov in provenance.items():
+        asof = prov.get("asof") if isinstance(prov, dict) else None
+        if asof is not None and str(asof) > cutoff.isoformat():
+            out.append(where.problem((*path, "asof"), f"{asof} is after the information cut-off {cutoff} "
+                                     "(expected every input dated on or before scenario.info_cutoff)"))
+    return out
+
+
 def _check_ranges(data: dict, where: Located) -> list[Problem]:
     """Pairs of fixed numbers that must be ordered (size_low < size_high, L_lo < L_hi), sorted options."""
     out: list[Problem] = []
