@@ -69,6 +69,9 @@ def test_records_follow_the_contract(sc):
     for pid, pa in sc.data["partial_agreements"].items():  # modules.partial_agreements is on in the baseline
         expected |= {f"partial_{pid}_week", f"partial_{pid}_weeks_held"}
         expected |= {f"partial_{pid}_count"} if pa.get("repeatable") else set()
+    expected |= {"line_gain_w13", "line_gain_w26", "reserves_RU_w13", "reserves_RU_w26", "walkaways"}
+    expected |= {f"first_yes_{kind}_{a}" for kind in ("text", "ceasefire") for a in ("US", "RU", "UA", "EU")}
+    expected |= {"levers_on_RU", "levers_on_UA"}
     assert set(rec) == expected
     for k, v in rec.items():
         assert v.shape == (R,), k
@@ -79,9 +82,25 @@ def test_records_follow_the_contract(sc):
     assert np.all(np.isnan(rec["settle_TERR_CTRL"][none]))
     assert set(rec["binding_veto"]) <= {"", "US", "RU", "UA", "EU"}  # veto players only
     assert np.all(rec["n_rounds"] >= 0) and np.all(rec["rounds_waited"] >= 0)
+    assert np.all(rec["levers_on_RU"] + rec["levers_on_UA"] <= rec["levers_fired"])
     known = set(sc.data["events"])
     for s in rec["events_fired"]:
         assert s == "" or set(s.split(";")) <= known
+
+
+def test_every_signatory_said_yes_by_the_week_of_its_signature(sc):
+    R = 300
+    rec = simulate(sampled(sc, R), R, np.random.SeedSequence(7))
+    first = rec["weeks_to_agreement"]
+    for kind, cls, vetoes in (("text", "comprehensive_deal", ("US", "RU", "UA", "EU")),
+                              ("ceasefire", "ceasefire", ("RU", "UA"))):  # fmt: skip
+        signed = rec["agreement_type"] == cls
+        assert signed.any(), cls
+        for a in vetoes:
+            assert np.all(rec[f"first_yes_{kind}_{a}"][signed] <= first[signed]), (kind, a)
+    assert np.all(np.isnan(rec["first_yes_ceasefire_US"]))  # not a ceasefire veto player
+    # Ukraine said yes to some ceasefire where none was signed: the record's Jeddah pattern (F2) can occur
+    assert np.any(~np.isnan(rec["first_yes_ceasefire_UA"]) & (rec["agreement_type"] == "none"))
 
 
 def test_same_seed_same_records_and_different_seed_differs(sc):

@@ -20,7 +20,7 @@ import mesa
 import numpy as np
 
 from sim.model.acceptance import acceptance_probability
-from sim.model.agreement import sign
+from sim.model.agreement import first_yes, sign
 from sim.model.events import step_probability
 from sim.model.mediation import (
     Round,
@@ -318,6 +318,7 @@ class Mediator:
         if prm.modules["levers"] and m.walkaway_rate > 0:
             walk = talks & (u[:, 2] < step_probability(m.walkaway_rate * st.F, prm.dt))
             st.pause_until[walk] = t + m.walkaway_pause
+            st.walkaways[walk] += 1
             set_support(st, walk, self.i, m.walkaway_support, t, np.inf)
             has_round &= ~walk
         return np.flatnonzero(has_round)
@@ -345,6 +346,7 @@ class Mediator:
             if hit.any():
                 apply_lever(st, prm, lv, hit, t, a)
                 st.n_levers[hit] += 1
+                st.levers_on[hit, a] += 1
                 st.t_last_lever[hit] = t
 
     def estimates(self, rows: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
@@ -492,6 +494,7 @@ class Mediator:
                     mask = np.zeros(st.R, dtype=bool)
                     mask[rows[hit]] = True
                     apply_lever(st, prm, lv, mask, t, a)
+                    st.levers_on[mask, a] += 1
             lever &= np.isin(blamed, list(prm.levers))
             st.n_levers[rows[lever]] += 1
             st.t_last_lever[rows[lever]] = t
@@ -551,6 +554,7 @@ class Mediator:
         veto = np.where(rnd.ceasefire[:, None], prm.veto_F, prm.veto_C)
         accepted = self.model.verdicts(rnd, u_acc[rows])
         signed = np.all(accepted | ~veto, axis=1)
+        first_yes(st, rows, accepted & veto, rnd.ceasefire, t + prm.dt)
         comp, cf = signed & ~rnd.ceasefire, signed & rnd.ceasefire
         sign(st, prm, rows[comp], rnd.X[comp], KIND_COMPREHENSIVE, t)
         sign(st, prm, rows[cf], ceasefire_terms(prm, st.L[rows[cf]]), KIND_CEASEFIRE, t)

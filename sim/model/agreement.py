@@ -65,6 +65,17 @@ def sign(state: State, prm, rows: np.ndarray, X: np.ndarray, kind: int, t: float
         state.t_comp[rows] = np.where(np.isnan(state.t_comp[rows]), t_end, state.t_comp[rows])
 
 
+def first_yes(state: State, rows: np.ndarray, said_yes: np.ndarray, ceasefire: np.ndarray, t: float) -> None:
+    """Note the week each veto player first said yes to a tabled text or ceasefire (``said_yes`` (rows, n)), at week ``t``.
+
+    Evidence, not a decision input: the record shows who accepted what and when (record-2025-2026.md F2:
+    Ukraine accepted the US ceasefire at Jeddah, Russia did not; F12: Russia had not accepted the text).
+    """
+    kind = ceasefire.astype(np.int64)
+    seen = state.first_yes[rows, :, kind]  # (rows, n)
+    state.first_yes[rows, :, kind] = np.where(said_yes & np.isnan(seen), t, seen)
+
+
 def breakdown_hazard(state: State, prm, rows: np.ndarray) -> np.ndarray:
     """Annual breakdown hazard of the agreements in force in ``rows``, (R_sub,)."""
     X = state.X_agree[rows]

@@ -107,6 +107,9 @@ def init_state(prm, streams: Streams) -> State:
         n_levers=np.zeros(R, np.int64),
         binding=np.full(R, -1, np.int64),
         fired=np.zeros((R, len(prm.events)), bool),
+        levers_on=np.zeros((R, n), np.int64),
+        first_yes=np.full((R, n, 2), np.nan),
+        walkaways=np.zeros(R, np.int64),
     )
     st.private_u = streams.uniform("protocol", -1, 1)[:, 0]
     # the commitment parameters effects edit: views of the value kernels' own copies (the parameters stay
@@ -147,6 +150,10 @@ class NegotiationModel(mesa.Model):
         self.t = 0.0
         self.step_index = 0
         self.outcome_at: dict[float, np.ndarray] = {}
+        # the line and the budgets' reserves at each reporting horizon (records for the facts of a hindcast)
+        self.line0 = self.state.L.copy()
+        self.line_at: dict[float, np.ndarray] = {}
+        self.reserves_at: dict[float, np.ndarray] = {}
         self.collect = collect
         self.datacollector = mesa.DataCollector(
             model_reporters={
@@ -224,6 +231,7 @@ class NegotiationModel(mesa.Model):
         for h in prm.horizons:
             if h not in self.outcome_at and self.t >= h - 1e-9:
                 self.outcome_at[h] = classify(st, prm)
+                self.line_at[h], self.reserves_at[h] = st.L.copy(), st.reserves.copy()
         if self.collect:
             self.datacollector.collect(self)
 

@@ -30,6 +30,31 @@ def _joined(flags: np.ndarray, names: list[str]) -> np.ndarray:
     return labels[inv]
 
 
+def evidence_records(model, rec: dict[str, np.ndarray]) -> None:
+    """Add the records a hindcast's facts read (facts/*.yaml): the line, budgets, verdicts, levers, exits.
+
+    ``line_gain_wH`` the advance of the line from the start to horizon H (TERR units); ``reserves_ID_wH``
+    the liquid reserves of each belligerent with a budget (% of GDP); ``first_yes_text_ID`` and
+    ``first_yes_ceasefire_ID`` the week each party first said yes to a tabled text or ceasefire (NaN: never);
+    ``levers_on_ID`` the mediator's levers pulled on each party; ``walkaways`` its walk-outs.
+    """
+    prm, st = model.prm, model.state
+    for h in prm.horizons:
+        tag = _horizon_key(h).removeprefix("outcome_")
+        line = model.line_at.get(h, st.L)
+        rec[f"line_gain_{tag}"] = line - model.line0
+        reserves = model.reserves_at.get(h, st.reserves)
+        for i in np.flatnonzero(prm.has_economy):
+            rec[f"reserves_{prm.actors[i]}_{tag}"] = reserves[:, i].copy()
+    for i, a in enumerate(prm.actors):
+        if prm.veto_C[i] or prm.veto_F[i]:
+            rec[f"first_yes_text_{a}"] = st.first_yes[:, i, 0].copy()
+            rec[f"first_yes_ceasefire_{a}"] = st.first_yes[:, i, 1].copy()
+        if i in prm.levers:
+            rec[f"levers_on_{a}"] = st.levers_on[:, i].copy()
+    rec["walkaways"] = st.walkaways.copy()
+
+
 def make_records(model) -> dict[str, np.ndarray]:
     """Collect the contract records from a finished :class:`~sim.model.model.NegotiationModel`."""
     prm, st = model.prm, model.state
@@ -56,6 +81,7 @@ def make_records(model) -> dict[str, np.ndarray]:
     # rounds in which the strategic mediator tabled nothing (every package refused and unchanged since)
     rec["rounds_waited"] = st.n_waits.copy() if st.n_waits is not None else np.zeros(st.R, np.int64)
     rec["events_fired"] = _joined(st.fired, prm.event_ids)
+    evidence_records(model, rec)
     if prm.partials:
         held = weeks_held(st, model.t)
         for j, pa in enumerate(prm.partials):

@@ -85,7 +85,10 @@ class State:
     ``relapse_until`` (R); ``pending_until`` (R); ``pending_cf_weeks``.
     Event-modifiable quantities: ``cost_mult``, ``tau_add``, ``force_cap`` (R, n); ``legislature_add`` (R);
     ``branch_mult`` (R, n_branches). Diagnostics: ``n_rounds``, ``n_levers`` (R) ints; ``binding`` (R)
-    actor index of the lowest surplus at the last round (-1 if none); ``fired`` (R, n_events) bool.
+    actor index of the lowest surplus at the last round (-1 if none); ``fired`` (R, n_events) bool;
+    ``levers_on`` (R, n) levers pulled on each party; ``first_yes`` (R, n, 2) the week each party first said
+    yes to a tabled text (0) or ceasefire (1), NaN if never; ``walkaways`` (R) the mediator's walk-outs. The
+    last three are evidence for the record (a hindcast's facts), not inputs to any decision.
     """
 
     L: np.ndarray
@@ -137,6 +140,9 @@ class State:
     n_levers: np.ndarray
     binding: np.ndarray
     fired: np.ndarray
+    levers_on: np.ndarray
+    first_yes: np.ndarray
+    walkaways: np.ndarray
     private_u: np.ndarray | None = None
     # views of per-actor columns for event expressions, made once (sim/model/events.py, state_env)
     env_columns: dict | None = None
