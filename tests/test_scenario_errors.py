@@ -587,3 +587,28 @@ def test_moving_the_cutoff_before_an_input_turns_it_into_look_ahead(tmp_path):
     found = problems_of(p)
     assert found and all("is after the information cut-off 2025-12-20" in line for line in found)
     assert any("mediator.text_weights0.asof: 2025-12-21" in line for line in found)
+
+
+OBSERVED_EVENT = """events:
+  EU_PACKAGE_16:
+    src: 'a record of what happened'
+    asof: 2026-02-24
+    type: scheduled
+    observed: true
+    dates: [2026-02-24]
+    branches:
+      - {label: adopted, p: PROB, effect: {EU_sanctions: {add: 0.05}}}
+"""
+
+
+def test_an_observed_event_may_be_dated_after_the_cutoff_and_must_have_happened(tmp_path):
+    load_scenario(overlay(tmp_path, OBSERVED_EVENT.replace("PROB", "1")))
+    p = overlay(tmp_path, OBSERVED_EVENT.replace("PROB", "0.5"), "half.yaml")
+    assert problems_of(p) == [
+        f"{p}:10: events.EU_PACKAGE_16.branches.0.p: 0.5 (expected 1 for an observed event: it happened)"
+    ]
+    p = overlay(tmp_path, OBSERVED_EVENT.replace("PROB", "1").replace("    observed: true\n", ""), "unmarked.yaml")
+    assert problems_of(p) == [
+        f"{p}:5: events.EU_PACKAGE_16.asof: 2026-02-24 is after the information cut-off 2025-12-31 (expected "
+        "every input dated on or before scenario.info_cutoff)"
+    ]

@@ -286,6 +286,7 @@ def cross_checks(data: dict, where: Located, context: dict) -> list[Problem]:
     out += _check_mediator(data, where, context)
     out += _check_effects(data, where)
     out += _check_partials(data, where)
+    out += _check_observed_events(data, where)
     out += _check_issue_roles(data, where)
     out += _check_flows(data, where)
     out += _check_scenario_block(data, where)
@@ -513,6 +514,25 @@ def _check_effects(data: dict, where: Located) -> list[Problem]:
     return out
 
 
+def _check_observed_events(data: dict, where: Located) -> list[Problem]:
+    """An observed event (a hindcast's forcing) happened: one branch, with probability 1."""
+    out: list[Problem] = []
+    events = data.get("events") if isinstance(data.get("events"), dict) else {}
+    for eid, ev in events.items():
+        if not (isinstance(ev, dict) and ev.get("observed") is True):
+            continue
+        branches = ev.get("branches")
+        if not isinstance(branches, list):
+            continue
+        if len(branches) != 1:
+            out.append(where.problem(("events", eid, "branches"), f"{len(branches)} branches (expected one "
+                                     "branch for an observed event: it happened)"))
+        elif isinstance(branches[0], dict) and branches[0].get("p") != 1:
+            out.append(where.problem(("events", eid, "branches", 0, "p"), f"{_short(branches[0].get('p'))} "
+                                     "(expected 1 for an observed event: it happened)"))
+    return out
+
+
 def _check_partials(data: dict, where: Located) -> list[Problem]:
     """Check the partial agreements: proposers, values and reversible effects.
 
@@ -658,15 +678,21 @@ def check_no_look_ahead(data: dict, provenance: dict[Path, dict], where: Located
     """No input dated after the information cut-off: a later ``asof`` is the scenario's future (look-ahead).
 
     A scenario answers "what could be known on ``info_cutoff``"; a value sourced later would leak what
-    happened next into the inputs and make a hindcast or a forecast ledger meaningless. ``provenance`` maps
-    the path of each sourced value to its ``{"src", "asof"}``.
+    happened next into the inputs and make a hindcast or a forecast ledger meaningless. The exception is a
+    hindcast's forcings: scheduled events marked ``observed`` are what happened outside the model's
+    decisions (an EU sanctions package, an oil price), imposed on their dates as a climate hindcast imposes
+    observed forcings. ``provenance`` maps the path of each sourced value to its ``{"src", "asof"}``.
     """
     sc = data.get("scenario")
     cutoff = sc.get("info_cutoff") if isinstance(sc, dict) else None
     if not hasattr(cutoff, "isoformat"):
         return []
+    events = data.get("events") if isinstance(data.get("events"), dict) else {}
+    forcings = {eid for eid, ev in events.items() if isinstance(ev, dict) and ev.get("observed") is True}
     out: list[Problem] = []
     for path, prov in provenance.items():
+        if len(path) >= 2 and path[0] == "events" and path[1] in forcings:
+            continue  # an observed event of a hindcast: what happened, imposed as a forcing
         asof = prov.get("asof") if isinstance(prov, dict) else None
         if asof is not None and str(asof) > cutoff.isoformat():
             out.append(where.problem((*path, "asof"), f"{asof} is after the information cut-off {cutoff} "

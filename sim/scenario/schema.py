@@ -587,6 +587,9 @@ class ScheduledEvent(Block):
     type: Literal["scheduled"]
     dates: Annotated[list[dt.date], Field(min_length=1)]
     branches: Annotated[list[Branch], Field(min_length=1)]
+    observed: bool = Field(False, description=(
+        "a forcing of a hindcast: the event happened on its dates, after the information cut-off, and is "
+        "imposed as it happened (one branch, p 1); its sources may be dated after scenario.info_cutoff"))
 
 
 class EndogenousEvent(Block):
