@@ -64,6 +64,7 @@ def test_records_follow_the_contract(sc):
         "levers_fired",
         "rounds_waited",
         "territory_shelved",
+        "territory_vote",
         "events_fired",
     } | {f"settle_{i}" for i in issues}
     for pid, pa in sc.data["partial_agreements"].items():  # modules.partial_agreements is on in the baseline

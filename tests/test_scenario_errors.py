@@ -574,8 +574,8 @@ def test_dirichlet_components(tmp_path):
 
 
 def test_an_input_dated_after_the_information_cutoff_is_refused(tmp_path):
-    p = overlay(tmp_path, "mediator:\n  walkaway_hazard_per_year_per_F:\n    value: 0.1\n    src: 'a later report'\n"
-                "    asof: 2026-03-01\n")
+    p = overlay(tmp_path, "mediator:\n  walkaway_hazard_per_year_per_F:\n    value: 0.1\n"
+                "    src: 'a later report'\n    asof: 2026-03-01\n")
     assert problems_of(p) == [
         f"{p}:6: mediator.walkaway_hazard_per_year_per_F.asof: 2026-03-01 is after the information cut-off "
         "2025-12-31 (expected every input dated on or before scenario.info_cutoff)"
@@ -607,7 +607,8 @@ def test_an_observed_event_may_be_dated_after_the_cutoff_and_must_have_happened(
     assert problems_of(p) == [
         f"{p}:10: events.EU_PACKAGE_16.branches.0.p: 0.5 (expected 1 for an observed event: it happened)"
     ]
-    p = overlay(tmp_path, OBSERVED_EVENT.replace("PROB", "1").replace("    observed: true\n", ""), "unmarked.yaml")
+    unmarked = OBSERVED_EVENT.replace("PROB", "1").replace("    observed: true\n", "")
+    p = overlay(tmp_path, unmarked, "unmarked.yaml")
     assert problems_of(p) == [
         f"{p}:5: events.EU_PACKAGE_16.asof: 2026-02-24 is after the information cut-off 2025-12-31 (expected "
         "every input dated on or before scenario.info_cutoff)"

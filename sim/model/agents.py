@@ -41,15 +41,18 @@ from sim.model.mediation import (
     snap,
     solve_text,
     table_shelved,
+    table_vote,
     take_rows,
     unchanged_since_refusal,
     value_shelved,
     value_text,
+    value_vote_package,
 )
 from sim.model.state import CEASEFIRE, KIND_CEASEFIRE, KIND_COMPREHENSIVE, RELAPSE, WAR, in_status, rows_of
+from sim.model.status_vote import contested, provide_vote
 
 # the kinds of package whose last refusal the mediator remembers
-COMPREHENSIVE_TEXT, CEASEFIRE_TEXT, SHELVED_TEXT = 0, 1, 2
+COMPREHENSIVE_TEXT, CEASEFIRE_TEXT, SHELVED_TEXT, VOTE_TEXT = 0, 1, 2, 3
 # A refusal after a long silence (a walk-away, waiting) counts as at most this many reference rounds of
 # frustration and pressure: about a quarter at the baseline tempo.
 MAX_ROUND_WEIGHT = 4.0
@@ -275,12 +278,12 @@ class Mediator:
         st.t_estimate = np.zeros(R)
         st.t_last_round = np.zeros(R)
         st.blamed_last = np.full(R, -1, np.int64)
-        st.refused_has = np.zeros((R, 3), bool)
-        st.refused_X = np.full((R, 3, K), np.nan)
-        st.refused_L = np.full((R, 3), np.nan)
-        st.refused_W = np.full((R, 3, n), np.nan)
-        st.refused_levers = np.zeros((R, 3), np.int64)
-        st.refused_events = np.zeros((R, 3), np.int64)
+        st.refused_has = np.zeros((R, 4), bool)
+        st.refused_X = np.full((R, 4, K), np.nan)
+        st.refused_L = np.full((R, 4), np.nan)
+        st.refused_W = np.full((R, 4, n), np.nan)
+        st.refused_levers = np.zeros((R, 4), np.int64)
+        st.refused_events = np.zeros((R, 4), np.int64)
         st.n_waits = np.zeros(R, np.int64)
 
     def convene(self, u: np.ndarray, t: float, u_dated: np.ndarray | None = None) -> np.ndarray:
@@ -375,11 +378,11 @@ class Mediator:
         st.res_mean[rows], st.res_var[rows] = mean, var
         rnd.res_mean, rnd.res_var = mean, var
         cf, failed = rnd.ceasefire, ~signed
-        sh = rnd.shelved
-        for kind, refused in ((COMPREHENSIVE_TEXT, failed & ~cf & ~sh), (CEASEFIRE_TEXT, failed & cf),
-                              (SHELVED_TEXT, failed & sh)):  # fmt: skip
+        sh, vote = rnd.shelved, rnd.vote
+        for kind, refused in ((COMPREHENSIVE_TEXT, failed & ~cf & ~sh & ~vote), (CEASEFIRE_TEXT, failed & cf),
+                              (SHELVED_TEXT, failed & sh), (VOTE_TEXT, failed & vote)):  # fmt: skip
             if refused.any():
-                X = (rnd.X_cf if kind == CEASEFIRE_TEXT else rnd.X)[refused]  # rnd.X: the shelved terms there
+                X = (rnd.X_cf if kind == CEASEFIRE_TEXT else rnd.X)[refused]  # rnd.X: that package's terms
                 remember_refusal(st, rows[refused], kind, X, rnd.W_m0[refused])
         st.refused_has[rows[signed]] = False
 
@@ -391,8 +394,9 @@ class Mediator:
         players then judge the ceasefire's value, which includes the option of a later settlement.
 
         The strategic mediator instead scores each package it may table by its forecast acceptance times
-        its value to the mediator: 1 for the comprehensive text and for the text with territory shelved
-        (``modules.shelving``), the chance a ceasefire later becomes a settlement
+        its value to the mediator: 1 for the comprehensive text, for the text with territory shelved
+        (``modules.shelving``) and for that text with a UN-supervised status vote on the contested area
+        (``modules.status_vote``), the chance a ceasefire later becomes a settlement
         (``ceasefire_settlement_prob``) for a ceasefire. A package refused before and unchanged
         since (:func:`sim.model.mediation.unchanged_since_refusal`) may not be tabled; where none may, the
         mediator waits.
@@ -400,6 +404,7 @@ class Mediator:
         prm, st, rows = self.prm, self.state, rnd.rows
         at_war = in_status(st.status[rows], (WAR, RELAPSE))
         rnd.shelved = np.zeros(rows.size, bool)  # where the text with territory shelved is tabled
+        rnd.vote = np.zeros(rows.size, bool)  # where the text with a status vote is tabled
         if self.mediation.strategic:
             return self._choose_strategic(rnd, at_war)
         rnd.ceasefire = at_war & (rnd.p_hat < self.mediation.ceasefire_threshold) & prm.veto_F.any()
@@ -435,6 +440,16 @@ class Mediator:
             p["shelved"][sh] = forecast_acceptance(prm, rows[sh], rnd.v_sh[sh], rnd.res_mean[sh],
                                                    rnd.res_var[sh], prm.veto_C)  # fmt: skip
             value["shelved"] = np.ones(n)  # a ratified settlement, like the full text
+        if prm.modules["status_vote"]:  # the shelving terms plus a UN-supervised vote on the contested area
+            L = st.L[rows]
+            rnd.X_vote = rnd.X_sh if rnd.X_sh is not None else shelved_terms(prm, rnd.X, L)
+            vt = contested(prm, L) & ~unchanged_since_refusal(prm, st, rows, VOTE_TEXT, rnd.X_vote, rnd.W_m0)
+            value_vote_package(st, prm, rnd, vt)
+            allowed["vote"] = vt
+            p["vote"] = np.zeros(n)
+            p["vote"][vt] = forecast_acceptance(prm, rows[vt], rnd.v_vote[vt], rnd.res_mean[vt],
+                                                rnd.res_var[vt], prm.veto_C)  # fmt: skip
+            value["vote"] = np.ones(n)  # a settlement once the vote is held
         names, score = package_scores(p, value, allowed)
         tabled = np.isfinite(score.max(axis=1))
         choice = np.argmax(score, axis=1)
@@ -443,6 +458,8 @@ class Mediator:
         self._ceasefire_surplus(rnd)
         if "shelved" in names:
             table_shelved(rnd, tabled & (choice == names.index("shelved")), p["shelved"])
+        if "vote" in names:
+            table_vote(rnd, tabled & (choice == names.index("vote")), p["vote"])
         return tabled
 
     def _ceasefire_surplus(self, rnd: Round) -> None:
@@ -546,7 +563,7 @@ class Mediator:
         if strategic:  # what was tabled and in what state (the trace and the re-tabling test read it)
             st.log["tabled"] = {
                 "rows": rows, "ceasefire": rnd.ceasefire,
-                "shelved": rnd.shelved,
+                "shelved": rnd.shelved, "vote": rnd.vote,
                 "terms": np.where(rnd.ceasefire[:, None], rnd.X_cf, rnd.X),
                 "L": st.L[rows].copy(), "W_m0": rnd.W_m0, "levers": st.n_levers[rows].copy(),
                 "events": st.fired[rows].sum(axis=1), "p_hat": rnd.p_hat,
@@ -559,6 +576,7 @@ class Mediator:
         sign(st, prm, rows[comp], rnd.X[comp], KIND_COMPREHENSIVE, t)
         sign(st, prm, rows[cf], ceasefire_terms(prm, st.L[rows[cf]]), KIND_CEASEFIRE, t)
         st.shelved[rows[signed]] = rnd.shelved[signed]
+        provide_vote(st, prm, rows[signed], rnd.vote[signed], t)
         if strategic:
             self.learn(rnd, accepted, veto, signed, t)
         blamed, lever = self.press(rnd, accepted, veto, ~signed, u_lev, t)

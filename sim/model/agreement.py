@@ -66,7 +66,7 @@ def sign(state: State, prm, rows: np.ndarray, X: np.ndarray, kind: int, t: float
 
 
 def first_yes(state: State, rows: np.ndarray, said_yes: np.ndarray, ceasefire: np.ndarray, t: float) -> None:
-    """Note the week each veto player first said yes to a tabled text or ceasefire (``said_yes`` (rows, n)), at week ``t``.
+    """Note the week ``t`` where a veto player first says yes to a tabled text or ceasefire (``said_yes``).
 
     Evidence, not a decision input: the record shows who accepted what and when (record-2025-2026.md F2:
     Ukraine accepted the US ceasefire at Jeddah, Russia did not; F12: Russia had not accepted the text).

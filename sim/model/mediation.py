@@ -47,6 +47,7 @@ from sim.model.influence import influence_phase
 from sim.model.outside_option import option_value, war_cost, war_outlook
 from sim.model.preferences import utility
 from sim.model.state import State, rows_of
+from sim.model.status_vote import value_vote
 
 # Projected-Newton steps on each linearisation of the SQP (one entry per pass; an inexact SQP).
 # docs/performance.md ("How exactly the text is solved") compares schedules against argmax Phi: with quadratic
@@ -164,16 +165,41 @@ def value_shelved(state: State, prm, rnd: Round, where: np.ndarray) -> None:
         rnd.v_sh[where] = V_m - rnd.W_m0[where] - rnd.tau[where]
 
 
+def table_package(rnd: Round, where: np.ndarray, X, V, V_m, v, p) -> None:
+    """Put another settlement package on the table in ``where``: it becomes the round's text and its values.
+
+    ``X`` its terms, ``V``/``V_m`` its value to the parties and in the mediator's view, ``v`` that value
+    net of the mediator's view of the outside options and the demands, ``p`` the forecast that all accept.
+    """
+    w = where[:, None]
+    rnd.X = np.where(w, X, rnd.X)
+    rnd.V = np.where(w, V, rnd.V)
+    rnd.V_m = np.where(w, V_m, rnd.V_m)
+    rnd.S = rnd.V - rnd.W - rnd.tau - rnd.xi
+    rnd.v_text = np.where(w, v, rnd.v_text)
+    rnd.p_hat = np.where(where, p, rnd.p_hat)
+
+
 def table_shelved(rnd: Round, where: np.ndarray, p_sh: np.ndarray) -> None:
     """Put the shelving package on the table in ``where``: it becomes the round's text and its values."""
-    w = where[:, None]
-    rnd.X = np.where(w, rnd.X_sh, rnd.X)
-    rnd.V = np.where(w, rnd.V_sh, rnd.V)
-    rnd.V_m = np.where(w, rnd.V_m_sh, rnd.V_m)
-    rnd.S = rnd.V - rnd.W - rnd.tau - rnd.xi
-    rnd.v_text = np.where(w, rnd.v_sh, rnd.v_text)
-    rnd.p_hat = np.where(where, p_sh, rnd.p_hat)
+    table_package(rnd, where, rnd.X_sh, rnd.V_sh, rnd.V_m_sh, rnd.v_sh, p_sh)
     rnd.shelved = where
+
+
+def value_vote_package(state: State, prm, rnd: Round, where: np.ndarray) -> None:
+    """Value the round's status-vote package where it may be tabled (NaN elsewhere; see status_vote.py)."""
+    rows, L = rnd.rows[where], state.L[rnd.rows[where]]
+    rnd.V_vote, rnd.V_m_vote, rnd.v_vote = (np.full(rnd.W.shape, np.nan) for _ in range(3))
+    if where.any():
+        V, V_m = value_vote(prm, rnd.X_vote[where], L, rnd.W[where], rows, rnd.W_m[where], rnd.ideal_m[where])
+        rnd.V_vote[where], rnd.V_m_vote[where] = V, V_m
+        rnd.v_vote[where] = V_m - rnd.W_m0[where] - rnd.tau[where]
+
+
+def table_vote(rnd: Round, where: np.ndarray, p_vote: np.ndarray) -> None:
+    """Put the status-vote package on the table in ``where``: the shelving terms until the vote is held."""
+    table_package(rnd, where, rnd.X_vote, rnd.V_vote, rnd.V_m_vote, rnd.v_vote, p_vote)
+    rnd.vote = where
 
 
 def ceasefire_value(prm, state: State, rows, W, V_text) -> np.ndarray:
@@ -228,6 +254,13 @@ class Round:
     V_m_sh: np.ndarray | None = None
     v_sh: np.ndarray | None = None
     shelved: np.ndarray | None = None
+    # the package that settles territory by a UN-supervised vote (modules.status_vote): its terms until the
+    # vote (the shelving terms), its expected values over the vote's two outcomes, and where it is tabled
+    X_vote: np.ndarray | None = None
+    V_vote: np.ndarray | None = None
+    V_m_vote: np.ndarray | None = None
+    v_vote: np.ndarray | None = None
+    vote: np.ndarray | None = None
 
 
 def take_rows(rnd: Round, keep: np.ndarray) -> Round:
@@ -334,7 +367,9 @@ def _norm_logpdf(z):
 
 
 def unchanged_since_refusal(prm, state: State, rows, kind: int, X: np.ndarray, W_m0: np.ndarray):
-    """Return where tabling ``X`` (``kind``: 0 comprehensive, 1 ceasefire, 2 shelved) would repeat a refusal.
+    """Return where tabling ``X`` of ``kind`` would repeat a refusal.
+
+    Kinds: 0 comprehensive, 1 ceasefire, 2 shelved, 3 status vote.
 
     True where a package of that kind was refused, its terms moved by at most ``text_tolerance`` on every
     issue, the line by at most ``line_tolerance``, no party's outside option (as the mediator sees it) by
@@ -366,7 +401,7 @@ def package_scores(p: dict[str, np.ndarray], value: dict[str, np.ndarray],
                    allowed: dict[str, np.ndarray]) -> tuple[list[str], np.ndarray]:  # fmt: skip
     """Score each package a round could table: forecast acceptance times its value to the mediator.
 
-    ``p``, ``value`` and ``allowed`` map a package name ("comprehensive", "ceasefire", "shelved") to
+    ``p``, ``value`` and ``allowed`` map a package name ("comprehensive", "ceasefire", "shelved", "vote") to
     (R_sub,) arrays. Returns the names and an (R_sub, n_packages) score, -inf where a package may not be
     tabled (Raiffa 1982; the mediator's choice of package, Beardsley 2011).
     """
@@ -410,6 +445,7 @@ def record_round(state: State, prm, rnd: Round, accepted, veto, signed, blamed, 
         "veto": veto,
         "ceasefire": rnd.ceasefire,
         "shelved": rnd.shelved,
+        "vote": rnd.vote,
         "signed": signed,
         "blamed": blamed,
         "lever": lever,

@@ -46,6 +46,7 @@ from sim.model.partials import init_partials, partials_phase
 from sim.model.protocols import protocol_phase
 from sim.model.ripeness import engagement_phase
 from sim.model.state import NO_AGREEMENT, STATUS_NAMES, WAR, State
+from sim.model.status_vote import VOTE_PENDING, status_vote_phase
 from sim.model.streams import Streams
 
 
@@ -110,6 +111,7 @@ def init_state(prm, streams: Streams) -> State:
         levers_on=np.zeros((R, n), np.int64),
         first_yes=np.full((R, n, 2), np.nan),
         walkaways=np.zeros(R, np.int64),
+        vote=np.zeros(R, np.int8),
     )
     st.private_u = streams.uniform("protocol", -1, 1)[:, 0]
     # the commitment parameters effects edit: views of the value kernels' own copies (the parameters stay
@@ -223,6 +225,8 @@ class NegotiationModel(mesa.Model):
         else:
             protocol_phase(st, prm, S, s, t)
         ratification_phase(st, prm, S.uniform("ratification", s, 3), t)
+        if prm.modules["status_vote"] and (st.vote == VOTE_PENDING).any():
+            status_vote_phase(st, prm, S.uniform("status_vote", s, 1))
         breakdown_phase(st, prm, S.uniform("breakdown", s, 1), t)
         if prm.partials:
             partials_phase(st, prm, S.uniform("partials", s, prm.partial_slots), t)

@@ -106,6 +106,17 @@ MODULE_INFO: tuple[ModuleInfo, ...] = (
         "sim/model/mediation.py, sim/model/agents.py",
     ),
     ModuleInfo(
+        "status_vote", "P8, P9",
+        "the strategic mediator may table the shelving text plus a UN-supervised vote in the area taken "
+        "since February 2022, held once the deal is ratified (after the minimum ceasefire): the area stays "
+        "with Russia, recognised, with probability ``p_join``, or returns to Ukraine; each party values the "
+        "package by its expected utility over the two results (``territory_vote`` in the records)",
+        "seed 001 (a UN-supervised referendum as a way to settle territory); the Saar 1935 and East Timor "
+        "1999 plebiscites; von Neumann & Morgenstern 1944",
+        "no vote package: territory is ceded, held or shelved by the text",
+        "sim/model/status_vote.py, sim/model/mediation.py, sim/model/agents.py",
+    ),
+    ModuleInfo(
         "ratification", "P9",
         "a signed comprehensive text must pass the instruments the scenario declares: a referendum "
         "(Ukraine's), a legislature (the US Congress), unanimity (the EU's)",

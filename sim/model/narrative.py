@@ -15,6 +15,7 @@ import numpy as np
 from sim.model.model import NegotiationModel
 from sim.model.outcomes import OUTCOMES
 from sim.model.state import STATUS_NAMES
+from sim.model.status_vote import VOTE_JOIN, VOTE_PENDING, VOTE_RETURN
 
 STATUS_WORDS = {
     "WAR": "war",
@@ -96,6 +97,7 @@ def narrate(model: NegotiationModel, weeks: float | None = None, summary_every: 
     for _ in range(n_steps):
         support, sanctions = st.support[0].copy(), st.sanctions[0].copy()
         waits = int(st.n_waits[0]) if st.n_waits is not None else 0
+        vote_before = int(st.vote[0])
         model.step()
         week = model.t
         tag = f"Week {week:g}:"
@@ -120,6 +122,8 @@ def narrate(model: NegotiationModel, weeks: float | None = None, summary_every: 
                 if rnd["ceasefire"][0]
                 else "its text with territory shelved (the line frozen, recognition deferred)"
                 if rnd["shelved"][0]
+                else "its text with a UN-supervised status vote on the land taken since February 2022"
+                if rnd.get("vote") is not None and rnd["vote"][0]
                 else "a comprehensive text"
             )
             moved = []
@@ -156,6 +160,10 @@ def narrate(model: NegotiationModel, weeks: float | None = None, summary_every: 
                         line += " Lever applied."
                 yield line
         yield from _partial_lines(tag, st.log.get("partials", ()), actors)
+        if int(st.vote[0]) in (VOTE_JOIN, VOTE_RETURN) and vote_before == VOTE_PENDING:
+            side = "stay with Russia" if int(st.vote[0]) == VOTE_JOIN else "return to Ukraine"
+            yield (f"{tag} the UN-supervised status vote is held: the contested area votes to {side} "
+                   f"(territory {st.X_agree[0, prm.k_terr]:.2f}).")
         status = STATUS_NAMES[st.status[0]]
         if status != status_before:
             extra = ""

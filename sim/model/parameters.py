@@ -155,6 +155,9 @@ class ModelParams:
     retable_text_tol: float  #: a refused package moved by more than this on some issue may be tabled again
     retable_line_tol: float  #: a front-line move beyond this lets a refused package be tabled again
     retable_option_tol: Array  #: (R, n) an outside-option move beyond this (own units) does the same
+    vote_p_join: Array  #: (R,) probability the contested area votes to stay with Russia (modules.status_vote)
+    vote_return_line: float  #: the territorial term if the contested area returns to Ukraine
+    vote_recognition_if_join: float  #: recognition of the result if the area stays with Russia
 
     # ---- war (memo §1.4)
     L0: float  #: front line at t0

@@ -38,6 +38,7 @@ from sim.scenario.schema import (
     Deadlines,
     Economy,
     Modules,
+    StatusVote,
     StrainGrowth,
     Strategy,
     Structure,
@@ -373,6 +374,12 @@ def _mediator(p: ModelParams, params: dict, R: int) -> None:
     p.retable_text_tol = _num(_opt(st, "text_tolerance", Strategy), "mediator.strategy.text_tolerance")
     p.retable_line_tol = _num(_opt(st, "line_tolerance", Strategy), "mediator.strategy.line_tolerance")
     p.retable_option_tol = _num(_opt(st, "option_tolerance", Strategy), "option_tolerance") * p.uscale
+    # the UN-supervised status vote (modules.status_vote): who the contested area joins, and on what terms
+    vote = md.get("status_vote") or {}
+    p.vote_p_join = _R(vote.get("p_join", 0.0), R, "mediator.status_vote.p_join")
+    p.vote_return_line = _num(_opt(vote, "return_line", StatusVote), "mediator.status_vote.return_line")
+    p.vote_recognition_if_join = _num(_opt(vote, "recognition_if_join", StatusVote),
+                                      "mediator.status_vote.recognition_if_join")  # fmt: skip
 
 
 def _war(p: ModelParams, params: dict, R: int) -> None:

@@ -11,6 +11,7 @@ import numpy as np
 from sim.model.outcomes import OUTCOMES
 from sim.model.partials import weeks_held
 from sim.model.state import KIND_CEASEFIRE, KIND_COMPREHENSIVE
+from sim.model.status_vote import VOTE_LABELS
 
 AGREEMENT_TYPES = np.array(["none", "comprehensive_deal", "ceasefire"])
 
@@ -77,6 +78,7 @@ def make_records(model) -> dict[str, np.ndarray]:
     rec["binding_veto"] = ids[np.where(st.binding >= 0, st.binding, len(prm.actors))]
     rec["n_rounds"] = st.n_rounds.copy()
     rec["territory_shelved"] = st.shelved.copy()
+    rec["territory_vote"] = VOTE_LABELS[st.vote]
     rec["levers_fired"] = st.n_levers.copy()
     # rounds in which the strategic mediator tabled nothing (every package refused and unchanged since)
     rec["rounds_waited"] = st.n_waits.copy() if st.n_waits is not None else np.zeros(st.R, np.int64)

@@ -81,7 +81,9 @@ class State:
     ``X_text`` (R, K) current single negotiating text; ``t_last_influence`` (R) weeks.
     Agreement: ``status`` (R) int8; ``X_agree`` (R, K) terms in force; ``t_first``, ``t_comp`` (R) weeks
     (NaN if none); ``first_kind`` (R); ``t_signed`` (R) week of the current agreement; ``t_last_lever`` (R);
-    ``coerced`` (R); ``shelved`` (R) whether the last agreement signed shelved territory; ``relapsed`` (R);
+    ``coerced`` (R); ``shelved`` (R) whether the last agreement signed shelved territory; ``vote`` (R) int8
+    its UN-supervised status vote (sim/model/status_vote.py: none, pending, the area stays, it returns);
+    ``relapsed`` (R);
     ``relapse_until`` (R); ``pending_until`` (R); ``pending_cf_weeks``.
     Event-modifiable quantities: ``cost_mult``, ``tau_add``, ``force_cap`` (R, n); ``legislature_add`` (R);
     ``branch_mult`` (R, n_branches). Diagnostics: ``n_rounds``, ``n_levers`` (R) ints; ``binding`` (R)
@@ -143,6 +145,7 @@ class State:
     levers_on: np.ndarray
     first_yes: np.ndarray
     walkaways: np.ndarray
+    vote: np.ndarray
     private_u: np.ndarray | None = None
     # views of per-actor columns for event expressions, made once (sim/model/events.py, state_env)
     env_columns: dict | None = None

@@ -29,6 +29,7 @@ PHASES = (
     "protocol",
     "deadlines",
     "partials",
+    "status_vote",
 )
 
 

@@ -515,7 +515,7 @@ def _check_effects(data: dict, where: Located) -> list[Problem]:
 
 
 def _check_observed_events(data: dict, where: Located) -> list[Problem]:
-    """An observed event (a hindcast's forcing) happened: one branch, with probability 1."""
+    """Check that an observed event (a hindcast's forcing) happened: one branch, with probability 1."""
     out: list[Problem] = []
     events = data.get("events") if isinstance(data.get("events"), dict) else {}
     for eid, ev in events.items():

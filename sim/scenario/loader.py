@@ -59,7 +59,8 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     if resolved.data is not None:
         where = Located(display, resolved.locs, resolved.key_locs)
         seen = {(p.file, p.line, p.path) for p in problems}
-        found = validate_data(resolved.data, where) + check_no_look_ahead(resolved.data, resolved.provenance, where)
+        found = validate_data(resolved.data, where)
+        found += check_no_look_ahead(resolved.data, resolved.provenance, where)
         problems.extend(p for p in found if (p.file, p.line, p.path) not in seen)
     if problems or resolved.data is None:
         raise ScenarioError(problems, resolved.displays)

@@ -128,6 +128,9 @@ class Modules(Block):
     # with the strategic mediator: it may also table the text with territory shelved (the line frozen,
     # recognition deferred, the rest settled; seed 001); off: only the full text and a bare ceasefire
     shelving: bool = False
+    # with the strategic mediator: it may also table the shelving text plus a UN-supervised vote in the area
+    # taken since February 2022 (``mediator.status_vote``; seed 001); off: no vote package
+    status_vote: bool = False
     # agreements beside the comprehensive text and the ceasefire (``partial_agreements:``): minerals, prisoner
     # exchanges, moratoria, truces; off: only the comprehensive text and the ceasefire exist
     partial_agreements: bool = False
@@ -311,6 +314,19 @@ class Strategy(Block):
     option_tolerance: NonNegative = 0.02
 
 
+class StatusVote(Block):
+    """The UN-supervised status vote the strategic mediator may table (``modules.status_vote``; seed 001).
+
+    The contested area is the ground taken since ``return_line`` (the line of 23 February 2022 on the
+    territorial scale); with probability ``p_join`` it votes to stay with Russia and both sides recognise the
+    result at ``recognition_if_join``; otherwise it returns to Ukraine.
+    """
+
+    p_join: Probability
+    return_line: Probability = 0.25
+    recognition_if_join: Probability = 1.0
+
+
 class Mediator(Block):
     """``mediator:``: the single negotiating text and the mediator's levers (memo 1.5, step 8)."""
 
@@ -336,6 +352,7 @@ class Mediator(Block):
     ceasefire_monitoring_forces: Probability
     ceasefire_settlement_prob: Probability
     strategy: Strategy | None = None
+    status_vote: StatusVote | None = None
 
 
 # --- war ------------------------------------------------------------------------------------------
