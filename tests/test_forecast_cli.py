@@ -123,6 +123,13 @@ def test_validate_engines_cli_writes_the_page(tmp_path):
     assert f"negsim validate-engines --engines compromise --out {page}" in text
     assert "| `compromise` engine (c × s weighted mean) | 195 | 23.25 |" in text
     assert "compromise" in r.stdout and "23.25" in r.stdout
+    from sim.commands.validate_engines import HAND_WRITTEN
+
+    page.write_text(text + "\n" + HAND_WRITTEN + "\n\n## A hand-written section\n")
+    r = negsim("validate-engines", "--data", VALIDATION, "--engines", "compromise", "--out", page, "--quiet")
+    again = page.read_text()
+    assert again.count(HAND_WRITTEN) == 1 and again.endswith("## A hand-written section\n")
+    assert again.startswith("# Engine validation") and "| 195 | 23.25 |" in again  # rendered, tail kept once
     r = negsim("validate-engines", "--data", tmp_path, "--out", page)
     assert r.returncode == 2
     assert (

@@ -177,13 +177,17 @@ def test_variant_is_a_documented_overlay(path, base):
     # Only values that change: every overridden path must already exist in the baseline, except the entries
     # of an actor the variant adds (its block, and its keys in the maps over actors).
     added = set(data.get("actors", {})) - set(base["actors"])
-    # a hindcast's forcings (events marked observed) are new events, not changed values; a partial agreement
-    # no longer in force at the start must now be proposed, so it may set a rate and values the baseline lacked
-    added |= {e for e, ev in (data.get("events") or {}).items() if isinstance(ev, dict) and ev.get("observed") is True}
-    reopened = {f"partial_agreements.{k}" for k, pa in (data.get("partial_agreements") or {}).items()
-                if isinstance(pa, dict) and "in_force_at_start" in pa
-                and pa["in_force_at_start"] != unwrap(base["partial_agreements"].get(k, {})).get("in_force_at_start")}
-    for where, m in walk({k: v for k, v in data.items() if k not in ("extends", "scenario")}):
+    # a hindcast's forcings (events marked observed) are new events, not changed values; a partial
+    # agreement no longer in force at the start is now proposed: it may set a rate and values
+    events = data.get("events") or {}
+    added |= {e for e, ev in events.items() if isinstance(ev, dict) and ev.get("observed") is True}
+    base_pa = base["partial_agreements"]
+    reopened = {
+        f"partial_agreements.{k}" for k, pa in (data.get("partial_agreements") or {}).items()
+        if isinstance(pa, dict) and "in_force_at_start" in pa
+        and pa["in_force_at_start"] != unwrap(base_pa.get(k, {})).get("in_force_at_start")
+    }
+    for where, m in walk({k: v for k, v in data.items() if k not in ("extends", "remove", "scenario")}):
         if added & set(where.split(".")) or any(where.startswith(r + ".") for r in reopened):
             continue
         node = base
@@ -193,7 +197,7 @@ def test_variant_is_a_documented_overlay(path, base):
         if isinstance(m, dict) and "dist" not in m and "value" not in m:
             extra = set(m) - set(unwrap(node) if isinstance(node, dict) else {}) - set(PROVENANCE) - added
             assert not extra, f"{path.name}: {where}: keys not in the baseline: {sorted(extra)}"
-    assert any(k not in ("extends", "scenario") for k in data), f"{path.name}: overrides nothing"
+    assert any(k not in ("extends", "remove", "scenario") for k in data), f"{path.name}: overrides nothing"
 
 
 def test_variant_ids_distinct(base):

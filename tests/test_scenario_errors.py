@@ -613,3 +613,19 @@ def test_an_observed_event_may_be_dated_after_the_cutoff_and_must_have_happened(
         f"{p}:5: events.EU_PACKAGE_16.asof: 2026-02-24 is after the information cut-off 2025-12-31 (expected "
         "every input dated on or before scenario.info_cutoff)"
     ]
+
+
+def test_an_overlay_removes_keys_of_its_parent_and_each_must_exist(tmp_path):
+    sc = load_scenario(overlay(tmp_path, "remove: [packages.plan_28_point]\n"))
+    assert "plan_28_point" not in sc.data["packages"] and "framework_20_point" in sc.data["packages"]
+    assert not any(k.startswith("packages.plan_28_point") for k in sc.provenance)
+    p = overlay(tmp_path, "remove:\n  - packages.plan_99_point\n  - mediator.walkaway\n", "bad.yaml")
+    assert problems_of(p) == [
+        f"{p}:3: remove.0: 'packages.plan_99_point' is not a key of the parent scenario (expected a dotted "
+        "path such as packages.plan_28_point)",
+        f"{p}:4: mediator.walkaway: required key is missing (expected a value here; see "
+        "scenarios/baseline.yaml)",
+    ]
+    p = write(tmp_path, "remove: [a.b]\n", "alone.yaml")
+    alone = f"{p}:1: remove: only an overlay may remove keys (expected 'extends:' beside 'remove:')"
+    assert alone in problems_of(p)

@@ -43,6 +43,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=main)
 
 
+#: Everything from this line on in an existing page is written by hand (the hindcast and calibration
+#: sections) and is kept when the engines' report above it is rendered again.
+HAND_WRITTEN = "<!-- Written by hand from here on: negsim validate-engines keeps it. -->"
+
+
+def kept_sections(out: Path) -> str:
+    """Return the hand-written tail of an existing page (from :data:`HAND_WRITTEN`), or nothing."""
+    if not out.is_file():
+        return ""
+    old = out.read_text(encoding="utf-8")
+    at = old.find(HAND_WRITTEN)
+    return "" if at < 0 else "\n" + old[at:]
+
+
 def main(args: argparse.Namespace) -> int:
     """Run the harness, write the page, print the headline table."""
     from sim.casework.validation import validate_engines
@@ -56,7 +70,7 @@ def main(args: argparse.Namespace) -> int:
     text = render_markdown(rep, command)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    out.write_text(text + kept_sections(out), encoding="utf-8")
     for name, s in {**rep.engines, **rep.baselines}.items():
         print(f"{name:40s} MAE {s['mae']:6.2f}  median {s['median']:6.2f}")
     for name, s in rep.pooled.items():

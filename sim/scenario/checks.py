@@ -164,7 +164,8 @@ def _translate(e: dict, data: dict, where: Located) -> list[Problem]:
         return [where.problem((*path, *sub), msg, key=bool(sub) and "undefined" in msg)
                 for sub, msg in ctx["problems"]]
     if kind == "missing":
-        loc = where.at(path[:-1], key=True)
+        # a key an overlay removed (remove:) is located at its entry there; any other at its parent's key
+        loc = where.locs.get(tuple(str(x) for x in path)) or where.at(path[:-1], key=True)
         return [Problem(loc.file, loc.line, dotted(path), "required key is missing (expected a value here; "
                         "see scenarios/baseline.yaml)")]
     if kind == "extra_forbidden":

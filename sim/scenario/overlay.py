@@ -12,6 +12,10 @@ it changes and nothing it does not say leaks in:
   and otherwise replaces it (fixed shares ``{US: 0.4, RU: 0.6}`` over a dirichlet);
 * anything else replaces the base value.
 
+An overlay may also delete keys of its parent: ``remove: [packages.plan_28_point]`` (dotted paths, each
+of which must exist in the parent). A hindcast removes the texts that did not exist yet; a required key
+removed is reported missing.
+
 Provenance: any mapping may carry ``src:`` and ``asof:``; any value may be written
 ``{value: x, src: ..., asof: ...}``. Both are removed from the data and kept per dotted path. A value that
 an overlay replaces loses the provenance it had in the parent (its source no longer describes it).
@@ -64,6 +68,11 @@ def _resolve(path: FsPath, display: str, chain: list[FsPath]) -> Resolved:
     data: dict = doc.data  # type: ignore[assignment]
     provenance = strip_provenance(data, (), doc)
     parent_ref = data.pop("extends", None)
+    removals = data.pop("remove", None)
+    if removals is not None and parent_ref is None:
+        line = doc.locs.get(("remove",), Loc(display, 1)).line
+        out.problems.append(Problem(display, line, "remove", "only an overlay may remove keys (expected "
+                                    "'extends:' beside 'remove:')"))
     if parent_ref is None:
         out.data, out.locs, out.key_locs, out.provenance = data, doc.locs, doc.key_locs, provenance
         return out
@@ -92,7 +101,8 @@ def _resolve(path: FsPath, display: str, chain: list[FsPath]) -> Resolved:
     out.displays.extend(parent.displays)
     if parent.data is None:
         return out
-    merged = merge(parent, data, doc.locs, doc.key_locs, provenance)
+    removed = _removals(removals, parent, doc, display, out.problems)
+    merged = merge(parent, data, doc.locs, doc.key_locs, provenance, removed)
     merged.problems = out.problems
     merged.files = out.files
     merged.displays = out.displays
@@ -144,17 +154,62 @@ def _under(path: Path, prefix: Path) -> bool:
     return path[: len(prefix)] == prefix
 
 
+def _removals(removals: object, parent: Resolved, doc: YamlDoc, display: str,
+              problems: list[Problem]) -> dict[Path, Loc]:  # fmt: skip
+    """Read ``remove:``, dotted paths of the parent to delete, each with its line; report any not there."""
+    if removals is None:
+        return {}
+    line = doc.locs.get(("remove",), Loc(display, 1)).line
+    if not isinstance(removals, list):
+        problems.append(Problem(display, line, "remove", f"got {removals!r} (expected a list of dotted paths "
+                                "of the parent, e.g. [packages.plan_28_point])"))
+        return {}
+    out: dict[Path, Loc] = {}
+    for i, entry in enumerate(removals):
+        at = doc.locs.get(("remove", i), Loc(display, line)).line
+        path = tuple(str(entry).split(".")) if isinstance(entry, str) and entry else ()
+        node = parent.data
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+            if node is None:
+                break
+        if not path or node is None:
+            problems.append(Problem(display, at, f"remove.{i}", f"'{entry}' is not a key of the parent "
+                                    "scenario (expected a dotted path such as packages.plan_28_point)"))
+        else:
+            out[path] = Loc(display, at)
+    return out
+
+
+def _without(data: dict, path: Path) -> dict:
+    """Return ``data`` without the key at ``path`` (copies along the path; ``data`` is not modified)."""
+    out = dict(data)
+    if len(path) == 1:
+        out.pop(path[0], None)
+    elif isinstance(out.get(path[0]), dict):
+        out[path[0]] = _without(out[path[0]], path[1:])
+    return out
+
+
 def merge(parent: Resolved, overlay: dict, locs: dict[Path, Loc], key_locs: dict[Path, Loc],
-          provenance: dict[Path, dict]) -> Resolved:
-    """Deep-merge ``overlay`` onto ``parent.data`` (not modified) by the rules in the module docstring."""
-    replaced: list[Path] = []
-    data = _merge(parent.data, overlay, (), replaced)
+          provenance: dict[Path, dict], removed: dict[Path, Loc] | None = None) -> Resolved:
+    """Deep-merge ``overlay`` onto ``parent.data`` (not modified) by the rules in the module docstring.
+
+    ``removed``: dotted paths of the parent deleted first (``remove:``), with their provenance; a problem at
+    a removed path (a required key) is reported at its line of ``remove:``.
+    """
+    removed = removed or {}
+    replaced: list[Path] = list(removed)
+    base = parent.data
+    for path in replaced:
+        base = _without(base, path)
+    data = _merge(base, overlay, (), replaced)
 
     def keep(mapping: dict[Path, object]) -> dict:
         return {p: v for p, v in mapping.items() if not any(_under(p, r) for r in replaced)}
 
-    new_locs = keep(parent.locs) | locs
-    new_key_locs = keep(parent.key_locs) | key_locs
+    new_locs = keep(parent.locs) | locs | removed
+    new_key_locs = keep(parent.key_locs) | key_locs | removed
     new_prov = keep(parent.provenance) | provenance
     return Resolved(data=data, locs=new_locs, key_locs=new_key_locs, provenance=new_prov)
 

@@ -728,6 +728,8 @@ def json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "negsim scenario"
     schema["properties"]["extends"] = {"type": "string", "description": "parent scenario file"}
+    schema["properties"]["remove"] = {"type": "array", "items": {"type": "string"},
+                                      "description": "dotted paths of the parent to delete (an overlay only)"}
     _allow_provenance(schema)
     return _with_overlays(_link_distributions(schema))
 
