@@ -25,6 +25,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("compare", "compare"),
     ("levers", "levers"),
     ("sensitivity", "sensitivity"),
+    ("evppi", "evppi"),
     ("discover", "discover"),
     ("report", "report"),
     ("forecast", "forecast"),

@@ -64,8 +64,8 @@ def _effect_text(row: pd.Series, measure: str) -> str:
     """Short effect description (fits the table column): what moving the assumption does."""
     floor = row.get("noise_floor", float("nan"))
     noisy = " (within noise)" if pd.notna(floor) and row[measure] <= 1.5 * floor else ""
-    if measure == "ST":
-        return f"{100 * row['ST']:.0f}% of the variance{noisy}"
+    if measure in ("ST", "share"):
+        return f"{100 * row[measure]:.0f}% of the variance{noisy}"
     if measure == "mu_star":
         sign = "+" if row.get("mu", 0.0) > 0 else "−"
         return f"{sign}{100 * row['mu_star']:.0f} points over its range{noisy}"
@@ -159,7 +159,7 @@ def briefing_data(run: RunData) -> BriefingData:
     drivers = drivers_for(run)
     assumptions = key_assumptions(drivers, run.provenance)
     drivers_note = (
-        f"What moves {_outcome_phrase(drivers.outcome)} most — from {drivers.source}"
+        f"What is worth finding out about {_outcome_phrase(drivers.outcome)} — {drivers.source}"
         if drivers is not None
         else "No sampled assumptions in this run: run `negsim sensitivity` to rank the drivers"
     )
