@@ -128,6 +128,17 @@ def partial_lines(summary: dict, scenario: dict, horizons: list[int]) -> list[st
     return [f"{head}, P(signed by week {when}):", "; ".join(bits) + "."] if bits else [head + "."]
 
 
+def calibration_line(summary: dict) -> str:
+    """One line: whether the run's parameters were history-matched (``summary.json``'s ``calibration``)."""
+    cal = summary.get("calibration") or {}
+    if not cal.get("calibrated"):
+        return "Not calibrated: every assumption drawn from its prior."
+    facts = [str(f) for f in cal.get("facts", [])]
+    waves = cal.get("waves")
+    return (f"Calibrated by history matching on {len(facts)} fact{'s' if len(facts) != 1 else ''} ("
+            f"{', '.join(facts) or 'none named'})" + (f", {waves} waves" if waves else "") + ".")
+
+
 def briefing_data(run: RunData) -> BriefingData:
     """Prepare the page: ICD 203 headlines, drivers with sources, notes and footer."""
     table = outcome_probabilities(run.runs)
@@ -168,6 +179,7 @@ def briefing_data(run: RunData) -> BriefingData:
     ppd = float(table["paths_per_draw"].iloc[0])
     n_draws = int(table["n_draws"].iloc[0])
     notes = [
+        calibration_line(run.summary),
         "Numbers: probability over all simulated runs; brackets: 80% range of that probability across the "
         f"uncertain assumptions ({n_draws} parameter draws of {ppd:.0f} runs each), never narrower than "
         "the simulation's own 95% error.",
