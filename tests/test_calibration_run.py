@@ -89,6 +89,7 @@ def test_run_honours_the_calibrated_draws(calibrated, tmp_path):
     proc = negsim("run", str(calibrated.out / "baseline_short_calibrated.yaml"), "--runs", "200",
                   "--workers", "1", "--quiet", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
+    assert "calibrated by history matching on: ROUNDS, EXCHANGES" in proc.stdout
     summary = json.loads((out / "summary.json").read_text())
     assert summary["calibration"]["calibrated"] is True
     assert summary["calibration"]["facts"] == ["ROUNDS", "EXCHANGES"]
@@ -148,3 +149,30 @@ def test_calibrate_help():
     assert proc.returncode == 0
     for opt in ("--facts", "--waves", "--draws", "--paths", "--seed", "--out", "--workers", "--scheduler"):
         assert opt in proc.stdout
+
+
+def _drift_block(task):
+    """A stand-in model: record = the draw's war.drift_per_year plus noise (sd 0.01) per path (and the
+    records the batch summary reads, constant)."""
+    gen = np.random.default_rng(task.seed_sequence())
+    n = task.n_replicates
+    drift = task.draws["war.drift_per_year"].to_numpy()[task.local_draw_index()]
+    records = {"outcome_w13": np.full(n, "continued_war"), "weeks_to_agreement": np.full(n, np.nan)}
+    records.update({f"settle_{i}": np.full(n, np.nan) for i in task.scenario.data["issues"]})
+    records["drift_seen"] = drift + 0.01 * gen.standard_normal(n)
+    return records
+
+
+def test_calibrate_with_an_injected_simulator(tmp_path):
+    facts = tmp_path / "drift.yaml"
+    facts.write_text("facts_version: 1\nfacts:\n  - id: DRIFT\n    title: drift\n    date: 2025-12-01\n"
+                     "    observed: 0.1\n    obs_sd: 0.01\n    discrepancy_sd: 0.0\n    source: test\n"
+                     "    confidence: test\n    statistic: {kind: value, record: drift_seen}\n")
+    cal = calibrate(SHORT, [facts], tmp_path / "out", draws=200, paths=4,
+                    waves=2, seed=2, workers=1, quiet=True, block_fn=_drift_block)
+    first, last = cal.waves
+    # |0.1 - drift| <= 3 sqrt(0.01^2 + 0.01^2) = 0.042: the prior mostly outside, the second wave inside
+    kept = last.draws.loc[last.keep, "war.drift_per_year"]
+    assert kept.between(0.1 - 0.05, 0.1 + 0.05).all()
+    assert last.keep.mean() > first.keep.mean()
+    assert (tmp_path / "out" / "calibration.md").is_file()

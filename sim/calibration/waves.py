@@ -54,6 +54,9 @@ Simulator = Callable[[int, pd.DataFrame], tuple[np.ndarray, np.ndarray]]
 
 #: Active inputs per emulated fact (Vernon et al. 2010 use 5-10).
 ACTIVE_INPUTS = 6
+#: Draws an emulator is fitted on at most (the first ones of the wave, a random sample of it): a GP's fit
+#: costs O(n^3), about a second per fact at 800.
+MAX_TRAIN = 800
 #: Candidates screened per pool, as a multiple of the wave's draws.
 POOL_FACTOR = 10
 #: Pools screened at most per wave before running with the candidates found.
@@ -118,9 +121,10 @@ def numeric_inputs(draws: pd.DataFrame) -> pd.DataFrame:
 class Emulator:
     """Gaussian-process emulators of every fact's mean statistic, fitted on one wave's draws.
 
-    Per fact: the ``ACTIVE_INPUTS`` parameters with the largest absolute Spearman correlation with the
-    statistic, standardised; kernel ``C * RBF(ARD) + White`` (scikit-learn), ``normalize_y``. A statistic
-    that is constant over the wave is emulated by that constant with no uncertainty.
+    Fitted on the wave's first ``MAX_TRAIN`` draws. Per fact: the ``ACTIVE_INPUTS`` parameters with the
+    largest absolute Spearman correlation with the statistic, standardised; kernel
+    ``C * RBF(ARD) + White`` (scikit-learn), ``normalize_y``. A statistic that is constant over the wave
+    is emulated by that constant with no uncertainty.
     """
 
     def __init__(self, draws: pd.DataFrame, mean: np.ndarray, var: np.ndarray, targets: Targets,
@@ -129,6 +133,7 @@ class Emulator:
         from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
 
         self.targets = targets
+        draws, mean, var = draws.iloc[:MAX_TRAIN], mean[:MAX_TRAIN], var[:MAX_TRAIN]
         x = numeric_inputs(draws)
         self.columns = list(x.columns)
         self.loc = x.mean().to_numpy()
