@@ -176,3 +176,19 @@ def test_calibrate_with_an_injected_simulator(tmp_path):
     assert kept.between(0.1 - 0.05, 0.1 + 0.05).all()
     assert last.keep.mean() > first.keep.mean()
     assert (tmp_path / "out" / "calibration.md").is_file()
+
+
+def _interrupting_block(task):
+    raise KeyboardInterrupt
+
+
+def test_an_interrupted_calibration_says_how_to_resume(tmp_path):
+    from sim.batch.runner import BatchInterrupted
+
+    with pytest.raises(BatchInterrupted) as err:
+        calibrate(SHORT, [FACTS], tmp_path / "out", draws=20, paths=2, waves=2, seed=2, workers=1,
+                  quiet=True, block_fn=_interrupting_block)
+    msg = err.value.message
+    assert "(wave_1); finished waves are kept; resume with the same command: negsim calibrate " in msg
+    assert msg.endswith(f"--waves 2 --draws 20 --paths 2 --seed 2 --out {tmp_path / 'out'}")
+    assert err.value.exit_code == 130

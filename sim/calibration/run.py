@@ -18,6 +18,7 @@ run`` honours), ``calibration.json`` (the numbers of the report) and ``calibrati
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.batch.runner import BatchInterrupted
 from sim.calibration.facts import FactSet, check_columns, check_cutoff, load_facts
 from sim.calibration.implausibility import ruled_out_by
 from sim.calibration.statistics import per_draw, record_columns, statistics_table
@@ -75,6 +77,8 @@ class Calibration:
                 "wave": w.index, "run_dir": d.name, "draws": len(w.draws), "paths_per_draw": self.paths,
                 "prior_candidates_screened": int(w.screened), "non_implausible": int(w.keep.sum()),
                 "non_implausible_share": float(w.keep.mean()),
+                # robust to one fact the model cannot match (Vernon et al. 2010, 3.1)
+                "second_max_non_implausible_share": float((w.i_second <= 3.0).mean()),
                 "facts": {fid: {"ruled_out_share": float(shares["alone"][j]),
                                 "only_fact_ruling_out_share": float(shares["only"][j]),
                                 "median_implausibility": float(np.median(w.imp[:, j]))}
@@ -140,6 +144,15 @@ def calibrate(scenario_path: str | os.PathLike[str], facts_paths: list[str | os.
 
     try:
         result = history_match(sampler, simulate, targets, draws, waves, seed)
+    except BatchInterrupted as err:
+        if shared is not None:
+            shared.close_for_good(cancel=True)
+        again = shlex.join(["negsim", "calibrate", str(scenario_path), "--facts", *map(str, facts_paths),
+                            "--waves", str(waves), "--draws", str(draws), "--paths", str(paths), "--seed",
+                            str(seed), *(["--block-size", str(block_size)] if block_size else []),
+                            "--out", str(out)])
+        raise BatchInterrupted(f"{err.message.split('; resume with:')[0]} ({wave_dirs[-1].name}); finished "
+                               f"waves are kept; resume with the same command: {again}") from None
     except BaseException:
         if shared is not None:
             shared.close_for_good(cancel=True)
