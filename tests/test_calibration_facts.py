@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.calibration.facts import check_columns, check_cutoff, load_facts
+from sim.calibration.facts import check_columns, check_cutoff, check_within_run, load_facts
 from sim.calibration.implausibility import implausibility, max_implausibility, non_implausible, ruled_out_by
 from sim.calibration.statistics import fact_statistic, per_draw, statistics_table, week_of
 from sim.scenario import ScenarioError
@@ -215,3 +215,18 @@ def test_facts_semantic_errors(tmp_path):
     missing = tmp_path / "none.yaml"
     with pytest.raises(ScenarioError, match=r"none.yaml:1: <document>: file not found"):
         load_facts(str(missing))
+
+
+def test_dated_statistics_must_fall_within_the_run(tmp_path):
+    path = _write(tmp_path, GOOD)
+    facts = load_facts(path)
+    check_within_run(facts, START, 52)
+    with pytest.raises(ScenarioError) as err:
+        check_within_run(facts, dt.date(2025, 3, 10), 52)
+    lines = err.value.message.splitlines()
+    # F2 (by_date 2025-05-08) is inside; F4 (weeks_in_force from 3 March) starts before; value kinds pass
+    assert len(lines) == 1
+    assert lines[0].startswith(f"{path}:31: facts.3.period: fact F4: weeks_in_force at 2025-03-03 to "
+                               "2025-03-23, outside the simulated weeks 2025-03-10 to 2026-03-09")
+    with pytest.raises(ScenarioError, match="facts.1.date: fact F2: by_date at 2025-05-08, outside"):
+        check_within_run(facts, START, 4)

@@ -343,6 +343,35 @@ def check_cutoff(facts: FactSet, info_cutoff: dt.date, scenario_id: str = "the s
         raise ScenarioError(problems, facts.files)
 
 
+def check_within_run(facts: FactSet, start_date: dt.date, horizon_weeks: int) -> None:
+    """Refuse a dated statistic (``by_date``, ``weeks_in_force``) whose date or period the runs do not cover.
+
+    The runs simulate the weeks from ``start_date`` to ``start_date + horizon_weeks``; a ``by_date`` fact
+    before the start would be 0 in every replicate, and a period beyond the horizon would be cut short,
+    whatever the parameters: such a fact rules out nothing, or everything, for no reason the facts give.
+
+    Raises
+    ------
+    ScenarioError
+        ``FILE:LINE: facts.N.date: fact F: ... outside the simulated weeks (expected ...)``.
+    """
+    end = start_date + dt.timedelta(weeks=int(horizon_weeks))
+    problems = []
+    for f in facts.facts:
+        if not isinstance(f.statistic, ByDateStat | WeeksInForceStat):
+            continue
+        first = f.period[0] if f.period else f.date
+        if first < start_date or f.date > end:
+            key = "period" if f.period else "date"
+            problems.append(Problem(f.file, f.line_of(key), f"facts.{f.index}.{key}",
+                                    f"fact {f.id}: {f.statistic.kind} at {first if f.period is None else
+                                    f'{first} to {f.date}'}, outside the simulated weeks {start_date} to "
+                                    f"{end} (expected dates within the run: its statistic would not depend "
+                                    "on the parameters)"))
+    if problems:
+        raise ScenarioError(problems, facts.files)
+
+
 def _translate(e: dict, data: Any, where: Located) -> Problem:
     """One pydantic error on a facts file as a located problem saying what was expected."""
     from sim.scenario.checks import _data_path

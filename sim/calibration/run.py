@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from sim.batch.runner import BatchInterrupted
-from sim.calibration.facts import FactSet, check_columns, check_cutoff, load_facts
+from sim.calibration.facts import FactSet, check_columns, check_cutoff, check_within_run, load_facts
 from sim.calibration.implausibility import ruled_out_by
 from sim.calibration.statistics import per_draw, record_columns, statistics_table
 from sim.calibration.waves import Targets, Wave, history_match
@@ -113,6 +113,7 @@ def calibrate(scenario_path: str | os.PathLike[str], facts_paths: list[str | os.
     sc = load_scenario(scenario_path)
     facts = load_facts(facts_paths)
     check_cutoff(facts, sc.data["scenario"]["info_cutoff"], sc.id)
+    check_within_run(facts, sc.data["scenario"]["start_date"], sc.data["scenario"]["horizon_weeks"])
     if block_fn is None:
         check_columns(facts, record_columns(sc))
     out = Path(out)
