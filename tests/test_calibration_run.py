@@ -117,7 +117,7 @@ def test_report_says_the_run_is_calibrated(calibrated, tmp_path):
     from sim.analysis.rundir import load_run
     from sim.charts.briefing import briefing_data
 
-    assert briefing_data(load_run(out)).notes[0].startswith("Calibrated by history matching")
+    assert briefing_data(load_run(out)).calibration.startswith("Calibrated by history matching")
 
 
 def test_calibrate_refuses_look_ahead(tmp_path):

@@ -232,8 +232,7 @@ def write_calibrated_scenario(cal: Calibration) -> Path:
     body = {
         "extends": parent,
         "scenario": {"id": f"{sc.id}_calibrated",
-                     "title": f"{sc.data['scenario'].get('title', sc.id)} (calibrated on "
-                              f"{', '.join(cal.facts.ids)})"},
+                     "title": f"{sc.data['scenario'].get('title', sc.id)} (history-matched)"},
         "calibration": {"draws": DRAWS_FILE, "facts": list(cal.facts.ids), "facts_files": files,
                         "waves": len(cal.waves), "seed": cal.seed},
     }

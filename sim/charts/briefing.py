@@ -58,6 +58,7 @@ class BriefingData:
     why: str = ""
     extra: dict = field(default_factory=dict)
     partials: list[str] = field(default_factory=list)
+    calibration: str = ""
 
 
 def _effect_text(row: pd.Series, measure: str) -> str:
@@ -179,7 +180,6 @@ def briefing_data(run: RunData) -> BriefingData:
     ppd = float(table["paths_per_draw"].iloc[0])
     n_draws = int(table["n_draws"].iloc[0])
     notes = [
-        calibration_line(run.summary),
         "Numbers: probability over all simulated runs; brackets: 80% range of that probability across the "
         f"uncertain assumptions ({n_draws} parameter draws of {ppd:.0f} runs each), never narrower than "
         "the simulation's own 95% error.",
@@ -210,6 +210,7 @@ def briefing_data(run: RunData) -> BriefingData:
         extra={"table": table, "curves": curves},
         why=why,
         partials=partial_lines(run.summary, data if isinstance(data, dict) else {}, hs),
+        calibration=calibration_line(run.summary),
     )
 
 
@@ -234,6 +235,9 @@ def plot_briefing(data: BriefingData) -> Figure:
         fig.add_artist(mpl.lines.Line2D([0.035, 0.965], [0.895, 0.895], color=OKABE_ITO["blue"], lw=2))
         y = 0.875
         fig.text(0.035, y, "Bottom line", fontsize=11, fontweight="bold", color=OKABE_ITO["blue"], va="top")
+        if data.calibration:  # whether the assumptions were history-matched, and on which facts
+            fig.text(0.965, y, textwrap.shorten(data.calibration, 110, placeholder="…"), fontsize=8.5,
+                     color="#444444", ha="right", va="top")
         y -= 0.03
         step = 0.028 if data.partials else 0.031  # room for the partial agreements above the charts
         for line in data.headlines:
