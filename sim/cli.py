@@ -24,6 +24,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("trace", "trace"),
     ("compare", "compare"),
     ("levers", "levers"),
+    ("calibrate", "calibrate"),
     ("sensitivity", "sensitivity"),
     ("evppi", "evppi"),
     ("discover", "discover"),

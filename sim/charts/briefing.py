@@ -58,6 +58,7 @@ class BriefingData:
     why: str = ""
     extra: dict = field(default_factory=dict)
     partials: list[str] = field(default_factory=list)
+    calibration: str = ""
 
 
 def _effect_text(row: pd.Series, measure: str) -> str:
@@ -126,6 +127,17 @@ def partial_lines(summary: dict, scenario: dict, horizons: list[int]) -> list[st
     already = f"; in force from the start: {', '.join(at_start)}" if at_start else ""
     head = f"Partial agreements beside these outcomes (none is a ceasefire{already})"
     return [f"{head}, P(signed by week {when}):", "; ".join(bits) + "."] if bits else [head + "."]
+
+
+def calibration_line(summary: dict) -> str:
+    """One line: whether the run's parameters were history-matched (``summary.json``'s ``calibration``)."""
+    cal = summary.get("calibration") or {}
+    if not cal.get("calibrated"):
+        return "Not calibrated: every assumption drawn from its prior."
+    facts = [str(f) for f in cal.get("facts", [])]
+    waves = cal.get("waves")
+    return (f"Calibrated by history matching on {len(facts)} fact{'s' if len(facts) != 1 else ''} ("
+            f"{', '.join(facts) or 'none named'})" + (f", {waves} waves" if waves else "") + ".")
 
 
 def briefing_data(run: RunData) -> BriefingData:
@@ -198,6 +210,7 @@ def briefing_data(run: RunData) -> BriefingData:
         extra={"table": table, "curves": curves},
         why=why,
         partials=partial_lines(run.summary, data if isinstance(data, dict) else {}, hs),
+        calibration=calibration_line(run.summary),
     )
 
 
@@ -222,6 +235,9 @@ def plot_briefing(data: BriefingData) -> Figure:
         fig.add_artist(mpl.lines.Line2D([0.035, 0.965], [0.895, 0.895], color=OKABE_ITO["blue"], lw=2))
         y = 0.875
         fig.text(0.035, y, "Bottom line", fontsize=11, fontweight="bold", color=OKABE_ITO["blue"], va="top")
+        if data.calibration:  # whether the assumptions were history-matched, and on which facts
+            fig.text(0.965, y, textwrap.shorten(data.calibration, 110, placeholder="…"), fontsize=8.5,
+                     color="#444444", ha="right", va="top")
         y -= 0.03
         step = 0.028 if data.partials else 0.031  # room for the partial agreements above the charts
         for line in data.headlines:

@@ -51,6 +51,10 @@ def format_table(summary: dict) -> str:
     lines.append(f"  median time to first agreement: {med}; "
                  f"agreements by week {h}: {summary['n_agreements']} of {summary['runs']}")
     lines.append("  (95% interval: spread across parameter draws, widened to at least the Monte Carlo error)")
+    cal = summary.get("calibration") or {}
+    if cal.get("calibrated"):
+        facts = ", ".join(cal.get("facts", [])) or "(no facts named)"
+        lines.append(f"  calibrated by history matching on: {facts}")
     partials = summary.get("partial_agreements") or {}
     if partials:
         lines.append("partial agreements (never a ceasefire or a deal), P(signed by week) with 95% interval:")
