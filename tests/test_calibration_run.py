@@ -192,3 +192,57 @@ def test_an_interrupted_calibration_says_how_to_resume(tmp_path):
     assert "(wave_1); finished waves are kept; resume with the same command: negsim calibrate " in msg
     assert msg.endswith(f"--waves 2 --draws 20 --paths 2 --seed 2 --out {tmp_path / 'out'}")
     assert err.value.exit_code == 130
+
+
+REPLAY_FACTS = """facts_version: 1
+replay: replay.yaml
+calibrates:
+  - war.drift_per_year
+  - CALIBRATED
+facts:
+  - id: DRIFT
+    title: drift seen in the replay's first week
+    date: 2025-12-31
+    observed: 0.1
+    obs_sd: 0.01
+    discrepancy_sd: 0.0
+    source: test
+    confidence: test
+    statistic: {kind: value, record: drift_seen}
+"""
+
+
+def test_a_replay_matches_the_facts_and_carries_only_the_listed_parameters(tmp_path):
+    facts = DATA / "replay_facts.yaml"  # beside replay.yaml, which it names relative to itself
+    facts.write_text(REPLAY_FACTS.replace("  - CALIBRATED\n", ""))
+    try:
+        cal = calibrate(SHORT, [facts], tmp_path / "out", draws=120, paths=4, waves=1, seed=2, workers=1,
+                        quiet=True, block_fn=_drift_block)
+    finally:
+        facts.unlink()
+    assert cal.replay.id == "baseline_short_replay" and cal.scenario.id == "baseline_short"
+    assert json.loads((cal.wave_dirs[0] / "manifest.json").read_text())["scenario"] == "baseline_short_replay"
+    draws = pd.read_parquet(tmp_path / "out" / "calibrated_draws.parquet")
+    assert list(draws.columns) == ["war.drift_per_year", "weight"]
+    assert draws["war.drift_per_year"].between(0.04, 0.16).all()  # |0.1 - drift| <= 3 sd, sample variance
+    sc = load_scenario(tmp_path / "out" / "baseline_short_calibrated.yaml")  # extends the target, not replay
+    assert sc.data["scenario"]["start_date"].isoformat() == "2026-01-05"
+
+
+def test_a_replay_refuses_parameters_it_cannot_carry_and_facts_after_the_targets_cutoff(tmp_path):
+    facts = DATA / "replay_facts.yaml"
+    facts.write_text(REPLAY_FACTS.replace("CALIBRATED", "war.L0"))
+    try:
+        with pytest.raises(ScenarioError) as err:
+            calibrate(SHORT, [facts], tmp_path / "out", draws=10, paths=2, waves=1, workers=1, quiet=True,
+                      block_fn=_drift_block)
+        assert str(err.value).splitlines() == [
+            f"{facts}:5: calibrates: 'war.L0' is not an uncertain parameter of the replay "
+            "baseline_short_replay (expected a parameter with a distribution there)"]
+        facts.write_text(REPLAY_FACTS.replace("  - CALIBRATED\n", "").replace("2025-12-31", "2026-01-02"))
+        with pytest.raises(ScenarioError) as err:  # inside the replay's run, after the target's cut-off
+            calibrate(SHORT, [facts], tmp_path / "out", draws=10, paths=2, waves=1, workers=1, quiet=True,
+                      block_fn=_drift_block)
+        assert "after the information cut-off 2025-12-31 of scenario baseline_short" in str(err.value)
+    finally:
+        facts.unlink()

@@ -118,10 +118,18 @@ class FactSpec(_Block):
 
 
 class FactsFile(_Block):
-    """A whole facts file."""
+    """A whole facts file.
+
+    ``replay``: the scenario (a path relative to the facts file) whose runs the facts are matched on, when it
+    is not the scenario being calibrated: a hindcast that starts at the facts' period, while the scenario
+    calibrated starts after it. ``calibrates``: the uncertain parameters the replay shares with the
+    scenario being calibrated, with the same meaning in both; only these are carried over.
+    """
 
     facts_version: Literal[1]
     discrepancy_sd: NonNegative | None = None
+    replay: Text | None = None
+    calibrates: list[Text] | None = None
     facts: Annotated[list[FactSpec], Field(min_length=1)]
 
 
@@ -193,10 +201,17 @@ def duration_column(st: WeeksInForceStat) -> str:
 
 @dataclass(frozen=True)
 class FactSet:
-    """Every fact of one or more files, in file order."""
+    """Every fact of one or more files, in file order.
+
+    ``replay`` the replay scenario's path (resolved against its facts file) if the files name one;
+    ``calibrates`` the parameters carried over to the scenario calibrated (None: all of them), each with
+    the ``FILE:LINE`` it was written at.
+    """
 
     files: list[str]
     facts: list[Fact]
+    replay: str | None = None
+    calibrates: dict[str, str] | None = None
 
     @property
     def ids(self) -> list[str]:
@@ -236,10 +251,20 @@ def load_facts(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]])
     displays = [os.fspath(p) for p in paths]
     problems: list[Problem] = []
     facts: list[Fact] = []
+    replays: dict[str, str] = {}  # replay path -> the file naming it
+    calibrates: dict[str, str] | None = None
     for display in displays:
-        found, fs = _load_one(display)
+        found, fs, header = _load_one(display)
         problems.extend(found)
         facts.extend(fs)
+        if header.get("replay"):
+            replays.setdefault(header["replay"], display)
+        if header.get("calibrates") is not None:
+            calibrates = {**(calibrates or {}), **header["calibrates"]}
+    if len(replays) > 1:
+        (a, fa), (b, fb) = list(replays.items())[:2]
+        problems.append(Problem(fb, 1, "replay", f"'{b}' differs from '{a}' named in {fa} (expected the "
+                                "facts files of one calibration to name the same replay scenario)"))
     seen: dict[str, Fact] = {}
     for f in facts:
         if f.id in seen:
@@ -249,20 +274,29 @@ def load_facts(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]])
             seen[f.id] = f
     if problems:
         raise ScenarioError(problems, displays)
-    return FactSet(displays, facts)
+    return FactSet(displays, facts, next(iter(replays), None), calibrates)
 
 
-def _load_one(display: str) -> tuple[list[Problem], list[Fact]]:
+def _load_one(display: str) -> tuple[list[Problem], list[Fact], dict]:
     doc = read_yaml(FsPath(display), display)
     if doc.data is None:
-        return list(doc.problems), []
+        return list(doc.problems), [], {}
     where = Located(display, doc.locs, doc.key_locs)
     problems = list(doc.problems)
     try:
         spec = FactsFile.model_validate(doc.data)
     except ValidationError as err:
         problems.extend(_translate(e, doc.data, where) for e in err.errors(include_url=False))
-        return problems, []
+        return problems, [], {}
+    header: dict = {}
+    if spec.replay is not None:
+        header["replay"] = os.path.normpath(os.path.join(os.path.dirname(display), spec.replay))
+        if not FsPath(header["replay"]).is_file():
+            problems.append(where.problem(("replay",), f"'{spec.replay}' not found (expected a scenario file "
+                                          f"relative to {display})"))
+    if spec.calibrates is not None:
+        header["calibrates"] = {p: f"{display}:{where.at(('calibrates', i)).line}"
+                                for i, p in enumerate(spec.calibrates)}
     facts: list[Fact] = []
     for i, f in enumerate(spec.facts):
         path: Path = ("facts", i)
@@ -292,7 +326,7 @@ def _load_one(display: str) -> tuple[list[Problem], list[Fact]]:
                           statistic=f.statistic, file=display, line=loc.line, index=i,
                           lines={dotted(p[2:]): v.line for p, v in doc.locs.items()
                                  if len(p) > 2 and p[:2] == path}))
-    return problems, facts
+    return problems, facts, header
 
 
 def check_columns(facts: FactSet, columns: Iterable[str]) -> None:

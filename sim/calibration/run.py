@@ -57,6 +57,10 @@ class Calibration:
     seed: int
     paths: int
     written: list[Path] = field(default_factory=list)
+    # the scenario whose runs matched the facts (the replay), and the draws' columns carried over to
+    # ``scenario`` (None: every column; the replay is then the scenario itself)
+    replay: Any = None
+    carried: list[str] | None = None
 
     @property
     def final(self) -> Wave:
@@ -66,6 +70,8 @@ class Calibration:
     def calibrated_draws(self) -> pd.DataFrame:
         """Return the non-implausible draws of the last wave, with equal ``weight``."""
         kept = self.final.draws[self.final.keep].reset_index(drop=True)
+        if self.carried is not None:
+            kept = kept[self.carried]
         return kept.assign(weight=1.0 / max(1, len(kept)))
 
     def summary(self) -> dict[str, Any]:
@@ -110,10 +116,13 @@ def calibrate(scenario_path: str | os.PathLike[str], facts_paths: list[str | os.
             raise UserError(f"{name} must be a positive integer (got {value})")
     if paths < 2:
         raise UserError("--paths must be at least 2: the implausibility needs each draw's ensemble variance")
-    sc = load_scenario(scenario_path)
+    target = load_scenario(scenario_path)
     facts = load_facts(facts_paths)
-    check_cutoff(facts, sc.data["scenario"]["info_cutoff"], sc.id)
+    # the facts are matched on the replay's runs (a hindcast of their period) or on the scenario's own
+    sc = load_scenario(facts.replay) if facts.replay else target
+    check_cutoff(facts, target.data["scenario"]["info_cutoff"], target.id)
     check_within_run(facts, sc.data["scenario"]["start_date"], sc.data["scenario"]["horizon_weeks"])
+    carried = carried_columns(facts, target, sc)
     if block_fn is None:
         check_columns(facts, record_columns(sc))
     out = Path(out)
@@ -160,7 +169,7 @@ def calibrate(scenario_path: str | os.PathLike[str], facts_paths: list[str | os.
         raise
     if shared is not None:
         shared.close_for_good()
-    cal = Calibration(out, sc, facts, result, wave_dirs, seed, paths)
+    cal = Calibration(out, target, facts, result, wave_dirs, seed, paths, replay=sc, carried=carried)
     cal.written.extend(write_outputs(cal))
     if report:
         from sim.calibration.report import write_report
@@ -170,6 +179,44 @@ def calibrate(scenario_path: str | os.PathLike[str], facts_paths: list[str | os.
         raise UserError(f"no draw of wave {cal.final.index} is non-implausible: every draw is ruled out by "
                         f"the facts (see {out / 'calibration.md'} for which); no calibrated scenario written")
     return cal
+
+
+def carried_columns(facts: FactSet, target: Any, replay: Any) -> list[str] | None:
+    """Return the draws' columns a calibration carries into ``target`` (None: all; no replay).
+
+    With a replay, only the parameters the facts files list under ``calibrates``: each must be uncertain
+    in both scenarios, with the same columns (a dirichlet's components), else a ``FILE:LINE`` error at its
+    entry. Without ``calibrates`` a replay carries nothing over, which is refused: a replay's own
+    parameters (positions, budgets, the line on its own unit) describe another date.
+    """
+    from sim.scenario.problems import Problem, ScenarioError
+    from sim.scenario.sampling import expected_columns
+
+    if replay is target:
+        return None
+    if not facts.calibrates:
+        raise UserError(f"the facts name a replay scenario ({facts.replay}) but no parameters to carry "
+                        f"over to {target.id} (expected a 'calibrates:' list of parameter paths in the facts "
+                        "file)")
+    in_replay, in_target = expected_columns(replay), set(expected_columns(target))
+    out: list[str] = []
+    problems = []
+    for path, where in facts.calibrates.items():
+        cols = [c for c in in_replay if c == path or c.startswith(path + ".")]
+        file, _, line = where.rpartition(":")
+        if not cols:
+            problems.append(Problem(file, int(line), "calibrates", f"'{path}' is not an uncertain "
+                                    f"parameter of the replay {replay.id} (expected a parameter with a "
+                                    "distribution there)"))
+        elif not set(cols) <= in_target:
+            problems.append(Problem(file, int(line), "calibrates", f"'{path}' is not an uncertain "
+                                    f"parameter of {target.id} (expected one with a distribution in both "
+                                    "scenarios)"))
+        else:
+            out.extend(c for c in cols if c not in out)
+    if problems:
+        raise ScenarioError(problems, facts.files)
+    return out
 
 
 def _run_wave(sc: Any, table: pd.DataFrame, run_dir: Path, seed: int, paths: int, block_size: int | None,
