@@ -27,6 +27,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("calibrate", "calibrate"),
     ("sensitivity", "sensitivity"),
     ("evppi", "evppi"),
+    ("hindcast", "hindcast"),
     ("discover", "discover"),
     ("report", "report"),
     ("forecast", "forecast"),
