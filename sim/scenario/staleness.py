@@ -38,7 +38,8 @@ class Staleness:
     start: dt.date
     cutoff: dt.date | None
     newest: tuple[str, dt.date] | None
-    old: list[tuple[str, dt.date]]  # (dotted path, asof) older than MAX_AGE_DAYS before the start, oldest first
+    # (dotted path, asof) of the inputs older than MAX_AGE_DAYS before the start, oldest first
+    old: list[tuple[str, dt.date]]
     dated: int  # dated inputs counted
 
     @property
@@ -54,7 +55,7 @@ class Staleness:
         return eff is not None and (self.start - eff).days > MAX_AGE_DAYS
 
     def message(self, file: str) -> str:
-        """The one-line warning (``warning: FILE: ...``); meaningful only when :attr:`stale`."""
+        """Return the one-line warning (``warning: FILE: ...``); meaningful only when :attr:`stale`."""
         if self.cutoff is not None and (self.start - self.cutoff).days > MAX_AGE_DAYS:
             why = (f"info_cutoff {self.cutoff} is {(self.start - self.cutoff).days} days before start_date "
                    f"{self.start} (more than {MAX_AGE_DAYS})")
@@ -62,7 +63,8 @@ class Staleness:
             path, date = self.newest  # type: ignore[misc]
             why = (f"the newest dated input ({path} asof {date}) is {(self.start - date).days} days before "
                    f"start_date {self.start} (more than {MAX_AGE_DAYS}), though info_cutoff is {self.cutoff}")
-        count = f"{len(self.old)} of {self.dated} dated inputs are more than {MAX_AGE_DAYS} days older than the start"
+        count = (f"{len(self.old)} of {self.dated} dated inputs are more than {MAX_AGE_DAYS} days older than "
+                 "the start")
         if self.old:
             count += f" (oldest: {self.old[0][0]} asof {self.old[0][1]})"
         return f"warning: {file}: {why}; {count}; re-source them or say why they still hold"
@@ -118,6 +120,6 @@ def staleness(data: dict[str, Any], provenance: dict[str, dict[str, Any]]) -> St
 
 
 def staleness_warning(sc: Any, file: str) -> str | None:
-    """The warning line for a loaded :class:`~sim.scenario.Scenario`, or None when its inputs are fresh."""
+    """Return the warning for a loaded :class:`~sim.scenario.Scenario`, or None when its inputs are fresh."""
     found = staleness(sc.data, sc.provenance)
     return found.message(file) if found is not None and found.stale else None
