@@ -1,7 +1,9 @@
 """`negsim validate FILE...`: check scenario files and report every problem of every file.
 
 Exit code 0 if all are valid (``FILE: ok`` per file on stdout), 2 otherwise; problems go to stderr as
-``FILE:LINE: path.to.field: what is wrong (expected ...)``, never as a traceback.
+``FILE:LINE: path.to.field: what is wrong (expected ...)``, never as a traceback. A valid file whose
+inputs are stale (:mod:`sim.scenario.staleness`: information cut-off or newest input more than 90 days
+before the start date) also gets a ``warning: FILE: ...`` line on stderr; the exit code is unchanged.
 """
 
 from __future__ import annotations
@@ -25,14 +27,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     """Validate each file; print ``FILE: ok`` or its problems; return 0 or 2."""
     from sim.scenario import ScenarioError, load_scenario
+    from sim.scenario.staleness import staleness_warning
 
     status = 0
     for name in args.files:
         try:
-            load_scenario(name)
+            sc = load_scenario(name)
         except ScenarioError as err:
             print(err.message, file=sys.stderr)
             status = 2
         else:
             print(f"{name}: ok")
+            warning = staleness_warning(sc, name)
+            if warning:
+                print(warning, file=sys.stderr)
     return status
