@@ -214,10 +214,10 @@ facts:
 
 def test_a_replay_matches_the_facts_and_carries_only_the_listed_parameters(tmp_path):
     facts = DATA / "replay_facts.yaml"  # beside replay.yaml, which it names relative to itself
-    facts.write_text(REPLAY_FACTS.replace("  - CALIBRATED\n", ""))
+    facts.write_text(REPLAY_FACTS.replace("CALIBRATED", "actors.RU.discount_rate_per_year"))
     try:
         cal = calibrate(SHORT, [facts], tmp_path / "out", draws=120, paths=4, waves=1, seed=2, workers=1,
-                        quiet=True, block_fn=_drift_block)
+                        quiet=True, block_fn=_drift_block, keep=("actors.RU.discount_rate_per_year",))
     finally:
         facts.unlink()
     assert cal.replay.id == "baseline_short_replay" and cal.scenario.id == "baseline_short"

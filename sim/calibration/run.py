@@ -99,13 +99,14 @@ def calibrate(scenario_path: str | os.PathLike[str], facts_paths: list[str | os.
               out: str | os.PathLike[str], *, draws: int = 200, paths: int = 16, waves: int = 3,
               seed: int = 1, workers: int | None = None, scheduler: str | None = None,
               block_size: int | None = None, quiet: bool = False, block_fn: Any = None,
-              report: bool = True) -> Calibration:
+              report: bool = True, keep: tuple[str, ...] = ()) -> Calibration:
     """History-match a scenario against facts in ``waves`` waves of ``draws`` x ``paths`` replicates.
 
     ``block_fn`` replaces the model in every block (tests; :mod:`sim.batch.block`), and then the facts'
-    records are checked against the runs' columns only. Raises ``UserError`` (``ScenarioError``) for a bad
-    scenario or facts file, a fact after the scenario's ``info_cutoff``, a fact reading a record the runs
-    lack, and an empty non-implausible region.
+    records are checked against the runs' columns only. ``keep``: parameters of the facts' ``calibrates``
+    list the scenario keeps as it has them (it re-based them on later evidence). Raises ``UserError``
+    (``ScenarioError``) for a bad scenario or facts file, a fact after the scenario's ``info_cutoff``, a fact
+    reading a record the runs lack, and an empty non-implausible region.
     """
     from sim.analysis.lever_runs import SharedExecutor
     from sim.batch.executors import make_executor
@@ -122,7 +123,7 @@ def calibrate(scenario_path: str | os.PathLike[str], facts_paths: list[str | os.
     sc = load_scenario(facts.replay) if facts.replay else target
     check_cutoff(facts, target.data["scenario"]["info_cutoff"], target.id)
     check_within_run(facts, sc.data["scenario"]["start_date"], sc.data["scenario"]["horizon_weeks"])
-    carried = carried_columns(facts, target, sc)
+    carried = carried_columns(facts, target, sc, keep)
     if block_fn is None:
         check_columns(facts, record_columns(sc))
     out = Path(out)
@@ -181,13 +182,14 @@ def calibrate(scenario_path: str | os.PathLike[str], facts_paths: list[str | os.
     return cal
 
 
-def carried_columns(facts: FactSet, target: Any, replay: Any) -> list[str] | None:
+def carried_columns(facts: FactSet, target: Any, replay: Any, keep: tuple[str, ...] = ()) -> list[str] | None:
     """Return the draws' columns a calibration carries into ``target`` (None: all; no replay).
 
     With a replay, only the parameters the facts files list under ``calibrates``: each must be uncertain
     in both scenarios, with the same columns (a dirichlet's components), else a ``FILE:LINE`` error at its
     entry. Without ``calibrates`` a replay carries nothing over, which is refused: a replay's own
-    parameters (positions, budgets, the line on its own unit) describe another date.
+    parameters (positions, budgets, the line on its own unit) describe another date. A path in ``keep``
+    must be in the list and is left out: the scenario keeps its own prior for it.
     """
     from sim.scenario.problems import Problem, ScenarioError
     from sim.scenario.sampling import expected_columns
@@ -198,10 +200,16 @@ def carried_columns(facts: FactSet, target: Any, replay: Any) -> list[str] | Non
         raise UserError(f"the facts name a replay scenario ({facts.replay}) but no parameters to carry "
                         f"over to {target.id} (expected a 'calibrates:' list of parameter paths in the facts "
                         "file)")
+    unknown = [k for k in keep if k not in facts.calibrates]
+    if unknown:
+        raise UserError(f"--keep {' '.join(unknown)}: not in the facts files' 'calibrates' list (expected "
+                        f"one of: {', '.join(facts.calibrates)})")
     in_replay, in_target = expected_columns(replay), set(expected_columns(target))
     out: list[str] = []
     problems = []
     for path, where in facts.calibrates.items():
+        if path in keep:
+            continue
         cols = [c for c in in_replay if c == path or c.startswith(path + ".")]
         file, _, line = where.rpartition(":")
         if not cols:

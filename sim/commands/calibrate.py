@@ -42,6 +42,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="Dask scheduler address, e.g. tcp://host:8786 (instead of local processes)")
     p.add_argument("--block-size", type=int, default=None, metavar="B",
                    help="replicates per block (default: whole draws, 1000-5000 replicates)")
+    p.add_argument("--keep", nargs="+", default=(), metavar="PATH",
+                   help="parameters of the facts files' 'calibrates' list the scenario keeps as it has them "
+                   "(re-based there on later evidence): not carried over")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(handler=main)
 
@@ -57,10 +60,13 @@ def main(args: argparse.Namespace) -> int:
         f"calibrate-{Path(args.scenario).stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
     cal = calibrate(args.scenario, args.facts, out, draws=args.draws, paths=args.paths, waves=args.waves,
                     seed=args.seed, workers=args.workers, scheduler=args.scheduler,
-                    block_size=args.block_size, quiet=args.quiet)
+                    block_size=args.block_size, quiet=args.quiet, keep=tuple(args.keep))
     for w in cal.waves:
         print(f"wave {w.index}: {len(w.draws)} draws x {cal.paths} paths ({w.screened} prior draws "
               f"screened): {int(w.keep.sum())} non-implausible ({w.keep.mean():.1%})")
     print(f"calibrated on {', '.join(cal.facts.ids)}: {int(cal.final.keep.sum())} draws")
+    if cal.carried is not None:
+        print(f"carried into {cal.scenario.id}: {len(cal.carried)} parameter columns"
+              + (f"; kept as the scenario has them: {', '.join(args.keep)}" if args.keep else ""))
     print(f"written: {', '.join(str(p) for p in cal.written if p.suffix != '.svg')}")
     return 0
