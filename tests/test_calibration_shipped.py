@@ -48,3 +48,12 @@ def test_the_calibrated_baseline_draws_the_carried_parameters_from_its_file():
     assert sorted(c for c in draws.columns if c != "weight") == sorted(carried)
     assert sc.calibration["facts"] == facts.ids
     assert len(draws) >= 50 and draws["weight"].sum() == pytest.approx(1.0)
+
+
+def test_the_calibrated_mid_2026_baseline_keeps_what_it_re_based_on_2026():
+    sc = load_scenario(ROOT / "scenarios" / "baseline_2026h2_calibrated.yaml")
+    draws = pd.read_parquet(ROOT / sc.path.parent / sc.calibration["draws"])
+    kept = {"mediator.round_rate_per_week", "mediator.deadlines.credibility",
+            "partial_agreements.ENERGY_MORATORIUM.proposal_rate",
+            "partial_agreements.PRISONER_EXCHANGE.proposal_rate"}
+    assert not kept & set(draws.columns) and "acceptance_noise.sigma_xi" in draws.columns
