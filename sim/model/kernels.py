@@ -851,6 +851,44 @@ def option_table(prm) -> tuple[np.ndarray, np.ndarray]:
 
 
 @compiled()
+def repeats_refusal(rows, kind, X, W_m0, has, refused_X, refused_L, refused_W, refused_levers, refused_events,
+                    L, n_levers, fired, text_tol, line_tol, option_tol, counted):  # fmt: skip
+    """Return where tabling the packages X (B, K) of ``kind`` would table a refused package unchanged.
+
+    True for member j (replicate ``rows[j]``) where a package of that kind was refused (``has``), no issue
+    of X moved by more than ``text_tol`` from it, the line L by at most ``line_tol``, no outside option in
+    ``W_m0`` (B, n) by more than ``option_tol`` (R, n) for the actors ``counted`` (n,), and neither the
+    count of levers applied nor of events fired changed. The per-replicate arrays (the refused package's
+    record, (R, 3, ...), L, n_levers, fired (R, events)) are read in place. A NaN difference counts as a
+    move. Called by :func:`sim.model.mediation.unchanged_since_refusal`, whose docstring says why.
+    """
+    B, K = X.shape
+    n = W_m0.shape[1]
+    out = np.zeros(B, np.bool_)
+    for j in range(B):
+        r = rows[j]
+        if not has[r, kind] or not abs(L[r] - refused_L[r, kind]) <= line_tol:
+            continue
+        if n_levers[r] != refused_levers[r, kind]:
+            continue
+        same = True
+        for k in range(K):
+            if not abs(X[j, k] - refused_X[r, kind, k]) <= text_tol:
+                same = False
+                break
+        for i in range(n):
+            if same and counted[i] and not abs(W_m0[j, i] - refused_W[r, kind, i]) <= option_tol[r, i]:
+                same = False
+        if not same:
+            continue
+        n_fired = 0
+        for e in range(fired.shape[1]):
+            n_fired += fired[r, e]
+        out[j] = n_fired == refused_events[r, kind]
+    return out
+
+
+@compiled()
 def project_moves(x, new, rows, L, W, thr, ideal_all, P, steps):
     """Pull each actor's move x -> new back so that it never declares below its reservation (memo P7a).
 
