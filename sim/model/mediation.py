@@ -267,7 +267,8 @@ class Round:
 
 def take_rows(rnd: Round, keep: np.ndarray) -> Round:
     """Return the round restricted to the replicates ``keep`` (a mask over ``rnd.rows``)."""
-    fields = {k: (v[keep] if isinstance(v, np.ndarray) else v) for k, v in vars(rnd).items()}
+    idx = np.flatnonzero(keep)  # row gathers by index (:func:`sim.model.state.rows_of`)
+    fields = {k: (rows_of(v, idx) if isinstance(v, np.ndarray) else v) for k, v in vars(rnd).items()}
     return Round(**fields)
 
 
@@ -419,11 +420,13 @@ def pressure_gain(prm, rows, v, mean, var, veto, lever_actors, leverage) -> np.n
     p = forecast_acceptance(prm, rows, v, mean, var, veto, each=True)
     p = np.where(veto, p, 1.0)
     base = np.prod(p, axis=1)
+    nu = rows_of(prm.nu, rows)
     gains = []
     for a, lev in zip(lever_actors, leverage, strict=True):
-        shifted = v.copy()
-        shifted[:, a] += lev
-        pressed = np.where(veto, forecast_acceptance(prm, rows, shifted, mean, var, veto, each=True), 1.0)
+        # pressing a moves a's forecast only: the others' columns are those of the base forecast
+        pressed = p.copy()
+        p_a = acceptance_probability(v[:, a] + lev - mean[:, a], nu[:, a], np.sqrt(var[:, a]))
+        pressed[:, a] = np.where(veto[:, a], p_a, 1.0)
         gains.append(np.where(veto[:, a], np.prod(pressed, axis=1) - base, 0.0))
     return np.stack(gains, axis=1) if gains else np.zeros((v.shape[0], 0))
 
