@@ -43,10 +43,9 @@ from scipy.special import log_ndtr, ndtri
 from sim.engines.nash import softplus
 from sim.model import kernels
 from sim.model.acceptance import LOGIT_AS_PROBIT, acceptance_probability
-from sim.model.commitment import deal_values_both, reneging_prob
+from sim.model.commitment import deal_values_both, utility_and_reneging
 from sim.model.influence import influence_phase
 from sim.model.outside_option import option_value, war_cost, war_outlook
-from sim.model.preferences import utility
 from sim.model.state import State, rows_of
 
 # Projected-Newton steps on each linearisation of the SQP (one entry per pass; an inexact SQP).
@@ -205,9 +204,9 @@ def ceasefire_outlook(prm, state: State, rows) -> CeasefireOutlook:
     """
     L = state.L[rows]
     Xc = ceasefire_terms(prm, L)
+    U, q = utility_and_reneging(prm, Xc, L, rows)
     return CeasefireOutlook(
-        U=utility(prm, Xc, L, rows), q=reneging_prob(prm, Xc, L, rows),
-        cost=war_cost(prm, state, rows, np.full(L.shape[0], prm.I_cf)),
+        U=U, q=q, cost=war_cost(prm, state, rows, np.full(L.shape[0], prm.I_cf)),
         w=np.exp(-rows_of(prm.rho, rows) * prm.H), settle=prm.cf_settle[rows][:, None],
         psi=rows_of(prm.psi, rows),
     )  # fmt: skip
