@@ -9,6 +9,7 @@ asked (Ctrl-C). Completion order never matters downstream: each block's bytes de
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import uuid
 from collections.abc import Iterable, Iterator
@@ -60,9 +61,22 @@ class InProcessExecutor:
         """Nothing to shut down."""
 
 
-def _ignore_sigint() -> None:
-    """Worker initialiser: Ctrl-C is the parent's business (it cancels and shuts the pool down)."""
+#: Environment of a worker's BLAS libraries, set before it imports NumPy: one thread each.
+SINGLE_THREADED_BLAS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def _init_worker() -> None:
+    """Worker initialiser: Ctrl-C is the parent's business; BLAS runs in the worker's own thread.
+
+    Ctrl-C: the parent cancels and shuts the pool down. BLAS: the model's few matrix products (R x n
+    by n x m) are large enough for OpenBLAS to hand half to a helper thread, which on a machine with one
+    worker per core waits for a core another worker holds; each product's entries are computed the same way
+    on one thread (the records are the same bit for bit). Set before the worker imports NumPy (a spawned
+    worker has not yet); a variable the user set is kept.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name, value in SINGLE_THREADED_BLAS.items():
+        os.environ.setdefault(name, value)
 
 
 def _import_model() -> None:
@@ -91,7 +105,7 @@ class ProcessExecutor:
         self.closed = False
         self.pool = ProcessPoolExecutor(max_workers=self.workers,
                                         mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_ignore_sigint)
+                                        initializer=_init_worker)
         if import_model:  # start every worker now (the pool would start them one per block)
             for _ in range(self.workers):
                 self.pool.submit(_import_model)

@@ -44,9 +44,13 @@ def acceptance_probability(
     """
     if shock_sd is None:
         nu = np.asarray(nu, dtype=float)
+        if np.all(nu > 0):  # the usual case: no step functions to merge (the same numbers)
+            return expit(surplus / nu)
         safe = np.where(nu > 0, nu, 1.0)
         return np.where(nu > 0, expit(surplus / safe), (surplus >= 0).astype(float))
     sd = np.sqrt(shock_sd**2 + (LOGIT_AS_PROBIT * nu) ** 2)
+    if np.all(sd > 0):
+        return ndtr(surplus / sd)
     return np.where(sd > 0, ndtr(surplus / np.where(sd > 0, sd, 1.0)), (surplus >= 0).astype(float))
 
 

@@ -23,9 +23,11 @@ from sim.model.acceptance import acceptance_probability
 from sim.model.agreement import first_yes, sign
 from sim.model.events import step_probability
 from sim.model.mediation import (
+    CeasefireOutlook,
     Round,
     apply_lever,
     blame,
+    ceasefire_outlook,
     ceasefire_terms,
     ceasefire_value,
     forecast_acceptance,
@@ -423,8 +425,10 @@ class Mediator:
         rnd.v_cf = np.full(rnd.v_text.shape, np.nan)
         p_cf = np.zeros(n)
         cf = allowed["ceasefire"]  # a ceasefire that may not be tabled is not worth valuing
+        outlook = None
         if cf.any():
-            Vc_m = ceasefire_value(prm, st, rows[cf], rnd.W_m[cf], rnd.V_m[cf])
+            outlook = ceasefire_outlook(prm, st, rows[cf])
+            Vc_m = ceasefire_value(prm, st, rows[cf], rnd.W_m[cf], rnd.V_m[cf], outlook)
             rnd.v_cf[cf] = Vc_m - rnd.W_m0[cf] - rnd.tau[cf]
             p_cf[cf] = forecast_acceptance(prm, rows[cf], rnd.v_cf[cf], rnd.res_mean[cf], rnd.res_var[cf],
                                            prm.veto_F)  # fmt: skip
@@ -455,19 +459,23 @@ class Mediator:
         choice = np.argmax(score, axis=1)
         rnd.ceasefire = tabled & (choice == names.index("ceasefire"))
         rnd.p_hat = np.where(rnd.ceasefire, p_cf, rnd.p_hat)
-        self._ceasefire_surplus(rnd)
+        self._ceasefire_surplus(rnd, None if outlook is None else outlook.take(rnd.ceasefire[cf]))
         if "shelved" in names:
             table_shelved(rnd, tabled & (choice == names.index("shelved")), p["shelved"])
         if "vote" in names:
             table_vote(rnd, tabled & (choice == names.index("vote")), p["vote"])
         return tabled
 
-    def _ceasefire_surplus(self, rnd: Round) -> None:
-        """Set the parties' true surplus from the ceasefire where one is tabled (memo P8)."""
+    def _ceasefire_surplus(self, rnd: Round, outlook: CeasefireOutlook | None = None) -> None:
+        """Set the parties' true surplus from the ceasefire where one is tabled (memo P8).
+
+        ``outlook``: the ceasefire's :func:`sim.model.mediation.ceasefire_outlook` where it is tabled, if
+        the package choice computed it (a ceasefire is tabled only where it was allowed and valued).
+        """
         prm, st, rows = self.prm, self.state, rnd.rows
         if rnd.ceasefire.any():
             cf = rnd.ceasefire
-            Vc = ceasefire_value(prm, st, rows[cf], rnd.W[cf], rnd.V[cf])
+            Vc = ceasefire_value(prm, st, rows[cf], rnd.W[cf], rnd.V[cf], outlook)
             rnd.S = rnd.S.copy()
             rnd.S[cf] = Vc - rnd.W[cf] - rnd.tau[cf] - st.xi[rows[cf]]
 

@@ -24,6 +24,11 @@ def reneging_prob(prm, X: np.ndarray, L: np.ndarray, rows) -> np.ndarray:
     return kernels.reneging(prm, X, L, rows)
 
 
+def utility_and_reneging(prm, X: np.ndarray, L: np.ndarray, rows) -> tuple[np.ndarray, np.ndarray]:
+    """U_i(X) (:func:`sim.model.preferences.utility`) and q_i(X) (:func:`reneging_prob`) in one pass."""
+    return kernels.utility_and_reneging(prm, X, L, rows)
+
+
 def deal_value(prm, X, L, W, rows, grad: bool = False, ideal=None):
     """V_i(X) for every actor (and optionally its gradient and the quadratic weight 1 - q).
 

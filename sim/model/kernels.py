@@ -86,7 +86,7 @@ def _quadratic_part(X, j, i, r, ideal, Adiag, pk, pl, pv, linear, d, g, want_gra
 
 @compiled(_nrt=False)
 def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, tmp, kink=None, actor=-1,
-              second=None, q_out=None):  # fmt: skip
+              second=None, q_out=None, u_out=None):  # fmt: skip
     """U_i or V_i of every actor of batch member ``j`` (replicate ``r`` of the parameters) into V, dV, wq.
 
     X, ideal, dV (B, n, K); W, V, wq (B, n); tmp (4, K) scratch; only member ``j`` is read and written
@@ -101,8 +101,8 @@ def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, t
     ideal points, into V2 (no gradient). The kinks and the reneging discount depend on X alone, so the
     second set costs only its quadratic part: a round values its text for the parties and for the
     mediator's model of them (:func:`values_pair`).
-    ``q_out`` (B, n): also the reneging probability q_i(X) (0 without the commitment discount), for
-    :func:`reneging_batch`.
+    ``q_out``, ``u_out`` (B, n): also the reneging probability q_i(X) (0 without the commitment discount)
+    and the utility U_i(X) (the value without it), for :func:`utility_reneging_batch`.
     """
     (Adiag, pk, pl, pv, linear, zeta, sgn, k_terr, ref_on, commit_on, bonus, shift_const, shift_lin,
      shift_wd, theta, g_guar, g_forces, g_dmz, g_shift, kG, kF, h0, H_c, vartheta) = P  # fmt: skip
@@ -132,6 +132,8 @@ def value_row(X, j, r, Lj, W, ideal, want_grad, with_commitment, P, V, dV, wq, t
             bend = zeta[r, i] * sgn[i] * sgn[i] * sig * (1.0 - sig) / KINK_EPS
         if kink is not None and want_grad:
             kink[j, i] = max(bend, 0.0)
+        if u_out is not None:
+            u_out[j, i] = U
         if q_out is not None:
             q_out[j, i] = 0.0
         if not with_commitment:
@@ -291,30 +293,37 @@ def values_pair(X, rows, L, W, ideal, ideal_rows, W2, ideal2, P):
 
 
 @compiled()
-def reneging_batch(X, rows, L, P):
-    """q_i(X), the perceived probability that the counterpart reneges within H_c, of each text and actor.
+def utility_reneging_batch(X, rows, L, ideal, ideal_rows, P):
+    """U_i(X) and q_i(X) of one text per member in one pass (a ceasefire's terms need both; memo P5, P8).
 
-    The hazard of :func:`value_row` (memo §1.5 P5: q_i = 1 - exp(-H_c h_i(X))), without the rest of the
-    deal value. Shapes: X (B, 1, K) texts; rows, L (B,). Returns q (B, n) (zero without commitment).
+    U is what :func:`values_batch` returns without the commitment discount; q_i = 1 - exp(-H_c h_i(X)), the
+    hazard of :func:`value_row` (zero without commitment), depends on the text alone.
+    Shapes: X (B, 1, K) texts; rows, L (B,); member j's ideal points are ``ideal[ideal_rows[j]]``.
+    Returns U, q (B, n).
     """
-    B, n, K = X.shape[0], P.sgn.shape[0], X.shape[2]
+    B, n, K = X.shape[0], ideal.shape[1], X.shape[2]
+    U = np.empty((B, n))
     q = np.empty((B, n))
     Xn = np.empty((1, n, K))
-    idl = np.zeros((1, n, K))
+    idl = np.empty((1, n, K))
     Wn = np.zeros((1, n))
     V1 = np.empty((1, n))
     dV1 = np.empty((1, n, K))
     wq1 = np.empty((1, n))
     q1 = np.empty((1, n))
+    u1 = np.empty((1, n))
     tmp = np.empty((4, K))
     for j in range(B):
+        s = ideal_rows[j]
         for i in range(n):
             for k in range(K):
                 Xn[0, i, k] = X[j, 0, k]
-        value_row(Xn, 0, rows[j], L[j], Wn, idl, False, True, P, V1, dV1, wq1, tmp, None, -1, None, q1)
+                idl[0, i, k] = ideal[s, i, k]
+        value_row(Xn, 0, rows[j], L[j], Wn, idl, False, True, P, V1, dV1, wq1, tmp, None, -1, None, q1, u1)
         for i in range(n):
+            U[j, i] = u1[0, i]
             q[j, i] = q1[0, i]
-    return q
+    return U, q
 
 
 def sparse_linkage(A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -459,11 +468,17 @@ def evaluate_pair(prm, X, L, W, rows, W2, ideal2) -> tuple[np.ndarray, np.ndarra
     )  # fmt: skip
 
 
-def reneging(prm, X, L, rows) -> np.ndarray:
-    """q_i(X) of the texts X (R_sub, K) for every actor, by :func:`reneging_batch`, shape (R_sub, n)."""
+def utility_and_reneging(prm, X, L, rows) -> tuple[np.ndarray, np.ndarray]:
+    """U_i(X) (true ideal points) and q_i(X) of the texts X (R_sub, K), by :func:`utility_reneging_batch`."""
     idx = row_index(rows, prm.R)
     c = lambda a: np.require(a, float, ["C", "W"])  # noqa: E731
-    return reneging_batch(c(X[:, None, :]), idx, c(np.broadcast_to(L, (idx.size,))), prm.kernel)
+    return utility_reneging_batch(c(X[:, None, :]), idx, c(np.broadcast_to(L, (idx.size,))),
+                                  prm.kernel_array("ideal"), idx, prm.kernel)  # fmt: skip
+
+
+def reneging(prm, X, L, rows) -> np.ndarray:
+    """q_i(X) of the texts X (R_sub, K) for every actor, shape (R_sub, n) (:func:`utility_reneging_batch`)."""
+    return utility_and_reneging(prm, X, L, rows)[1]
 
 
 @compiled(inline="always")
@@ -848,6 +863,44 @@ def option_table(prm) -> tuple[np.ndarray, np.ndarray]:
     for k, m in enumerate(counts):
         table[k, :m] = prm.options[k][:m]
     return table, np.asarray(counts, np.int64)
+
+
+@compiled()
+def repeats_refusal(rows, kind, X, W_m0, has, refused_X, refused_L, refused_W, refused_levers, refused_events,
+                    L, n_levers, fired, text_tol, line_tol, option_tol, counted):  # fmt: skip
+    """Return where tabling the packages X (B, K) of ``kind`` would table a refused package unchanged.
+
+    True for member j (replicate ``rows[j]``) where a package of that kind was refused (``has``), no issue
+    of X moved by more than ``text_tol`` from it, the line L by at most ``line_tol``, no outside option in
+    ``W_m0`` (B, n) by more than ``option_tol`` (R, n) for the actors ``counted`` (n,), and neither the
+    count of levers applied nor of events fired changed. The per-replicate arrays (the refused package's
+    record, (R, kinds, ...), L, n_levers, fired (R, events)) are read in place. A NaN difference counts as a
+    move. Called by :func:`sim.model.mediation.unchanged_since_refusal`, whose docstring says why.
+    """
+    B, K = X.shape
+    n = W_m0.shape[1]
+    out = np.zeros(B, np.bool_)
+    for j in range(B):
+        r = rows[j]
+        if not has[r, kind] or not abs(L[r] - refused_L[r, kind]) <= line_tol:
+            continue
+        if n_levers[r] != refused_levers[r, kind]:
+            continue
+        same = True
+        for k in range(K):
+            if not abs(X[j, k] - refused_X[r, kind, k]) <= text_tol:
+                same = False
+                break
+        for i in range(n):
+            if same and counted[i] and not abs(W_m0[j, i] - refused_W[r, kind, i]) <= option_tol[r, i]:
+                same = False
+        if not same:
+            continue
+        n_fired = 0
+        for e in range(fired.shape[1]):
+            n_fired += fired[r, e]
+        out[j] = n_fired == refused_events[r, kind]
+    return out
 
 
 @compiled()

@@ -35,6 +35,7 @@ Raiffa (1982): the single negotiating text moves after each refusal rather than 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import log_ndtr, ndtri
@@ -42,10 +43,9 @@ from scipy.special import log_ndtr, ndtri
 from sim.engines.nash import softplus
 from sim.model import kernels
 from sim.model.acceptance import LOGIT_AS_PROBIT, acceptance_probability
-from sim.model.commitment import deal_values_both, reneging_prob
+from sim.model.commitment import deal_values_both, utility_and_reneging
 from sim.model.influence import influence_phase
 from sim.model.outside_option import option_value, war_cost, war_outlook
-from sim.model.preferences import utility
 from sim.model.state import State, rows_of
 from sim.model.status_vote import value_vote
 
@@ -202,17 +202,51 @@ def table_vote(rnd: Round, where: np.ndarray, p_vote: np.ndarray) -> None:
     rnd.vote = where
 
 
-def ceasefire_value(prm, state: State, rows, W, V_text) -> np.ndarray:
-    """V^CF_i: a truce now plus the option of a later settlement, minus i's ceasefire penalty (memo P8)."""
+class CeasefireOutlook(NamedTuple):
+    """What a ceasefire is worth to each party whoever values it, for the replicates ``rows`` (memo P8).
+
+    ``U`` the utility of its terms (true ideal points), ``q`` the reneging hazard on them, ``cost`` the
+    war's cost flow at ceasefire intensity, ``w`` the weight exp(-rho H) of the later part, ``settle``
+    (R_sub, 1) the chance it becomes a settlement, ``psi`` each party's ceasefire penalty: all (R_sub, n).
+    """
+
+    U: np.ndarray
+    q: np.ndarray
+    cost: np.ndarray
+    w: np.ndarray
+    settle: np.ndarray
+    psi: np.ndarray
+
+    def take(self, keep: np.ndarray) -> CeasefireOutlook:
+        """Return the outlook of the replicates ``keep`` (a mask over its rows)."""
+        return CeasefireOutlook(*(a[keep] for a in self))
+
+
+def ceasefire_outlook(prm, state: State, rows) -> CeasefireOutlook:
+    """Return the parts of V^CF that depend on the ceasefire's terms and the state, not on W or the text.
+
+    A strategic round values the ceasefire twice, in the mediator's view and then, where it is tabled, for
+    the parties: the terms, the hazard and the war's cost are computed once for both.
+    """
     L = state.L[rows]
     Xc = ceasefire_terms(prm, L)
-    Uc = utility(prm, Xc, L, rows)
-    qc = reneging_prob(prm, Xc, L, rows)
-    c_cf = war_cost(prm, state, rows, np.full(L.shape[0], prm.I_cf))
-    w = np.exp(-rows_of(prm.rho, rows) * prm.H)
-    ps = prm.cf_settle[rows][:, None]
-    later = ps * V_text + (1.0 - ps) * ((1.0 - qc) * Uc + qc * W)
-    return (1.0 - w) * (Uc - c_cf) + w * later - rows_of(prm.psi, rows)
+    U, q = utility_and_reneging(prm, Xc, L, rows)
+    return CeasefireOutlook(
+        U=U, q=q, cost=war_cost(prm, state, rows, np.full(L.shape[0], prm.I_cf)),
+        w=np.exp(-rows_of(prm.rho, rows) * prm.H), settle=prm.cf_settle[rows][:, None],
+        psi=rows_of(prm.psi, rows),
+    )  # fmt: skip
+
+
+def ceasefire_value(prm, state: State, rows, W, V_text,
+                    outlook: CeasefireOutlook | None = None) -> np.ndarray:  # fmt: skip
+    """V^CF_i: a truce now plus the option of a later settlement, minus i's ceasefire penalty (memo P8).
+
+    ``outlook``: :func:`ceasefire_outlook` of ``rows``, if already computed.
+    """
+    o = ceasefire_outlook(prm, state, rows) if outlook is None else outlook
+    later = o.settle * V_text + (1.0 - o.settle) * ((1.0 - o.q) * o.U + o.q * W)
+    return (1.0 - o.w) * (o.U - o.cost) + o.w * later - o.psi
 
 
 @dataclass
@@ -265,7 +299,8 @@ class Round:
 
 def take_rows(rnd: Round, keep: np.ndarray) -> Round:
     """Return the round restricted to the replicates ``keep`` (a mask over ``rnd.rows``)."""
-    fields = {k: (v[keep] if isinstance(v, np.ndarray) else v) for k, v in vars(rnd).items()}
+    idx = np.flatnonzero(keep)  # row gathers by index (:func:`sim.model.state.rows_of`)
+    fields = {k: (rows_of(v, idx) if isinstance(v, np.ndarray) else v) for k, v in vars(rnd).items()}
     return Round(**fields)
 
 
@@ -376,15 +411,13 @@ def unchanged_since_refusal(prm, state: State, rows, kind: int, X: np.ndarray, W
     more than ``option_tolerance``, and no lever or event fired since (Raiffa 1982: the single text is
     revised after a refusal, not tabled again).
     """
-    has = state.refused_has[rows, kind]
-    same_text = np.max(np.abs(X - state.refused_X[rows, kind]), axis=1) <= prm.retable_text_tol
-    same_line = np.abs(state.L[rows] - state.refused_L[rows, kind]) <= prm.retable_line_tol
-    dW = np.abs(W_m0 - state.refused_W[rows, kind]) <= rows_of(prm.retable_option_tol, rows)
-    same_w = np.all(dW | ~(prm.veto_C | prm.veto_F), axis=1)
-    quiet = (state.n_levers[rows] == state.refused_levers[rows, kind]) & (
-        state.fired[rows].sum(axis=1) == state.refused_events[rows, kind]
-    )
-    return has & same_text & same_line & same_w & quiet
+    c = lambda v: np.require(v, float, ["C", "W"])  # noqa: E731
+    return kernels.repeats_refusal(
+        kernels.row_index(rows, prm.R), int(kind), c(X), c(W_m0), state.refused_has, state.refused_X,
+        state.refused_L, state.refused_W, state.refused_levers, state.refused_events, state.L, state.n_levers,
+        state.fired, float(prm.retable_text_tol), float(prm.retable_line_tol), c(prm.retable_option_tol),
+        np.require(prm.veto_C | prm.veto_F, bool, ["C"]),
+    )  # fmt: skip
 
 
 def remember_refusal(state: State, rows, kind: int, X: np.ndarray, W_m0: np.ndarray) -> None:
@@ -421,11 +454,13 @@ def pressure_gain(prm, rows, v, mean, var, veto, lever_actors, leverage) -> np.n
     p = forecast_acceptance(prm, rows, v, mean, var, veto, each=True)
     p = np.where(veto, p, 1.0)
     base = np.prod(p, axis=1)
+    nu = rows_of(prm.nu, rows)
     gains = []
     for a, lev in zip(lever_actors, leverage, strict=True):
-        shifted = v.copy()
-        shifted[:, a] += lev
-        pressed = np.where(veto, forecast_acceptance(prm, rows, shifted, mean, var, veto, each=True), 1.0)
+        # pressing a moves a's forecast only: the others' columns are those of the base forecast
+        pressed = p.copy()
+        p_a = acceptance_probability(v[:, a] + lev - mean[:, a], nu[:, a], np.sqrt(var[:, a]))
+        pressed[:, a] = np.where(veto[:, a], p_a, 1.0)
         gains.append(np.where(veto[:, a], np.prod(pressed, axis=1) - base, 0.0))
     return np.stack(gains, axis=1) if gains else np.zeros((v.shape[0], 0))
 

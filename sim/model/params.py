@@ -24,7 +24,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from sim.errors import UserError
-from sim.model.events import annual_rate, compile_events
+from sim.model.events import annual_rate, compile_events, fix_step_probabilities, step_probability
 from sim.model.outside_option import war_cost
 from sim.model.parameters import Lever, ModelParams
 from sim.model.partials import compile_partials
@@ -571,6 +571,7 @@ def _events(p: ModelParams, params: dict, R: int) -> None:
     p.events, p.branch_keys, p.n_event_slots = compile_events(
         params["events"], p.actors, R, p.start_date, p.uscale
     )
+    fix_step_probabilities(p.events, p.dt)
     p.event_ids = [e.id for e in p.events]
     p.esc_events = [
         e for e in p.events if any(f.kind == "status" and f.index == ESCALATION for f in e.effects)
@@ -581,6 +582,8 @@ def _partials(p: ModelParams, params: dict, R: int) -> None:
     """Compile the partial agreements (none unless ``modules.partial_agreements`` is on)."""
     section = params.get("partial_agreements") if p.modules["partial_agreements"] else None
     p.partials = compile_partials(section or {}, p.actors, R, p.uscale)
+    for pa in p.partials:  # fixed rates: their probabilities per step once (sim.model.partials)
+        pa.p_propose, pa.p_break = step_probability(pa.rate, p.dt), step_probability(pa.breakdown, p.dt)
     p.partial_slots = sum(pa.width for pa in p.partials)
 
 

@@ -57,7 +57,6 @@ from sim.model.events import (
     compile_effects,
     expression_names,
     state_env,
-    step_probability,
 )
 from sim.model.expressions import compile_expression
 from sim.model.state import ABSORBING, State, in_status
@@ -89,6 +88,9 @@ class PartialSpec:
     undo: list[Effect]
     slot: int
     at_start: bool = False
+    # the per-step probabilities of a proposal and of a breakdown (R,): fixed rates, computed once per model
+    p_propose: np.ndarray | None = None
+    p_break: np.ndarray | None = None
 
     @property
     def is_act(self) -> bool:
@@ -224,7 +226,7 @@ def partials_phase(state: State, prm, u: np.ndarray, t: float) -> None:
     t : float
         Time at the start of the step, in weeks.
     """
-    dt, t_end = prm.dt, t + prm.dt
+    t_end = t + prm.dt
     live = ~in_status(state.status, ABSORBING)
     # (type, what happened, where (R,)[, who refused (R, m)]) for the trace narrative
     log = state.log.setdefault("partials", [])
@@ -237,7 +239,7 @@ def partials_phase(state: State, prm, u: np.ndarray, t: float) -> None:
             since = state.pa_since[:, j]
             lapse = (on & (since + pa.duration <= t_end + 1e-9) if pa.duration is not None
                      else np.zeros_like(on))
-            broke = on & ~lapse & (u[:, pa.slot + 1 + m] < step_probability(pa.breakdown, dt))
+            broke = on & ~lapse & (u[:, pa.slot + 1 + m] < pa.p_break)
             end = lapse | broke
             if end.any():
                 stop = np.where(lapse, since + (pa.duration if pa.duration is not None else 0.0), t_end)
@@ -255,7 +257,7 @@ def partials_phase(state: State, prm, u: np.ndarray, t: float) -> None:
         else:  # signed at most once
             may = live & np.isnan(state.pa_first[:, j])
         may = may & proposed_by(pa, state, prm, t)
-        arrive = may & (u[:, pa.slot] < step_probability(pa.rate, dt))
+        arrive = may & (u[:, pa.slot] < pa.p_propose)
         env = None  # the state as the proposal finds it (effects signed earlier this step included)
         if pa.when is not None and arrive.any():
             env = state_env(state, prm.actors)
