@@ -135,9 +135,10 @@ def references_block(runs: pd.DataFrame, scenario: Mapping[str, Any], questions:
                      references: Iterable[Reference], n_draws: int | None = None) -> dict[str, Any]:
     """summary.json's ``references``: for each question the run can answer and a reference speaks to.
 
-    ``{question_id: {wording, resolves, model: {p, lo, hi, n}, references: [{kind, value, date, source,
-    after_cutoff, ...}]}}``; a reference dated after the scenario's ``info_cutoff`` is kept (a later
-    number, for comparison) with ``after_cutoff: true``. Questions the run cannot answer are left out.
+    ``{question_id: {wording, label, resolves, model: {p, lo, hi, n}, references: [{kind, value, date,
+    source, after_cutoff, ...}]}}``, references by date (file order within a date). A reference dated
+    after the scenario's ``info_cutoff`` is kept (a later number, for comparison) with
+    ``after_cutoff: true``. Questions the run cannot answer are left out.
     """
     meta = scenario.get("scenario", {}) if isinstance(scenario, Mapping) else {}
     start = str(meta.get("start_date", ""))
@@ -158,9 +159,10 @@ def references_block(runs: pd.DataFrame, scenario: Mapping[str, Any], questions:
         except Unanswerable:
             continue
         out[qid] = {
-            "wording": q.wording, "resolves": q.resolves.isoformat(), "model": model,
+            "wording": q.wording, "label": q.label or q.wording, "resolves": q.resolves.isoformat(),
+            "model": model,
             "references": [{**r.to_json(), "after_cutoff": bool(cutoff and r.date.isoformat() > cutoff)}
-                           for r in sorted(refs, key=lambda r: (r.date, r.id))],
+                           for r in sorted(refs, key=lambda r: r.date)],
         }
     return out
 

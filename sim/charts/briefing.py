@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 
 from sim.analysis.diagnostics import diagnostics
 from sim.analysis.probabilities import outcome_probabilities, probability_of
+from sim.analysis.references import reference_lines
 from sim.analysis.rundir import RunData, scenario_data, source_for
 from sim.analysis.sensitivity import importance_column
 from sim.analysis.survival import agreement_curves
@@ -58,6 +59,7 @@ class BriefingData:
     why: str = ""
     extra: dict = field(default_factory=dict)
     partials: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
 
 
 def _effect_text(row: pd.Series, measure: str) -> str:
@@ -198,6 +200,7 @@ def briefing_data(run: RunData) -> BriefingData:
         extra={"table": table, "curves": curves},
         why=why,
         partials=partial_lines(run.summary, data if isinstance(data, dict) else {}, hs),
+        references=reference_lines(run),
     )
 
 
@@ -231,6 +234,7 @@ def plot_briefing(data: BriefingData) -> Figure:
             fig.text(0.062, y, textwrap.shorten(line, 200, placeholder="…"), fontsize=8, color="#444444",
                      va="top")
             y -= 0.016
+        draw_references(fig, data.references)
         lower = 0.03 if data.partials else 0.0  # the charts make room for the partial agreements' lines
         ax_out = fig.add_axes((0.13, 0.335, 0.33, 0.325 - lower))
         plot_outcomes(outcome_chart_data(data.extra["table"]), ax=ax_out)
@@ -282,6 +286,27 @@ def plot_briefing(data: BriefingData) -> Figure:
         fig.text(0.035, 0.042, "  ".join(data.notes), fontsize=7, color="#555555", va="bottom", wrap=True)
         fig.text(0.035, 0.014, data.footer, fontsize=7.5, color="#777777", va="bottom")
     return fig
+
+
+def draw_references(fig: Figure, lines: list[str], x: float = 0.69, top: float = 0.875) -> None:
+    """Write the model's numbers beside the reference forecasts in the top right of the page.
+
+    The block sits right of the bottom-line sentences (which end before ``x``) and above the partial
+    agreements' lines; each line wraps at 58 characters, at most 9 wrapped lines in all.
+    """
+    if not lines:
+        return
+    ink = "#1A1A1A"
+    fig.text(x, top, "Beside other forecasts", fontsize=9.5, fontweight="bold", color=OKABE_ITO["blue"],
+             va="top")
+    y = top - 0.024
+    wrapped = [(i, part) for i, line in enumerate(lines) for part in textwrap.wrap(line, 58)][:9]
+    for k, (i, part) in enumerate(wrapped):
+        first = k == 0 or wrapped[k - 1][0] != i
+        is_why = lines[i].startswith("Why")
+        fig.text(x + (0.0 if first else 0.01), y, ("▸ " if first and not is_why else "") + part, fontsize=7.5,
+                 color=ink if not is_why else "#444444", style="italic" if is_why else "normal", va="top")
+        y -= 0.0165 + (0.004 if k + 1 < len(wrapped) and wrapped[k + 1][0] != i else 0.0)
 
 
 def save_briefing(data: BriefingData, path: str | Path, subject: str = "") -> Path:

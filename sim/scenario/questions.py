@@ -3,7 +3,8 @@
 Three small YAML formats, read with the scenario loader's safe reader (:func:`read_yaml`) and reported
 like a scenario's problems, every one at once: ``FILE:LINE: path: what is wrong (expected ...)``.
 
-``questions/*.yaml``: each question has an ``id``, its ``wording``, the date it ``resolves`` and
+``questions/*.yaml``: each question has an ``id``, its ``wording`` (and optionally a short ``label`` for
+tables), the date it ``resolves`` and
 ``answer``: how a run's records answer it, one of two statistics over runs.parquet columns:
 
 * ``{kind: signed_by, record: COLUMN, date: DATE}``: 1 if the week in ``COLUMN`` (weeks from the
@@ -81,6 +82,7 @@ class QuestionSpec(_Block):
 
     id: Id
     wording: Text
+    label: Text | None = None
     resolves: dt.date
     answer: Answer
 
@@ -153,6 +155,7 @@ class Question:
     answer: dict[str, Any]
     file: str
     line: int
+    label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -265,7 +268,7 @@ def load_questions(paths: Iterable[str | os.PathLike[str]]) -> dict[str, Questio
                 continue
             problems.extend(_answer_problems(q.answer, q.resolves, ("questions", i, "answer"), where))
             answer = _plain(q.answer.model_dump())
-            out[q.id] = Question(q.id, q.wording, q.resolves, answer, doc.file, loc.line)
+            out[q.id] = Question(q.id, q.wording, q.resolves, answer, doc.file, loc.line, q.label)
     if problems:
         raise ScenarioError(problems, files)
     return out
@@ -363,6 +366,7 @@ _HELP = {
     "resolutions": "a list of resolutions",
     "id": "a name of letters, digits and underscores, starting with a letter",
     "wording": "the question in words",
+    "label": "a short label for tables (e.g. 'Ceasefire or deal')",
     "resolves": "the date the question resolves (YYYY-MM-DD)",
     "answer": "how a run answers it: {kind: signed_by, record: COLUMN, date: DATE} or "
               "{kind: outcome_in, record: outcome_w<N>, values: [CLASS, ...]}",
