@@ -157,6 +157,7 @@ def test_ledger_refuses_to_rewrite_a_frozen_entry(tmp_path):
     assert [e["question"] for e in first.added] == ["agree_mar", "war_on"]
     e = first.added[0]
     assert e["registered"] == "2025-12-31" and e["seed"] == 1 and e["commit"] == "c0ffee"
+    assert e["calibrated"] is False  # summary.json without a calibration
     assert e["scenario_files"][0][1] == "ab" * 32 and e["lo"] <= e["p"] <= e["hi"]
     before = (ledger / FORECASTS).read_bytes()
     again = add_forecasts(ledger, forecast_entries(run, questions))

@@ -5,8 +5,8 @@ Two append-only JSON-lines files in a ledger directory (default: the repository'
 * ``forecasts.jsonl``: one line per (question, run): the run's probability with its 95% interval, the
   question as it was worded and answered, the run (id, identity hash, seed, size), the scenario (id and
   SHA-256 of its files), the git commit, ``registered`` (the scenario's information cut-off unless
-  given) and, where summary.json says, whether the run was calibrated. An entry stands alone: the run
-  directory is not needed to score it.
+  given) and whether the run was calibrated (summary.json's ``calibration``; a run without one was not).
+  An entry stands alone: the run directory is not needed to score it.
 * ``resolutions.jsonl``: one line per resolved question: ``value`` 0 or 1, date, source.
 
 Lines are only ever appended (the file is opened in append mode; nothing is rewritten). A second entry
@@ -194,8 +194,6 @@ def forecast_entries(run: Any, questions: Mapping[str, Question], as_of: dt.date
     horizon = float(meta.get("horizon_weeks") or run.horizon_weeks)
     n_draws = run.manifest.get("draws")
     commit = run.manifest.get("git_commit") or head_commit()
-    calibrated = ({"calibrated": bool(run.summary.get("calibration"))} if "calibration" in run.summary
-                  else {})
     key = run_key(run.manifest)
     added, refused = [], []
     for q in questions.values():
@@ -216,7 +214,8 @@ def forecast_entries(run: Any, questions: Mapping[str, Question], as_of: dt.date
             "registered": registered.isoformat(), "info_cutoff": str(cutoff) if cutoff else None,
             "run": run.run_id, "run_key": key, "scenario": run.scenario_id,
             "scenario_files": run.manifest.get("scenario_files"), "seed": run.seed,
-            "runs": len(run.runs), "draws": n_draws, "commit": commit, **calibrated,
+            "runs": len(run.runs), "draws": n_draws, "commit": commit,
+            "calibrated": bool(run.summary.get("calibration")),
             "added": now or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         })
     return AddResult(added, refused)
@@ -362,11 +361,11 @@ def format_scores(table: pd.DataFrame, means: pd.DataFrame, pending: int = 0) ->
         lines.append(f"{str(r.source)[:34]:<34} {int(r.n):3d} {r.brier:7.4f} {r.log:7.3f}")
     paired = paired_means(table)
     if not paired.empty:
-        head = f"{'on the same questions':<34} {'n':>3} {'Brier: model, ref':>15} {'log: model, ref':>15}"
-        lines += ["", head]
+        lines += ["", "on the same questions (model vs reference)"]
         for r in paired.itertuples():
-            lines.append(f"{str(r.model)[:20]:<20} vs {str(r.reference)[:11]:<11} {int(r.n):3d} "
-                         f"{r.model_brier:7.4f} {r.ref_brier:7.4f} {r.model_log:7.3f} {r.ref_log:7.3f}")
+            lines.append(f"{str(r.model) + ' vs ' + str(r.reference):<48} n={int(r.n):<3d} "
+                         f"Brier {r.model_brier:.4f} vs {r.ref_brier:.4f}   log {r.model_log:.3f} vs "
+                         f"{r.ref_log:.3f}")
     note = (f"Brier = (p - o)^2, lower is better. log = ln p if it happened, ln(1 - p) if not, higher is "
             f"better; p clipped into [{EPS:g}, 1 - {EPS:g}]. A reference is scored beside a model entry when "
             "dated on or before the entry's registration (the latest of each kind). Means compare sources "

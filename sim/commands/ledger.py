@@ -155,7 +155,8 @@ def main_score(args: argparse.Namespace) -> int:
     print(format_scores(table, score_means(table), pending))
     if not table.empty:
         fig = plot_reliability(reliability_chart_data(table, args.bins),
-                               footer=Footer(source=f"negsim forecast ledger {ledger.name}/"))
+                               footer=Footer(source=f"negsim forecast ledger: {len(table)} scored forecasts "
+                                             f"on {table['question'].nunique()} resolved questions"))
         paths = save_figure(fig, args.out or ledger / "reliability")
         print(f"reliability diagram: {', '.join(str(p) for p in paths)}")
     return 0
