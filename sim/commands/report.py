@@ -28,6 +28,10 @@ def main(args: argparse.Namespace) -> int:
     print(f"report for run {run.run_id} ({len(run):,} replicates) in {rep.out}/")
     for line in rep.headlines:
         print(f"  {line}")
+    if rep.references:
+        print("beside other forecasts:")
+        for line in rep.references:
+            print(f"  {line}")
     print("written:")
     for name, paths in rep.charts.items():
         print(f"  {name}: {', '.join(p.name for p in paths)}")
