@@ -278,3 +278,23 @@ def test_cli_errors_are_clean(tmp_path):
                str(tmp_path / "q.yaml"))
     assert r.returncode == 2 and f"{tmp_path / 'q.yaml'}:5: questions.0.answer.kind" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_cli_options_reach_the_core(tmp_path):
+    run = small_run(tmp_path / "run")
+    (tmp_path / "q.yaml").write_text(QUESTIONS_YAML.replace("2027-06-30", "2026-06-30"))
+    (tmp_path / "res.yaml").write_text("resolutions:\n  - {question: agree_2027, value: 1, date: 2026-06-30, "
+                                       "source: the record}\n")
+    common = ["--ledger", str(tmp_path / "led"), "--questions", str(tmp_path / "q.yaml")]
+    r = negsim("ledger", "add", str(run), "--as-of", "2026-04-01", *common)
+    assert r.returncode == 0, r.stderr
+    assert "registered 2026-04-01" in r.stdout and "agree_mar: resolves on 2026-03-31, not after" in r.stderr
+    r = negsim("ledger", "add", str(run), "--as-of", "April", *common)
+    assert r.returncode == 2 and "'April' is not a date" in r.stderr
+    assert negsim("ledger", "resolve", str(tmp_path / "res.yaml"), *common).returncode == 0
+    r = negsim("ledger", "score", *common, "--references", "--bins", "2", "--out", str(tmp_path / "rel"))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "rel.png").exists() and (tmp_path / "rel.svg").exists()
+    assert "model: tiny, uncalibrated" in r.stdout and "market" not in r.stdout  # --references with no file
+    r = negsim("ledger", "score", *common, "--bins", "0")
+    assert r.returncode == 2 and "--bins: 0" in r.stderr

@@ -39,7 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help="questions files (default: questions/*.yaml of the repository)")
 
     a = acts.add_parser("add", parents=[common], help="freeze a run's probability for each question",
-                        description="Append the run's probability (with its 95%% interval across parameter "
+                        description="Append the run's probability (with its 95% interval across parameter "
                         "draws) for each question it can answer, dated by the scenario's information cut-off "
                         "(or --as-of). Refuses a (question, run) already in the ledger, and questions the "
                         "run "
@@ -62,8 +62,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "(p-o)^2 and "
                         "log score (ln of the probability given to what happened, p clipped into "
                         "[1e-6, 1-1e-6]); means per source; a reliability diagram (10 equal-width bins).")
-    s.add_argument("--references", nargs="+", default=None, metavar="FILE",
-                   help="references files (default: references/*.yaml of the repository)")
+    s.add_argument("--references", nargs="*", default=None, metavar="FILE",
+                   help="references files (default: references/*.yaml of the repository; given without a "
+                   "file: score the ledger's forecasts alone)")
     s.add_argument("--out", default=None, metavar="STEM",
                    help="reliability diagram path without suffix (default: LEDGER/reliability; PNG and SVG)")
     s.add_argument("--bins", type=int, default=10, metavar="N", help="reliability bins (default 10)")
