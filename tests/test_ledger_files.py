@@ -146,3 +146,20 @@ def test_shipped_questions_references_and_ledger_are_valid():
     recorded = {r["question"]: r["value"] for r in read_jsonl(ROOT / "ledger" / RESOLUTIONS)}
     assert all(e["question"] in qs and 0 <= e["p"] <= 1 for e in entries)
     assert recorded == {r.question: r.value for r in res}
+
+
+def test_negsim_validate_checks_questions_references_and_resolutions(tmp_path):
+    import subprocess
+    import sys
+
+    q = write(tmp_path, "q.yaml", GOOD_Q)
+    bad = write(tmp_path, "r.yaml", GOOD_R.replace("question: agree_mar\n    kind: market",
+                                                   "question: agree_may\n    kind: market", 1))
+    shipped = ["questions/2026.yaml", "references/2026.yaml", "ledger/resolutions.yaml"]
+    r = subprocess.run([sys.executable, "-m", "sim", "validate", *shipped], cwd=ROOT, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.count(": ok") == 3, r.stderr
+    r = subprocess.run([sys.executable, "-m", "sim", "validate", q, bad], cwd=ROOT, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 2 and f"{q}: ok" in r.stdout
+    assert f"{bad}:3: references.0.question: unknown question 'agree_may'" in r.stderr

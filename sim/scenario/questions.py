@@ -208,6 +208,16 @@ def default_files(folder: str) -> list[FsPath]:
     return sorted(d.glob("*.yaml")) if d.is_dir() else []
 
 
+def file_kind(path: str | os.PathLike[str]) -> str | None:
+    """Return ``questions``, ``references`` or ``resolutions`` by a file's top-level key (else ``None``)."""
+    doc = read_yaml(FsPath(os.fspath(path)), os.fspath(path))
+    if isinstance(doc.data, dict) and "scenario" not in doc.data:
+        for kind in ("questions", "references", "resolutions"):
+            if kind in doc.data:
+                return kind
+    return None
+
+
 def _read(path: str | os.PathLike[str]) -> tuple[YamlDoc, Located]:
     display = os.fspath(path)
     doc = read_yaml(FsPath(display), display)
