@@ -202,7 +202,8 @@ def test_score_table_uses_only_references_dated_by_the_entry():
     entries = [{"question": "a", "p": 0.2, "registered": "2025-12-31", "scenario": "s", "run": "r"},
                {"question": "b", "p": 0.9, "registered": "2025-12-31", "scenario": "s", "run": "r"},
                {"question": "c", "p": 0.5, "registered": "2025-12-31", "scenario": "s", "run": "r"}]
-    resolutions = [{"question": "a", "value": 0}, {"question": "b", "value": 1}]
+    resolutions = [{"question": "a", "value": 0, "date": "2026-03-31"}, {"question": "b", "value": 1,
+                                                                         "date": "2026-02-01"}]
     refs = [ref("m_old", "a", "market", 0.3, "2025-11-01"), ref("m_new", "a", "market", 0.4, "2025-12-09"),
             ref("m_late", "a", "market", 0.1, "2026-02-01"), ref("br", "b", "base_rate", 0.5, "2010-01-01")]
     t = score_table(entries, resolutions, refs)
@@ -298,3 +299,11 @@ def test_cli_options_reach_the_core(tmp_path):
     assert "model: tiny, uncalibrated" in r.stdout and "market" not in r.stdout  # --references with no file
     r = negsim("ledger", "score", *common, "--bins", "0")
     assert r.returncode == 2 and "--bins: 0" in r.stderr
+
+
+def test_entries_registered_once_the_outcome_was_known_are_not_scored():
+    entries = [{"question": "a", "p": 0.2, "registered": "2026-02-01", "scenario": "s", "run": "early"},
+               {"question": "a", "p": 0.9, "registered": "2026-03-01", "scenario": "s", "run": "late"}]
+    # the event happened (and was known) on 1 March, long before the question resolves
+    t = score_table(entries, [{"question": "a", "value": 1, "date": "2026-03-01"}])
+    assert t["ref"].tolist() == ["early"]

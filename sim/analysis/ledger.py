@@ -285,15 +285,18 @@ def score_table(entries: Sequence[Mapping[str, Any]], resolutions: Sequence[Mapp
 
     Columns: ``source`` (``model: <scenario>`` or the reference kind), ``question``, ``p``, ``outcome``,
     ``brier``, ``log``, ``date`` (registered, or the reference's date), ``ref`` (run id or reference id).
-    Only resolved questions are scored. For each model entry and reference kind, the latest reference of
-    that kind on the question dated on or before the entry's registration is scored once.
+    Only resolved questions are scored, and only entries registered before the resolution's date (the
+    day the outcome was known: an event may happen well before the question's resolution date). For
+    each model entry and reference kind, the latest reference of that kind on the question dated on or
+    before the entry's registration is scored once.
     """
     outcome = {r["question"]: int(r["value"]) for r in resolutions}
+    known = {r["question"]: str(r.get("date", "9999-12-31")) for r in resolutions}
     rows: list[dict[str, Any]] = []
     seen_refs: set[str] = set()
     for e in entries:
         q = e["question"]
-        if q not in outcome:
+        if q not in outcome or str(e["registered"]) >= known[q]:
             continue
         rows.append({"source": model_label(e), "question": q, "p": float(e["p"]), "outcome": outcome[q],
                      "date": e["registered"], "ref": e.get("run", "")})

@@ -344,8 +344,8 @@ def load_resolutions(path: str | os.PathLike[str], questions: dict[str, Question
     Raises
     ------
     ScenarioError
-        Every problem, located: an unknown question, a question resolved twice in the file, or a
-        resolution dated before... nothing else: the ledger checks conflicts with what it holds.
+        Every problem, located: an unknown question or a question resolved twice in the file (conflicts
+        with resolutions already recorded are the ledger's to check).
     """
     doc, where = _read(path)
     spec: ResolutionsFile = _validate(ResolutionsFile, doc, where)
