@@ -5,6 +5,7 @@ Layers (each imports only the ones below it; DESIGN.md section 2)::
     sim.commands / sim.cli   the `negsim` command, a thin layer over the Python API
     sim.charts               matplotlib figures and the one-page briefing
     sim.analysis             probabilities with intervals, survival, comparison, sensitivity, discovery
+    sim.calibration          facts files, statistics of facts, history matching in waves (negsim calibrate)
     sim.batch                seeded blocks of replicates, executors, run directories
     sim.model                the Mesa model over replicate arrays, one function per phase
     sim.scenario             YAML scenarios: load, overlay, validate, sample parameters

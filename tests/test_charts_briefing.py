@@ -28,7 +28,7 @@ def test_headlines_are_icd203_sentences_of_the_80pct_range(run):
     assert "run base" in data.footer and "N = 2,000 replicates" in data.footer
 
 
-def test_assumptions_rank_by_association_and_carry_their_sources(run):
+def test_assumptions_rank_by_variance_share_and_carry_their_sources(run):
     data = briefing_data(run)
     names = [a.parameter for a in data.assumptions]
     assert len(names) == 5
@@ -41,7 +41,9 @@ def test_assumptions_rank_by_association_and_carry_their_sources(run):
         source_for(PROVENANCE, "actors.UA.positions.TERR_CTRL.salience")
         == "seed article 01: Kyiv's red lines"
     )
-    assert "rank correlation" in data.drivers_note
+    assert "share of its variance" in data.drivers_note
+    assert data.drivers_note.startswith("What is worth finding out")
+    assert data.assumptions[0].effect.endswith("% of the variance")
     fig = plot_briefing(data)
     assert tuple(round(x, 2) for x in fig.get_size_inches()) == (11.69, 8.27)
 

@@ -183,11 +183,14 @@ def noise_floor_sobol(y: np.ndarray, paths: int) -> float:
 
 
 def importance_column(table: pd.DataFrame) -> str:
-    """Return the ranking column of a sensitivity table (Sobol' ``ST``, Morris ``mu_star``, ``abs_rho``)."""
-    for col in ("ST", "mu_star", "abs_rho"):
+    """Return the ranking column of a sensitivity table (``ST``, ``mu_star``, ``share`` or ``abs_rho``).
+
+    ``share`` is the regression estimate of a first-order variance share (:mod:`sim.analysis.evppi`).
+    """
+    for col in ("ST", "mu_star", "share", "abs_rho"):
         if col in table.columns:
             return col
-    raise KeyError("not a sensitivity table: no ST, mu_star or abs_rho column")
+    raise KeyError("not a sensitivity table: no ST, mu_star, share or abs_rho column")
 
 
 def top_parameters(table: pd.DataFrame, outcome: str | None = None, n: int = 5) -> pd.DataFrame:

@@ -237,6 +237,7 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
         runs_writer.finish()
         summary = acc.finish(scenario=scenario.id, runs=plan.runs, seed=plan.seed, draws=plan.n_draws,
                              paths_per_draw=plan.paths_per_draw)
+        summary["calibration"] = calibration_summary(scenario)
         summary.update(_references(run_dir, scenario, plan))
         storage.write_json(run_dir / storage.SUMMARY, summary)
         _finish_manifest(run_dir, manifest, "complete", len(done))
@@ -244,6 +245,20 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
         if finished is not None:  # wait for the workers that were left to exit during the assembly
             finished.close()
     return run_dir
+
+
+def calibration_summary(scenario: Any) -> dict[str, Any]:
+    """``summary.json``'s ``calibration``: whether the scenario's parameters are history-matched, and on what.
+
+    ``{"calibrated": false, "facts": []}``, or ``{"calibrated": true, "facts": [ids], "facts_files": [...],
+    "waves": K, "draws": FILE}`` from the scenario's ``calibration:`` section (``negsim calibrate``).
+    """
+    cal = (getattr(scenario, "data", None) or {}).get("calibration")
+    if not cal:
+        return {"calibrated": False, "facts": []}
+    return {"calibrated": True, "facts": [str(f) for f in cal.get("facts", [])],
+            "facts_files": [str(f) for f in cal.get("facts_files", [])], "waves": cal.get("waves"),
+            "draws": str(cal["draws"])}
 
 
 def _kept_blocks(run_dir: Path, plan: BatchPlan) -> set[int]:

@@ -59,6 +59,7 @@ class BriefingData:
     why: str = ""
     extra: dict = field(default_factory=dict)
     partials: list[str] = field(default_factory=list)
+    calibration: str = ""
     references: list[str] = field(default_factory=list)
 
 
@@ -66,8 +67,8 @@ def _effect_text(row: pd.Series, measure: str) -> str:
     """Short effect description (fits the table column): what moving the assumption does."""
     floor = row.get("noise_floor", float("nan"))
     noisy = " (within noise)" if pd.notna(floor) and row[measure] <= 1.5 * floor else ""
-    if measure == "ST":
-        return f"{100 * row['ST']:.0f}% of the variance{noisy}"
+    if measure in ("ST", "share"):
+        return f"{100 * row[measure]:.0f}% of the variance{noisy}"
     if measure == "mu_star":
         sign = "+" if row.get("mu", 0.0) > 0 else "−"
         return f"{sign}{100 * row['mu_star']:.0f} points over its range{noisy}"
@@ -130,6 +131,17 @@ def partial_lines(summary: dict, scenario: dict, horizons: list[int]) -> list[st
     return [f"{head}, P(signed by week {when}):", "; ".join(bits) + "."] if bits else [head + "."]
 
 
+def calibration_line(summary: dict) -> str:
+    """One line: whether the run's parameters were history-matched (``summary.json``'s ``calibration``)."""
+    cal = summary.get("calibration") or {}
+    if not cal.get("calibrated"):
+        return "Not calibrated: every assumption drawn from its prior."
+    facts = [str(f) for f in cal.get("facts", [])]
+    waves = cal.get("waves")
+    return (f"Calibrated by history matching on {len(facts)} fact{'s' if len(facts) != 1 else ''} ("
+            f"{', '.join(facts) or 'none named'})" + (f", {waves} waves" if waves else "") + ".")
+
+
 def briefing_data(run: RunData) -> BriefingData:
     """Prepare the page: ICD 203 headlines, drivers with sources, notes and footer."""
     table = outcome_probabilities(run.runs)
@@ -161,7 +173,7 @@ def briefing_data(run: RunData) -> BriefingData:
     drivers = drivers_for(run)
     assumptions = key_assumptions(drivers, run.provenance)
     drivers_note = (
-        f"What moves {_outcome_phrase(drivers.outcome)} most — from {drivers.source}"
+        f"What is worth finding out about {_outcome_phrase(drivers.outcome)} — {drivers.source}"
         if drivers is not None
         else "No sampled assumptions in this run: run `negsim sensitivity` to rank the drivers"
     )
@@ -200,6 +212,7 @@ def briefing_data(run: RunData) -> BriefingData:
         extra={"table": table, "curves": curves},
         why=why,
         partials=partial_lines(run.summary, data if isinstance(data, dict) else {}, hs),
+        calibration=calibration_line(run.summary),
         references=reference_lines(run),
     )
 
@@ -225,6 +238,9 @@ def plot_briefing(data: BriefingData) -> Figure:
         fig.add_artist(mpl.lines.Line2D([0.035, 0.965], [0.895, 0.895], color=OKABE_ITO["blue"], lw=2))
         y = 0.875
         fig.text(0.035, y, "Bottom line", fontsize=11, fontweight="bold", color=OKABE_ITO["blue"], va="top")
+        if data.calibration:  # whether the assumptions were history-matched, and on which facts
+            fig.text(0.965, y, textwrap.shorten(data.calibration, 110, placeholder="…"), fontsize=8.5,
+                     color="#444444", ha="right", va="top")
         y -= 0.03
         step = 0.028 if data.partials else 0.031  # room for the partial agreements above the charts
         for line in data.headlines:
@@ -288,25 +304,26 @@ def plot_briefing(data: BriefingData) -> Figure:
     return fig
 
 
-def draw_references(fig: Figure, lines: list[str], x: float = 0.69, top: float = 0.875) -> None:
+def draw_references(fig: Figure, lines: list[str], x: float = 0.69, top: float = 0.85) -> None:
     """Write the model's numbers beside the reference forecasts in the top right of the page.
 
-    The block sits right of the bottom-line sentences (which end before ``x``) and above the partial
-    agreements' lines; each line wraps at 58 characters, at most 9 wrapped lines in all.
+    The block sits right of the bottom-line sentences (which end before ``x``), below the calibration
+    line and above the partial agreements' lines; each line wraps at 62 characters, at most 7 wrapped
+    lines in all.
     """
     if not lines:
         return
     ink = "#1A1A1A"
-    fig.text(x, top, "Beside other forecasts", fontsize=9.5, fontweight="bold", color=OKABE_ITO["blue"],
+    fig.text(x, top, "Beside other forecasts", fontsize=9, fontweight="bold", color=OKABE_ITO["blue"],
              va="top")
-    y = top - 0.024
-    wrapped = [(i, part) for i, line in enumerate(lines) for part in textwrap.wrap(line, 58)][:9]
+    y = top - 0.021
+    wrapped = [(i, part) for i, line in enumerate(lines) for part in textwrap.wrap(line, 62)][:7]
     for k, (i, part) in enumerate(wrapped):
         first = k == 0 or wrapped[k - 1][0] != i
         is_why = lines[i].startswith("Why")
-        fig.text(x + (0.0 if first else 0.01), y, ("▸ " if first and not is_why else "") + part, fontsize=7.5,
+        fig.text(x + (0.0 if first else 0.01), y, ("▸ " if first and not is_why else "") + part, fontsize=7,
                  color=ink if not is_why else "#444444", style="italic" if is_why else "normal", va="top")
-        y -= 0.0165 + (0.004 if k + 1 < len(wrapped) and wrapped[k + 1][0] != i else 0.0)
+        y -= 0.0152 + (0.003 if k + 1 < len(wrapped) and wrapped[k + 1][0] != i else 0.0)
 
 
 def save_briefing(data: BriefingData, path: str | Path, subject: str = "") -> Path:

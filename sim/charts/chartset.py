@@ -6,9 +6,10 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from sim.analysis.drivers import rank_associations
+from sim.analysis.evppi import variance_shares
 from sim.analysis.probabilities import outcome_probabilities
 from sim.analysis.rundir import RunData, scenario_data
 from sim.analysis.sensitivity import importance_column
@@ -58,7 +59,11 @@ def key_outcome(run: RunData) -> str:
 
 
 def drivers_for(run: RunData) -> Drivers | None:
-    """Return the run's ``sensitivity.csv`` if present, else rank associations of the key outcome."""
+    """Return the run's ``sensitivity.csv`` if present, else the key outcome's variance shares by regression.
+
+    The shares (:func:`sim.analysis.evppi.variance_shares`; Strong, Oakley & Brennan 2014) need no extra
+    runs; a run with fewer than 10 draws, or no sampled assumption, has no drivers.
+    """
     horizon = max(run.horizons)
     sens = run.path / "sensitivity.csv"
     if sens.exists():
@@ -70,10 +75,14 @@ def drivers_for(run: RunData) -> Drivers | None:
     if not run.param_columns or run.runs["draw"].nunique() < 10:
         return None
     key = key_outcome(run)
-    table = rank_associations(run.runs, key, horizon)
-    if table.empty:
+    y = run.runs[f"outcome_w{horizon}"].eq(key).to_numpy(dtype=float)
+    table = variance_shares(run.runs, y)
+    if table.empty or not np.isfinite(table["share"]).any():
         return None
-    return Drivers(table, f"{key}@{horizon}w", "rank correlation across the run's draws")
+    table["outcome"] = f"{key}@{horizon}w"
+    table["share_conf"] = 0.0
+    source = "each assumption's share of its variance across the run's draws"
+    return Drivers(table, f"{key}@{horizon}w", source)
 
 
 def joint_table(run: RunData) -> tuple[pd.DataFrame | None, int]:

@@ -37,6 +37,11 @@ def tornado_chart_data(table: pd.DataFrame, outcome: str, n: int = 12) -> Tornad
         title = f"{sel['parameter'].iloc[0]} drives P({label}) most"
     if col == "ST":
         subtitle = "Sobol' total-order index (bar) and first-order index (dot), with 95% bootstrap intervals"
+    elif col == "share":
+        subtitle = (
+            "Share of the variance of the probability across the run's draws that each assumption (or group) "
+            "explains alone (regression on the draws; Strong, Oakley & Brennan 2014)"
+        )
     elif col == "abs_rho":
         subtitle = (
             "|Spearman rho| of each assumption with the per-draw probability across the run's draws "

@@ -25,7 +25,10 @@ def main(args: argparse.Namespace) -> int:
 
     run = load(args.run_dir)
     rep = write_report(run, args.out)
+    from sim.charts.briefing import calibration_line
+
     print(f"report for run {run.run_id} ({len(run):,} replicates) in {rep.out}/")
+    print(f"  {calibration_line(run.summary)}")
     for line in rep.headlines:
         print(f"  {line}")
     if rep.references:

@@ -5,7 +5,9 @@ told apart by their top-level key) are checked too; references and resolutions a
 given, else the repository's ``questions/*.yaml``.
 
 Exit code 0 if all are valid (``FILE: ok`` per file on stdout), 2 otherwise; problems go to stderr as
-``FILE:LINE: path.to.field: what is wrong (expected ...)``, never as a traceback.
+``FILE:LINE: path.to.field: what is wrong (expected ...)``, never as a traceback. A valid file whose
+inputs are stale (:mod:`sim.scenario.staleness`: information cut-off or newest input more than 90 days
+before the start date) also gets a ``warning: FILE: ...`` line on stderr; the exit code is unchanged.
 """
 
 from __future__ import annotations
@@ -32,15 +34,17 @@ def main(args: argparse.Namespace) -> int:
     """Validate each file; print ``FILE: ok`` or its problems; return 0 or 2."""
     from sim.scenario import ScenarioError, load_scenario
     from sim.scenario import questions as qfiles
+    from sim.scenario.staleness import staleness_warning
 
     kinds = {name: qfiles.file_kind(name) for name in args.files}
     given = [n for n, k in kinds.items() if k == "questions"]
     questions = None
     status = 0
     for name in args.files:
+        sc = None
         try:
             if kinds[name] is None:
-                load_scenario(name)
+                sc = load_scenario(name)
             elif kinds[name] == "questions":
                 qfiles.load_questions([name])
             else:
@@ -55,4 +59,7 @@ def main(args: argparse.Namespace) -> int:
             status = 2
         else:
             print(f"{name}: ok")
+            warning = staleness_warning(sc, name) if sc is not None else None
+            if warning:
+                print(warning, file=sys.stderr)
     return status

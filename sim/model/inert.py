@@ -71,10 +71,6 @@ INERT: tuple[Inert, ...] = (
     Inert("mediator.nonveto_weight",
           "weighs the non-veto actors in the text, and the baseline's only non-veto actor (CN) has no share "
           "of text_weights0 (weight 0; sim/model/mediation.py, solve_text)"),
-    Inert("issues.NATO.options.{0,1}",
-          "the baseline's texts keep the alliance issue at 0.75 or above (Russia's most salient demand), so "
-          "the lower options are never the nearest and moving them changes no snapped text "
-          "(sim/model/mediation.py, snap)"),
     Inert("mediator.ceasefire_threshold",
           "the rule of the mediator with modules.strategic_mediator off (a ceasefire when the text's "
           "forecast falls below it); the baseline's strategic mediator chooses the package by forecast "

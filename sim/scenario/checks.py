@@ -292,7 +292,40 @@ def cross_checks(data: dict, where: Located, context: dict) -> list[Problem]:
     out += _check_flows(data, where)
     out += _check_scenario_block(data, where)
     out += _check_ranges(data, where)
+    out += _check_calibration(data, where)
     return out
+
+
+def calibration_draws_path(data: dict, where: Located) -> str | None:
+    """Return the calibrated draws file of ``calibration.draws``, relative to the file that names it."""
+    import os
+
+    cal = data.get("calibration")
+    if not isinstance(cal, dict) or not isinstance(cal.get("draws"), str) or not cal["draws"]:
+        return None
+    base = os.path.dirname(where.at(("calibration", "draws")).file)
+    return os.path.join(base, cal["draws"])
+
+
+def _check_calibration(data: dict, where: Located) -> list[Problem]:
+    """``calibration.draws`` must be a readable Parquet file of parameter draws with a ``weight`` column."""
+    path = calibration_draws_path(data, where)
+    if path is None:
+        return []
+    import pyarrow.parquet as pq
+
+    try:
+        names = pq.read_schema(path).names
+    except FileNotFoundError:
+        return [where.problem(("calibration", "draws"), f"{path}: file not found (expected the "
+                              "calibrated_draws.parquet written by negsim calibrate)")]
+    except Exception as err:  # noqa: BLE001 - any unreadable file is the same problem for the user
+        return [where.problem(("calibration", "draws"), f"{path}: cannot read it as Parquet ({err}) "
+                              "(expected the calibrated_draws.parquet written by negsim calibrate)")]
+    if "weight" not in names:
+        return [where.problem(("calibration", "draws"), f"{path}: no 'weight' column (expected parameter "
+                              "columns by dotted path and a weight column)")]
+    return []
 
 
 def correlation_rows(data: dict) -> list[tuple[int, str, str, float]]:

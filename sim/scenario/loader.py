@@ -10,12 +10,19 @@ them as ``FILE:LINE: path: message``.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
 
-from sim.scenario.checks import Located, check_no_look_ahead, uncertain_paths, validate_data
+from sim.scenario.checks import (
+    Located,
+    calibration_draws_path,
+    check_no_look_ahead,
+    uncertain_paths,
+    validate_data,
+)
 from sim.scenario.overlay import resolve
 from sim.scenario.problems import Loc, Path, ScenarioError, dotted
 
@@ -31,6 +38,19 @@ class Scenario:
     provenance: dict[str, dict[str, str | None]]
     uncertain: dict[str, dict[str, Any]]
     locations: dict[Path, Loc] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def calibration(self) -> dict[str, Any] | None:
+        """The ``calibration:`` section (history-matched draws and the facts), or None."""
+        return self.data.get("calibration")
+
+    def calibration_draws(self) -> FsPath | None:
+        """Return the calibrated draws file (``calibration.draws``, relative to the file naming it)."""
+        if not self.calibration:
+            return None
+        loc = self.line_of("calibration.draws")
+        base = FsPath(loc.file).parent if loc is not None else self.path.parent
+        return base / str(self.calibration["draws"])
 
     def line_of(self, dotted_path: str) -> Loc | None:
         """Where a dotted path was written (file and line), if known."""
@@ -65,10 +85,14 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     if problems or resolved.data is None:
         raise ScenarioError(problems, resolved.displays)
     data = resolved.data
+    files = list(resolved.files)
+    draws = calibration_draws_path(data, where)
+    if draws is not None:  # the calibrated draws are part of the scenario: a run records their hash
+        files.append((FsPath(draws), hashlib.sha256(FsPath(draws).read_bytes()).hexdigest()))
     return Scenario(
         id=str(data["scenario"]["id"]),
         path=FsPath(display),
-        files=resolved.files,
+        files=files,
         data=data,
         provenance={_prov_key(p): v for p, v in resolved.provenance.items()},
         uncertain={dotted(p): spec for p, spec in uncertain_paths(data).items()},

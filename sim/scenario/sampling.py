@@ -114,7 +114,52 @@ def sample_parameters(sc: Scenario, n_draws: int, rng: SeedLike) -> pd.DataFrame
         else:
             columns[path] = values
     frame = pd.DataFrame(columns, index=pd.RangeIndex(n, name="draw"))
+    if sc.calibration:
+        frame = calibrated(sc, frame, root)
     return frame
+
+
+def calibrated(sc: Scenario, frame: pd.DataFrame, root: np.random.SeedSequence) -> pd.DataFrame:
+    """Replace the calibrated parameters' prior draws by rows of the scenario's calibrated draws file.
+
+    ``negsim calibrate`` writes the non-implausible region as weighted rows of parameter draws; every
+    parameter with a column there is drawn as a whole row (so the joint structure the facts imposed is
+    kept), by systematic resampling with the row weights: ``n`` stratified uniforms, one in each ``1/n``
+    slice in random order, mapped through the weights' cumulative sum (the Latin hypercube of the prior
+    draws, applied to the rows; Kitagawa 1996). The stream is keyed by the word ``calibration``, so the
+    same seed gives the same rows. Parameters without a column keep their prior draws; columns the
+    scenario no longer has (a variant fixed them) are ignored.
+    """
+    table = _read_draws(str(sc.calibration_draws()))
+    cols = [c for c in table.columns if c != "weight" and c in frame.columns]
+    weights = table["weight"].to_numpy(dtype=float)
+    if len(table) == 0 or not cols or not np.all(np.isfinite(weights)) or weights.min() < 0 \
+            or weights.sum() <= 0:
+        raise UserError(f"{sc.calibration_draws()}: no usable calibrated draws (expected rows with parameter "
+                        "columns of this scenario and non-negative weights)")
+    gen = stream(root, "calibration")
+    n = len(frame)
+    u = (gen.permutation(n) + gen.random(n)) / n
+    cum = np.cumsum(weights / weights.sum())
+    rows = np.minimum(np.searchsorted(cum, u, side="right"), len(table) - 1)
+    out = frame.copy()
+    for c in cols:
+        out[c] = table[c].to_numpy()[rows]
+    return out
+
+
+_DRAWS_CACHE: dict[tuple[str, float], pd.DataFrame] = {}
+
+
+def _read_draws(path: str) -> pd.DataFrame:
+    """Read a calibrated draws file once per version (keyed by path and modification time)."""
+    import os
+
+    key = (path, os.path.getmtime(path))
+    if key not in _DRAWS_CACHE:
+        _DRAWS_CACHE.clear()
+        _DRAWS_CACHE[key] = pd.read_parquet(path)
+    return _DRAWS_CACHE[key]
 
 
 def materialise(sc: Scenario, draws: pd.DataFrame, draw_index: Any) -> dict[str, Any]:

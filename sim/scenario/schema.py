@@ -671,6 +671,22 @@ CorrelationRow = Annotated[
 ]
 
 
+class CalibrationInfo(Block):
+    """``calibration:``: the scenario's parameters are history-matched (``negsim calibrate`` writes this).
+
+    ``negsim run`` draws every parameter that has a column in ``draws`` (a Parquet file, relative to the
+    file this section is written in) as a weighted resample of that file's rows, keeping the calibrated
+    joint structure, instead of from its prior (:func:`sim.scenario.sampling.sample_parameters`); the
+    other fields say what it was calibrated on, for the run's summary and report.
+    """
+
+    draws: Annotated[str, StringConstraints(min_length=1)]
+    facts: list[Annotated[str, StringConstraints(min_length=1)]] = []
+    facts_files: list[str] = []
+    waves: Annotated[int, Field(ge=1)] | None = None
+    seed: Annotated[int, Field(ge=0)] | None = None
+
+
 class ScenarioFile(Block):
     """A whole (resolved) scenario file."""
 
@@ -691,6 +707,8 @@ class ScenarioFile(Block):
     events: dict[Id, Event]
     partial_agreements: dict[Id, PartialAgreement] = {}
     correlations: list[CorrelationRow] = []
+    # history-matched parameters (negsim calibrate); absent: every parameter from its prior
+    calibration: CalibrationInfo | None = None
 
 
 def _distribution_schema() -> dict[str, Any]:
