@@ -307,3 +307,11 @@ def test_entries_registered_once_the_outcome_was_known_are_not_scored():
     # the event happened (and was known) on 1 March, long before the question resolves
     t = score_table(entries, [{"question": "a", "value": 1, "date": "2026-03-01"}])
     assert t["ref"].tolist() == ["early"]
+
+
+def test_calibrated_is_read_from_the_summary():
+    from sim.analysis.ledger import is_calibrated
+
+    assert is_calibrated({"calibration": {"calibrated": True, "facts": ["F1"]}})
+    assert not is_calibrated({"calibration": {"calibrated": False, "facts": []}})
+    assert not is_calibrated({"calibration": None}) and not is_calibrated({})

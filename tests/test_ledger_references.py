@@ -34,8 +34,8 @@ def veto_runs(n: int = 20, ru: int = 18, no_round: int = 0) -> pd.DataFrame:
 
 def test_reason_names_the_binding_veto_player_when_the_model_is_lower():
     why = divergence_reason(veto_runs(), 0.05, 0.30, names={"RU": "Russia"})
-    assert why == ("Why lower than the crowd (5% vs 30%): Russia is the binding veto player in 90% of runs "
-                   "with a round.")
+    assert why == ("Why the model is lower (5% vs the crowd 30%): Russia is the binding veto player in 90% "
+                   "of runs with a round.")
 
 
 def test_reason_adds_runs_without_a_round_and_is_empty_within_the_margin():
@@ -46,8 +46,8 @@ def test_reason_adds_runs_without_a_round_and_is_empty_within_the_margin():
     assert divergence_reason(veto_runs(), 0.20, 0.30) == ""
     assert divergence_reason(veto_runs(), 0.15, 0.30, margin=0.15) == ""  # exactly the margin: no reason
     higher = divergence_reason(veto_runs(), 0.60, 0.30)
-    assert higher == ("Why higher than the crowd (60% vs 30%): the mediator pulls a lever in 25% of runs; "
-                      "median 5 rounds.")
+    assert higher == ("Why the model is higher (60% vs the crowd 30%): the mediator pulls a lever in 25% of "
+                      "runs; median 5 rounds.")
 
 
 REC = {"label": "Ceasefire or deal by 31 Dec 2026", "resolves": "2026-12-31", "model": {"p": 0.12},
@@ -94,8 +94,7 @@ def test_briefing_lines_for_a_run_with_references(tmp_path):
     run.runs["n_rounds"] = 5
     lines = reference_lines(run)
     assert lines[0] == comparison_line(REC)
-    assert lines[1].startswith("Why lower than market on 'Ceasefire or deal by 31 Dec 2026' (12% vs 27%): "
-                               "RU is")
+    assert lines[1].startswith("Why the model is lower (12% vs market 27%): RU is")
     assert scenario["scenario"]["start_date"] == "2026-01-05"
 
 

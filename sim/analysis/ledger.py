@@ -5,7 +5,8 @@ Two append-only JSON-lines files in a ledger directory (default: the repository'
 * ``forecasts.jsonl``: one line per (question, run): the run's probability with its 95% interval, the
   question as it was worded and answered, the run (id, identity hash, seed, size), the scenario (id and
   SHA-256 of its files), the git commit, ``registered`` (the scenario's information cut-off unless
-  given) and whether the run was calibrated (summary.json's ``calibration``; a run without one was not).
+  given) and whether the run was calibrated (summary.json's ``calibration.calibrated``; a run without
+  a calibration entry was not).
   An entry stands alone: the run directory is not needed to score it.
 * ``resolutions.jsonl``: one line per resolved question: ``value`` 0 or 1, date, source.
 
@@ -160,6 +161,12 @@ def head_commit() -> str | None:
         return None
 
 
+def is_calibrated(summary: Mapping[str, Any]) -> bool:
+    """Whether summary.json says the run's parameters were history-matched (``calibration.calibrated``)."""
+    cal = summary.get("calibration")
+    return bool(cal.get("calibrated")) if isinstance(cal, Mapping) else bool(cal)
+
+
 @dataclass
 class AddResult:
     """What ``ledger add`` appended, and what it refused and why."""
@@ -215,7 +222,7 @@ def forecast_entries(run: Any, questions: Mapping[str, Question], as_of: dt.date
             "run": run.run_id, "run_key": key, "scenario": run.scenario_id,
             "scenario_files": run.manifest.get("scenario_files"), "seed": run.seed,
             "runs": len(run.runs), "draws": n_draws, "commit": commit,
-            "calibrated": bool(run.summary.get("calibration")),
+            "calibrated": is_calibrated(run.summary),
             "added": now or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         })
     return AddResult(added, refused)

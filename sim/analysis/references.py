@@ -90,8 +90,8 @@ def divergence_reason(runs: pd.DataFrame, model_p: float, crowd_p: float, margin
     Lower than the crowd: who is the binding veto player (the party with least to gain at the last
     round) and in what share of runs, and the share of runs without a round (when any). Higher: the share
     of runs in which the mediator pulled a lever and the median number of rounds. ``""`` within the
-    margin. ``names`` maps actor ids to names (the scenario's ``actors.ID.name``); ``against`` names the
-    number compared with.
+    margin. ``names`` maps actor ids to names (the scenario's ``actors.ID.name``); ``against`` names who
+    gave the number compared with.
     """
     if abs(model_p - crowd_p) <= margin:
         return ""
@@ -106,9 +106,11 @@ def divergence_reason(runs: pd.DataFrame, model_p: float, crowd_p: float, margin
             bits.append(f"{who} is the binding veto player in {_pct(share)} of runs with a round")
         if no_round >= 0.005:
             bits.append(f"no round is held in {_pct(no_round)} of runs")
-        return f"Why lower than {against} ({_pct(model_p)} vs {_pct(crowd_p)}): " + "; ".join(bits) + "."
-    return (f"Why higher than {against} ({_pct(model_p)} vs {_pct(crowd_p)}): the mediator pulls a lever in "
-            f"{_pct(d.lever_share)} of runs; median {d.rounds_median:.0f} rounds.")
+        head = f"Why the model is lower ({_pct(model_p)} vs {against} {_pct(crowd_p)})"
+        return f"{head}: " + "; ".join(bits) + "."
+    head = f"Why the model is higher ({_pct(model_p)} vs {against} {_pct(crowd_p)})"
+    return f"{head}: the mediator pulls a lever in {_pct(d.lever_share)} of runs; median " \
+        f"{d.rounds_median:.0f} rounds."
 
 
 def reference_lines(run: RunData, questions: Sequence[str] = HEADLINE_QUESTIONS, n: int = 2,
@@ -127,7 +129,7 @@ def reference_lines(run: RunData, questions: Sequence[str] = HEADLINE_QUESTIONS,
         c = latest_crowd(refs[q])
         if c is None:
             continue
-        against = f"{KIND_WORDS.get(c['kind'], c['kind'])} on '{refs[q].get('label') or q}'"
+        against = KIND_WORDS.get(c["kind"], c["kind"])
         why = divergence_reason(run.runs, float(refs[q]["model"]["p"]), float(c["value"]), margin, names,
                                 against)
         if why:
