@@ -362,20 +362,24 @@ def format_scores(table: pd.DataFrame, means: pd.DataFrame, pending: int = 0) ->
     if table.empty:
         return "no resolved question has a forecast in the ledger yet" + (
             f" ({pending} forecasts wait for their questions to resolve)" if pending else "")
-    lines = [f"{'source':<34} {'question':<34} {'date':<10} {'p':>6} {'o':>2} {'Brier':>7} {'log':>7}"]
+    w = max(14, *(len(str(x)) for x in table["source"]))
+    wq = max(8, *(len(str(x)) for x in table["question"]))
+    lines = [f"{'source':<{w}} {'question':<{wq}} {'date':<10} {'p':>6} {'o':>2} {'Brier':>7} {'log':>7}"]
     for r in table.itertuples():
-        lines.append(f"{str(r.source)[:34]:<34} {str(r.question)[:34]:<34} {r.date:<10} {r.p:6.3f} "
+        lines.append(f"{r.source!s:<{w}} {r.question!s:<{wq}} {r.date:<10} {r.p:6.3f} "
                      f"{int(r.outcome):2d} {r.brier:7.4f} {r.log:7.3f}")
-    lines += ["", f"{'mean by source':<34} {'n':>3} {'Brier':>7} {'log':>7}"]
+    lines += ["", f"{'mean by source':<{w}} {'n':>3} {'Brier':>7} {'log':>7}"]
     for r in means.itertuples():
-        lines.append(f"{str(r.source)[:34]:<34} {int(r.n):3d} {r.brier:7.4f} {r.log:7.3f}")
+        lines.append(f"{r.source!s:<{w}} {int(r.n):3d} {r.brier:7.4f} {r.log:7.3f}")
     paired = paired_means(table)
     if not paired.empty:
-        lines += ["", "on the same questions (model vs reference)"]
-        for r in paired.itertuples():
-            lines.append(f"{str(r.model) + ' vs ' + str(r.reference):<48} n={int(r.n):<3d} "
-                         f"Brier {r.model_brier:.4f} vs {r.ref_brier:.4f}   log {r.model_log:.3f} vs "
-                         f"{r.ref_log:.3f}")
+        pairs = [f"{r.model} vs {r.reference}" for r in paired.itertuples()]
+        wp = max(len(p) for p in pairs)
+        head = f"{'on the same questions':<{wp}} {'n':>3} {'Brier: model, ref':>17} {'log: model, ref':>17}"
+        lines += ["", head]
+        for label, r in zip(pairs, paired.itertuples(), strict=True):
+            lines.append(f"{label:<{wp}} {int(r.n):3d}   {r.model_brier:7.4f} {r.ref_brier:7.4f}   "
+                         f"{r.model_log:7.3f} {r.ref_log:7.3f}")
     note = (f"Brier = (p - o)^2, lower is better. log = ln p if it happened, ln(1 - p) if not, higher is "
             f"better; p clipped into [{EPS:g}, 1 - {EPS:g}]. A reference is scored beside a model entry when "
             "dated on or before the entry's registration (the latest of each kind). Means compare sources "

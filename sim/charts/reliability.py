@@ -14,9 +14,11 @@ from matplotlib.figure import Figure
 from sim.analysis.ledger import reliability
 from sim.charts.style import OKABE_ITO, Footer, add_footer, new_axes, set_titles
 
-#: Colour of each source (model entries share the first).
-SOURCE_COLOURS = {"model": OKABE_ITO["blue"], "base_rate": OKABE_ITO["grey"], "market": OKABE_ITO["orange"],
+#: Colour of each reference kind.
+SOURCE_COLOURS = {"base_rate": OKABE_ITO["grey"], "market": OKABE_ITO["orange"],
                   "expert": OKABE_ITO["bluish_green"], "crowd": OKABE_ITO["reddish_purple"]}
+#: Colours of the model sources, in order of appearance.
+MODEL_COLOURS = (OKABE_ITO["blue"], OKABE_ITO["vermillion"], OKABE_ITO["sky_blue"], OKABE_ITO["black"])
 
 
 def reliability_chart_data(table: pd.DataFrame, n_bins: int = 10) -> dict[str, pd.DataFrame]:
@@ -31,10 +33,12 @@ def plot_reliability(data: dict[str, pd.DataFrame], ax: Axes | None = None,
     own = ax is None
     fig, ax = new_axes(ax, size=(7.0, 6.0))
     ax.plot([0, 1], [0, 1], color="#999999", lw=1, ls="--", label="perfectly calibrated")
+    models = [src for src in data if src.startswith("model")]
     for src, rel in data.items():
         if rel.empty:
             continue
-        colour = SOURCE_COLOURS.get(src.split(":")[0], OKABE_ITO["black"])
+        colour = (MODEL_COLOURS[models.index(src) % len(MODEL_COLOURS)] if src in models
+                  else SOURCE_COLOURS.get(src, OKABE_ITO["black"]))
         ax.plot(rel["mean_p"], rel["freq"], color=colour, lw=1, alpha=0.6)
         ax.scatter(rel["mean_p"], rel["freq"], s=40 * rel["n"], color=colour, alpha=0.85,
                    label=f"{src} ({int(rel['n'].sum())})", zorder=3)
