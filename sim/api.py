@@ -27,7 +27,7 @@ import datetime as dt
 import os
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -234,6 +234,7 @@ class Report:
     charts: dict[str, list[Path]]
     pdf: Path
     headlines: list[str]
+    references: list[str] = field(default_factory=list)  # the briefing's lines beside other forecasts
 
 
 def write_report(run: Run, out: str | os.PathLike[str] | None = None) -> Report:
@@ -246,7 +247,7 @@ def write_report(run: Run, out: str | os.PathLike[str] | None = None) -> Report:
     charts = write_chart_set(run.data, where)
     pdf = where / "briefing.pdf"
     data = write_briefing(run.data, pdf)
-    return Report(where, charts, pdf, list(data.headlines))
+    return Report(where, charts, pdf, list(data.headlines), list(data.references))
 
 
 class Comparison:

@@ -31,6 +31,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("discover", "discover"),
     ("report", "report"),
     ("forecast", "forecast"),
+    ("ledger", "ledger"),
     ("validate-engines", "validate_engines"),
     ("explore", "explore"),
 )

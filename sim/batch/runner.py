@@ -238,6 +238,7 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
         summary = acc.finish(scenario=scenario.id, runs=plan.runs, seed=plan.seed, draws=plan.n_draws,
                              paths_per_draw=plan.paths_per_draw)
         summary["calibration"] = calibration_summary(scenario)
+        summary.update(_references(run_dir, scenario, plan))
         storage.write_json(run_dir / storage.SUMMARY, summary)
         _finish_manifest(run_dir, manifest, "complete", len(done))
     finally:
@@ -338,3 +339,21 @@ def simulate_draws(sc: Any, draws: pd.DataFrame, paths_per_draw: int, seed: int,
     fn = model_block if block_fn is None else block_fn
     tables = [block_table(t, fn(t)) for t in make_tasks(plan, sc, draws, list(range(plan.n_blocks)))]
     return pa.concat_tables(tables).to_pandas()
+
+
+def _references(run_dir: Path, scenario: Any, plan: BatchPlan) -> dict[str, Any]:
+    """Return summary.json's ``references`` (:mod:`sim.batch.answers`); ``{}`` without the files.
+
+    The run's answers to the repository's questions beside the reference forecasts.
+
+    A questions or references file with problems does not fail a finished run: it is reported on stderr
+    and the summary has no references.
+    """
+    from sim.batch.answers import summary_references
+
+    try:
+        refs = summary_references(run_dir, scenario.data, plan.n_draws)
+    except UserError as err:
+        print(f"negsim: references left out of summary.json:\n{err.message}", file=sys.stderr)
+        return {}
+    return {"references": refs} if refs else {}

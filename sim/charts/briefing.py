@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 
 from sim.analysis.diagnostics import diagnostics
 from sim.analysis.probabilities import outcome_probabilities, probability_of
+from sim.analysis.references import reference_lines
 from sim.analysis.rundir import RunData, scenario_data, source_for
 from sim.analysis.sensitivity import importance_column
 from sim.analysis.survival import agreement_curves
@@ -59,6 +60,7 @@ class BriefingData:
     extra: dict = field(default_factory=dict)
     partials: list[str] = field(default_factory=list)
     calibration: str = ""
+    references: list[str] = field(default_factory=list)
 
 
 def _effect_text(row: pd.Series, measure: str) -> str:
@@ -211,6 +213,7 @@ def briefing_data(run: RunData) -> BriefingData:
         why=why,
         partials=partial_lines(run.summary, data if isinstance(data, dict) else {}, hs),
         calibration=calibration_line(run.summary),
+        references=reference_lines(run),
     )
 
 
@@ -247,6 +250,7 @@ def plot_briefing(data: BriefingData) -> Figure:
             fig.text(0.062, y, textwrap.shorten(line, 200, placeholder="…"), fontsize=8, color="#444444",
                      va="top")
             y -= 0.016
+        draw_references(fig, data.references)
         lower = 0.03 if data.partials else 0.0  # the charts make room for the partial agreements' lines
         ax_out = fig.add_axes((0.13, 0.335, 0.33, 0.325 - lower))
         plot_outcomes(outcome_chart_data(data.extra["table"]), ax=ax_out)
@@ -298,6 +302,28 @@ def plot_briefing(data: BriefingData) -> Figure:
         fig.text(0.035, 0.042, "  ".join(data.notes), fontsize=7, color="#555555", va="bottom", wrap=True)
         fig.text(0.035, 0.014, data.footer, fontsize=7.5, color="#777777", va="bottom")
     return fig
+
+
+def draw_references(fig: Figure, lines: list[str], x: float = 0.69, top: float = 0.85) -> None:
+    """Write the model's numbers beside the reference forecasts in the top right of the page.
+
+    The block sits right of the bottom-line sentences (which end before ``x``), below the calibration
+    line and above the partial agreements' lines; each line wraps at 62 characters, at most 7 wrapped
+    lines in all.
+    """
+    if not lines:
+        return
+    ink = "#1A1A1A"
+    fig.text(x, top, "Beside other forecasts", fontsize=9, fontweight="bold", color=OKABE_ITO["blue"],
+             va="top")
+    y = top - 0.021
+    wrapped = [(i, part) for i, line in enumerate(lines) for part in textwrap.wrap(line, 62)][:7]
+    for k, (i, part) in enumerate(wrapped):
+        first = k == 0 or wrapped[k - 1][0] != i
+        is_why = lines[i].startswith("Why")
+        fig.text(x + (0.0 if first else 0.01), y, ("▸ " if first and not is_why else "") + part, fontsize=7,
+                 color=ink if not is_why else "#444444", style="italic" if is_why else "normal", va="top")
+        y -= 0.0152 + (0.003 if k + 1 < len(wrapped) and wrapped[k + 1][0] != i else 0.0)
 
 
 def save_briefing(data: BriefingData, path: str | Path, subject: str = "") -> Path:

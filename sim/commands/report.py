@@ -31,6 +31,10 @@ def main(args: argparse.Namespace) -> int:
     print(f"  {calibration_line(run.summary)}")
     for line in rep.headlines:
         print(f"  {line}")
+    if rep.references:
+        print("beside other forecasts:")
+        for line in rep.references:
+            print(f"  {line}")
     print("written:")
     for name, paths in rep.charts.items():
         print(f"  {name}: {', '.join(p.name for p in paths)}")
