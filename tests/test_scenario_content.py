@@ -176,7 +176,8 @@ def test_variant_is_a_documented_overlay(path, base):
     text = " ".join(header)
     assert len(header) >= 5 and "Question" in text and "why" in text, f"{path.name}: header comment"
     data = load(path)
-    assert data["extends"] == "baseline.yaml"
+    # a variant extends the baseline, or another shipped scenario (a calibrated variant of it)
+    assert data["extends"] == "baseline.yaml" or (SCEN / data["extends"]) in VARIANTS
     assert data["scenario"]["id"] == path.stem
     assert data["scenario"]["title"].strip()
     # Only values that change: every overridden path must already exist in the baseline, except the entries
@@ -192,7 +193,8 @@ def test_variant_is_a_documented_overlay(path, base):
         if isinstance(pa, dict) and "in_force_at_start" in pa
         and pa["in_force_at_start"] != unwrap(base_pa.get(k, {})).get("in_force_at_start")
     }
-    for where, m in walk({k: v for k, v in data.items() if k not in ("extends", "remove", "scenario")}):
+    own = ("extends", "remove", "scenario", "calibration")  # keys of an overlay, not baseline values
+    for where, m in walk({k: v for k, v in data.items() if k not in own}):
         if added & set(where.split(".")) or any(where.startswith(r + ".") for r in reopened):
             continue
         node = base
@@ -398,5 +400,5 @@ def test_all_scenarios_load_with_the_scenario_layer():
                     prov = sc.provenance.get(f"actors.{actor}.positions.{issue}")
                     assert prov and prov.get("src"), (actor, issue)
         else:
-            assert [Path(f).name for f, _ in sc.files][-1] == "baseline.yaml"
+            assert [Path(f).name for f, _ in sc.files if str(f).endswith(".yaml")][-1] == "baseline.yaml"
     assert len(ids) == 1 + len(VARIANTS)

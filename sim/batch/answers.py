@@ -167,20 +167,23 @@ def references_block(runs: pd.DataFrame, scenario: Mapping[str, Any], questions:
     return out
 
 
-def summary_references(run_dir: str | os.PathLike[str], scenario: Mapping[str, Any],
+def summary_references(runs: str | os.PathLike[str] | pd.DataFrame, scenario: Mapping[str, Any],
                        n_draws: int | None = None) -> dict[str, Any]:
     """Return the ``references`` entry of a finished run's summary.json, from the repository's files.
 
-    Reads only the columns the questions need from runs.parquet. A repository without questions or
-    references files gives ``{}``.
+    ``runs``: the run's records, as a table or a ``runs.parquet`` file (or the run directory holding it),
+    of which only the columns the questions need are read. A repository without questions or references
+    files gives ``{}``.
     """
     questions, refs = load_default()
     if not questions or not refs:
         return {}
-    path = Path(run_dir) / "runs.parquet"
-    import pyarrow.parquet as pq
+    if not isinstance(runs, pd.DataFrame):
+        import pyarrow.parquet as pq
 
-    have = set(pq.read_schema(path).names)
-    wanted = {"draw"} | {c for q in questions.values() for c in records_of(q.answer) if c in have}
-    runs = pd.read_parquet(path, columns=sorted(wanted))
+        path = Path(runs)
+        path = path / "runs.parquet" if path.is_dir() else path
+        have = set(pq.read_schema(path).names)
+        wanted = {"draw"} | {c for q in questions.values() for c in records_of(q.answer) if c in have}
+        runs = pd.read_parquet(path, columns=sorted(wanted))
     return references_block(runs, scenario, questions, refs, n_draws)

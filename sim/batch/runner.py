@@ -237,8 +237,7 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
         runs_writer.finish()
         summary = acc.finish(scenario=scenario.id, runs=plan.runs, seed=plan.seed, draws=plan.n_draws,
                              paths_per_draw=plan.paths_per_draw)
-        summary["calibration"] = calibration_summary(scenario)
-        summary.update(_references(run_dir, scenario, plan))
+        complete_summary(summary, scenario, plan, run_dir / storage.RUNS)
         storage.write_json(run_dir / storage.SUMMARY, summary)
         _finish_manifest(run_dir, manifest, "complete", len(done))
     finally:
@@ -341,7 +340,18 @@ def simulate_draws(sc: Any, draws: pd.DataFrame, paths_per_draw: int, seed: int,
     return pa.concat_tables(tables).to_pandas()
 
 
-def _references(run_dir: Path, scenario: Any, plan: BatchPlan) -> dict[str, Any]:
+def complete_summary(summary: dict[str, Any], scenario: Any, plan: BatchPlan,
+                     runs: Path | pd.DataFrame) -> None:
+    """Add what a summary says beyond the accumulated outcomes: calibration and reference forecasts.
+
+    ``runs``: the run's records (``runs.parquet`` or the table itself). Every path that makes a summary
+    (the batch, the what-if page) calls this, so their summaries agree.
+    """
+    summary["calibration"] = calibration_summary(scenario)
+    summary.update(_references(runs, scenario, plan))
+
+
+def _references(runs: Path | pd.DataFrame, scenario: Any, plan: BatchPlan) -> dict[str, Any]:
     """Return summary.json's ``references`` (:mod:`sim.batch.answers`); ``{}`` without the files.
 
     The run's answers to the repository's questions beside the reference forecasts.
@@ -352,7 +362,7 @@ def _references(run_dir: Path, scenario: Any, plan: BatchPlan) -> dict[str, Any]
     from sim.batch.answers import summary_references
 
     try:
-        refs = summary_references(run_dir, scenario.data, plan.n_draws)
+        refs = summary_references(runs, scenario.data, plan.n_draws)
     except UserError as err:
         print(f"negsim: references left out of summary.json:\n{err.message}", file=sys.stderr)
         return {}

@@ -122,7 +122,7 @@ class WhatIf:
         from sim.batch.block import execute_block
         from sim.batch.manifest import build_manifest, utc_now
         from sim.batch.plan import plan_from_options
-        from sim.batch.runner import _resolved, _sample, _summary_accumulator, make_tasks
+        from sim.batch.runner import _resolved, _sample, _summary_accumulator, complete_summary, make_tasks
         from sim.scenario import Scenario
 
         sc = scenario if isinstance(scenario, Scenario) else self.scenario(scenario)
@@ -169,6 +169,7 @@ class WhatIf:
         rows = pa.concat_tables(tables).to_pandas()
         summary = acc.finish(scenario=sc.id, runs=plan.runs, seed=plan.seed, draws=plan.n_draws,
                              paths_per_draw=plan.paths_per_draw)
+        complete_summary(summary, sc, plan, pd.DataFrame(rows))
         manifest.update(status="complete", ended=utc_now(), run_id=f"{sc.id}-explore-seed{plan.seed}")
         path = self.workdir / f"{sc.id}-{plan.runs}-seed{plan.seed}"
         result = Run(RunData(path=path, runs=pd.DataFrame(rows), manifest=manifest, summary=summary))
