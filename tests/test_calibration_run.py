@@ -246,3 +246,26 @@ def test_a_replay_refuses_parameters_it_cannot_carry_and_facts_after_the_targets
         assert "after the information cut-off 2025-12-31 of scenario baseline_short" in str(err.value)
     finally:
         facts.unlink()
+
+
+def test_facts_on_two_replays_are_matched_on_the_same_draws_of_the_shared_parameters(tmp_path):
+    first, second = DATA / "replay_facts.yaml", DATA / "replay2_facts.yaml"
+    first.write_text(REPLAY_FACTS.replace("  - CALIBRATED\n", ""))
+    second.write_text(REPLAY_FACTS.replace("  - CALIBRATED\n", "").replace("replay.yaml", "replay2.yaml")
+                      .replace("id: DRIFT", "id: DRIFT2"))
+    try:
+        cal = calibrate(SHORT, [first, second], tmp_path / "out", draws=60, paths=4, waves=1, seed=3,
+                        workers=1, quiet=True, block_fn=_drift_block)
+    finally:
+        first.unlink()
+        second.unlink()
+    a = pd.read_parquet(tmp_path / "out" / "wave_1" / "runs.parquet")
+    b = pd.read_parquet(tmp_path / "out" / "wave_1_baseline_short_replay2" / "runs.parquet")
+    assert json.loads((tmp_path / "out" / "wave_1_baseline_short_replay2" / "manifest.json").read_text())[
+        "scenario"] == "baseline_short_replay2"
+    col = "param.war.drift_per_year"
+    np.testing.assert_array_equal(a[col].to_numpy(), b[col].to_numpy())  # the shared parameter, row by row
+    assert not np.array_equal(a["param.actors.RU.discount_rate_per_year"].to_numpy(),
+                              b["param.actors.RU.discount_rate_per_year"].to_numpy())  # its own prior
+    assert cal.final.imp.shape == (60, 2)  # each draw judged on both replays' facts
+    assert np.isfinite(cal.final.imp).all()

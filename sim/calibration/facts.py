@@ -155,6 +155,7 @@ class Fact:
     line: int
     index: int
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+    replay: str | None = None  # the replay scenario its file names (None: the scenario calibrated)
 
     def line_of(self, key: str) -> int:
         """Return the line of ``key`` in the fact (``statistic.record``, ...), else of its nearest parent."""
@@ -203,7 +204,9 @@ def duration_column(st: WeeksInForceStat) -> str:
 class FactSet:
     """Every fact of one or more files, in file order.
 
-    ``replay`` the replay scenario's path (resolved against its facts file) if the files name one;
+    ``replay`` the first replay scenario's path (resolved against its facts file) if the files name one, and
+    ``replays`` every one in file order: files may name different replays (2025 facts on the 2025 hindcast,
+    2026 facts on the December-2025 baseline), each fact matched on its own file's;
     ``calibrates`` the parameters carried over to the scenario calibrated (None: all of them), each with
     the ``FILE:LINE`` it was written at.
     """
@@ -212,6 +215,15 @@ class FactSet:
     facts: list[Fact]
     replay: str | None = None
     calibrates: dict[str, str] | None = None
+
+    @property
+    def replays(self) -> list[str]:
+        """Return the replay scenarios the facts name, in file order (empty: none)."""
+        return list(dict.fromkeys(f.replay for f in self.facts if f.replay is not None))
+
+    def on(self, replay: str | None) -> FactSet:
+        """Return the facts matched on ``replay``."""
+        return FactSet(self.files, [f for f in self.facts if f.replay == replay], replay, self.calibrates)
 
     @property
     def ids(self) -> list[str]:
@@ -261,10 +273,12 @@ def load_facts(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]])
             replays.setdefault(header["replay"], display)
         if header.get("calibrates") is not None:
             calibrates = {**(calibrates or {}), **header["calibrates"]}
-    if len(replays) > 1:
-        (a, fa), (b, fb) = list(replays.items())[:2]
-        problems.append(Problem(fb, 1, "replay", f"'{b}' differs from '{a}' named in {fa} (expected the "
-                                "facts files of one calibration to name the same replay scenario)"))
+    if replays and len({f.replay for f in facts}) > len(replays):
+        bare = next(f for f in facts if f.replay is None)
+        named = next(iter(replays.values()))
+        problems.append(Problem(bare.file, 1, "replay", f"no replay scenario, while {named} names one "
+                                "(expected every facts file of a calibration on another scenario's runs to "
+                                "name its replay)"))
     seen: dict[str, Fact] = {}
     for f in facts:
         if f.id in seen:
@@ -325,7 +339,7 @@ def _load_one(display: str) -> tuple[list[Problem], list[Fact], dict]:
                           obs_sd=f.obs_sd, discrepancy_sd=md, source=f.source, confidence=f.confidence,
                           statistic=f.statistic, file=display, line=loc.line, index=i,
                           lines={dotted(p[2:]): v.line for p, v in doc.locs.items()
-                                 if len(p) > 2 and p[:2] == path}))
+                                 if len(p) > 2 and p[:2] == path}, replay=header.get("replay")))
     return problems, facts, header
 
 

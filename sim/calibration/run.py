@@ -119,17 +119,23 @@ def calibrate(scenario_path: str | os.PathLike[str], facts_paths: list[str | os.
         raise UserError("--paths must be at least 2: the implausibility needs each draw's ensemble variance")
     target = load_scenario(scenario_path)
     facts = load_facts(facts_paths)
-    # the facts are matched on the replay's runs (a hindcast of their period) or on the scenario's own
-    sc = load_scenario(facts.replay) if facts.replay else target
+    # the facts are matched on the replays' runs (hindcasts of their periods) or on the scenario's own; the
+    # first replay's draws are the waves' draws, the others run them with their own other parameters
+    replays = {path: load_scenario(path) for path in facts.replays} or {None: target}
+    sc = next(iter(replays.values()))
     check_cutoff(facts, target.data["scenario"]["info_cutoff"], target.id)
-    check_within_run(facts, sc.data["scenario"]["start_date"], sc.data["scenario"]["horizon_weeks"])
+    for path, replay in replays.items():
+        info = replay.data["scenario"]
+        check_within_run(facts.on(path), info["start_date"], info["horizon_weeks"])
     carried = carried_columns(facts, target, sc, keep)
+    for other in list(replays.values())[1:]:
+        carried_columns(facts, target, other, keep)  # the carried parameters exist there too
     if block_fn is None:
-        check_columns(facts, record_columns(sc))
+        for path, replay in replays.items():
+            check_columns(facts.on(path), record_columns(replay))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     targets = Targets.from_facts(facts.facts)
-    start = sc.data["scenario"]["start_date"]
     wave_dirs: list[Path] = []
     shared: SharedExecutor | None = None
 
@@ -137,13 +143,21 @@ def calibrate(scenario_path: str | os.PathLike[str], facts_paths: list[str | os.
         return sample_parameters(sc, n, ss)
 
     def simulate(k: int, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        run_dir = out / f"wave_{k}"
-        wave_dirs.append(run_dir)
-        records = _run_wave(sc, table, run_dir, wave_seed(seed, k), paths, block_size, workers, scheduler,
-                            quiet, block_fn, lambda: shared_executor())
-        check_columns(facts, records.columns)
-        stats = statistics_table(facts, records, start)
-        _, mean, var = per_draw(stats, facts.ids)
+        mean = np.full((len(table), len(facts.ids)), np.nan)
+        var = np.full_like(mean, np.nan)
+        for j, (path, replay) in enumerate(replays.items()):
+            run_dir = out / (f"wave_{k}" if j == 0 else f"wave_{k}_{replay.id}")
+            rows = table if j == 0 else replay_draws(replay, table, carried, seed, k, j)
+            if j == 0:
+                wave_dirs.append(run_dir)
+            records = _run_wave(replay, rows, run_dir, wave_seed(seed, k), paths, block_size, workers,
+                                scheduler, quiet, block_fn, lambda: shared_executor())
+            on = facts.on(path)
+            check_columns(on, records.columns)
+            stats = statistics_table(on, records, replay.data["scenario"]["start_date"])
+            _, m, v = per_draw(stats, on.ids)
+            cols = [facts.ids.index(i) for i in on.ids]
+            mean[:, cols], var[:, cols] = m, v
         return mean, var
 
     def shared_executor() -> SharedExecutor:
@@ -225,6 +239,22 @@ def carried_columns(facts: FactSet, target: Any, replay: Any, keep: tuple[str, .
     if problems:
         raise ScenarioError(problems, facts.files)
     return out
+
+
+def replay_draws(replay: Any, table: pd.DataFrame, carried: list[str] | None, seed: int, wave: int,
+                 index: int) -> pd.DataFrame:
+    """Return the draws of a second replay for a wave: its own prior, with the carried columns of ``table``.
+
+    Its other parameters (its own positions and state) are sampled from its prior on the stream
+    ``SeedSequence(seed, spawn_key=(4, wave, index))``, so the wave's draws of the shared parameters are
+    matched on every replay's facts at once.
+    """
+    from sim.scenario import sample_parameters
+
+    rows = sample_parameters(replay, len(table), np.random.SeedSequence(seed, spawn_key=(4, wave, index)))
+    for col in carried or []:
+        rows[col] = table[col].to_numpy()
+    return rows
 
 
 def _run_wave(sc: Any, table: pd.DataFrame, run_dir: Path, seed: int, paths: int, block_size: int | None,
