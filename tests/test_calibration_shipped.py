@@ -55,5 +55,8 @@ def test_the_calibrated_mid_2026_baseline_keeps_what_it_re_based_on_2026():
     draws = pd.read_parquet(ROOT / sc.path.parent / sc.calibration["draws"])
     kept = {"mediator.round_rate_per_week", "mediator.deadlines.credibility",
             "partial_agreements.ENERGY_MORATORIUM.proposal_rate",
-            "partial_agreements.PRISONER_EXCHANGE.proposal_rate"}
+            "partial_agreements.PRISONER_EXCHANGE.proposal_rate",
+            "partial_agreements.SHORT_TRUCE.proposal_rate"}
     assert not kept & set(draws.columns) and "acceptance_noise.sigma_xi" in draws.columns
+    both = load_facts([ROOT / "facts" / "2025.yaml", ROOT / "facts" / "2026h1.yaml"])
+    assert sc.calibration["facts"] == both.ids
