@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration.facts import ByDateStat, ContainsStat, EqualsStat, FactSet
-from sim.calibration.implausibility import CUTOFF
+from sim.calibration.implausibility import CUTOFF, implausibility
 from sim.calibration.statistics import statistics_table
 
 YES_NO = (ByDateStat, EqualsStat, ContainsStat)
@@ -32,15 +32,15 @@ def fact_table(facts: FactSet, records: pd.DataFrame, start_date: dt.date) -> pd
         x = x[np.isfinite(x)]
         mean = float(x.mean()) if x.size else float("nan")
         var = float(x.var(ddof=1)) if x.size > 1 else 0.0
-        total = f.obs_sd**2 + f.discrepancy_sd**2 + var
-        gap = abs(f.observed - mean)
-        imp = 0.0 if gap == 0 else (gap / np.sqrt(total) if total > 0 else float("inf"))
+        # the pooled form: the whole run is one "draw" whose ensemble is every replicate
+        imp = implausibility(np.array([f.observed]), np.array([f.obs_sd**2]), np.array([f.discrepancy_sd**2]),
+                             np.array([[mean]]), np.array([[var]]))[0, 0]  # fmt: skip
         rows.append({
             "fact": f.id, "title": f.title, "statistic": f.describe(),
             "yes_no": isinstance(f.statistic, YES_NO),
             "mean": mean, "q05": float(np.quantile(x, 0.05)) if x.size else float("nan"),
             "q95": float(np.quantile(x, 0.95)) if x.size else float("nan"), "observed": f.observed,
-            "implausibility": float(imp) if np.isfinite(mean) else float("inf"),
+            "implausibility": float(imp),
         })  # fmt: skip
     out = pd.DataFrame(rows)
     out["plausible"] = out["implausibility"] <= CUTOFF

@@ -154,15 +154,26 @@ def shelved_terms(prm, X: np.ndarray, L: np.ndarray) -> np.ndarray:
     return Xs
 
 
+def package_values(state: State, prm, rnd: Round, where: np.ndarray, X: np.ndarray,
+                   values=deal_values_both) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """Value another settlement package ``X`` (one row per round row) where it may be tabled, NaN elsewhere.
+
+    Returns its value to the parties ``V``, in the mediator's view ``V_m``, and ``v``, the latter net of the
+    mediator's view of the outside options and the demands; ``values`` computes the first two
+    (:func:`sim.model.commitment.deal_values_both`, or the status vote's expected values).
+    """
+    V_all, V_m_all, v_all = (np.full(rnd.W.shape, np.nan) for _ in range(3))
+    if where.any():
+        rows = rnd.rows[where]
+        V, V_m = values(prm, X[where], state.L[rows], rnd.W[where], rows, rnd.W_m[where], rnd.ideal_m[where])
+        V_all[where], V_m_all[where] = V, V_m
+        v_all[where] = V_m - rnd.W_m0[where] - rnd.tau[where]
+    return V_all, V_m_all, v_all
+
+
 def value_shelved(state: State, prm, rnd: Round, where: np.ndarray) -> None:
     """Value the round's shelving package ``rnd.X_sh`` where it may be tabled (NaN elsewhere)."""
-    rows, L = rnd.rows[where], state.L[rnd.rows[where]]
-    rnd.V_sh, rnd.V_m_sh, rnd.v_sh = (np.full(rnd.W.shape, np.nan) for _ in range(3))
-    if where.any():
-        V, V_m = deal_values_both(prm, rnd.X_sh[where], L, rnd.W[where], rows, rnd.W_m[where],
-                                  rnd.ideal_m[where])  # fmt: skip
-        rnd.V_sh[where], rnd.V_m_sh[where] = V, V_m
-        rnd.v_sh[where] = V_m - rnd.W_m0[where] - rnd.tau[where]
+    rnd.V_sh, rnd.V_m_sh, rnd.v_sh = package_values(state, prm, rnd, where, rnd.X_sh)
 
 
 def table_package(rnd: Round, where: np.ndarray, X, V, V_m, v, p) -> None:
@@ -188,12 +199,7 @@ def table_shelved(rnd: Round, where: np.ndarray, p_sh: np.ndarray) -> None:
 
 def value_vote_package(state: State, prm, rnd: Round, where: np.ndarray) -> None:
     """Value the round's status-vote package where it may be tabled (NaN elsewhere; see status_vote.py)."""
-    rows, L = rnd.rows[where], state.L[rnd.rows[where]]
-    rnd.V_vote, rnd.V_m_vote, rnd.v_vote = (np.full(rnd.W.shape, np.nan) for _ in range(3))
-    if where.any():
-        V, V_m = value_vote(prm, rnd.X_vote[where], L, rnd.W[where], rows, rnd.W_m[where], rnd.ideal_m[where])
-        rnd.V_vote[where], rnd.V_m_vote[where] = V, V_m
-        rnd.v_vote[where] = V_m - rnd.W_m0[where] - rnd.tau[where]
+    rnd.V_vote, rnd.V_m_vote, rnd.v_vote = package_values(state, prm, rnd, where, rnd.X_vote, value_vote)
 
 
 def table_vote(rnd: Round, where: np.ndarray, p_vote: np.ndarray) -> None:

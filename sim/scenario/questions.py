@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Annotated, Any, Literal
@@ -249,6 +249,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _valid_files(paths: Iterable[str | os.PathLike[str]], model: type[_Block], problems: list[Problem],
+                 files: list[str]) -> Iterator[tuple[Any, YamlDoc, Located]]:  # fmt: skip
+    """Yield each file's validated content with its document and locations, in order.
+
+    Every file read is added to ``files``; a file whose content fails its schema adds its problems to
+    ``problems`` and yields nothing, so the caller goes on to the next and reports all of them at once.
+    """
+    for path in paths:
+        doc, where = _read(path)
+        files.append(doc.file)
+        try:
+            spec = _validate(model, doc, where)
+        except ScenarioError as err:
+            problems.extend(err.problems)
+            continue
+        yield spec, doc, where
+
+
 def load_questions(paths: Iterable[str | os.PathLike[str]]) -> dict[str, Question]:
     """Read and check questions files; return ``{id: Question}`` in file order.
 
@@ -261,14 +279,7 @@ def load_questions(paths: Iterable[str | os.PathLike[str]]) -> dict[str, Questio
     out: dict[str, Question] = {}
     problems: list[Problem] = []
     files: list[str] = []
-    for path in paths:
-        doc, where = _read(path)
-        files.append(doc.file)
-        try:
-            spec: QuestionsFile = _validate(QuestionsFile, doc, where)
-        except ScenarioError as err:
-            problems.extend(err.problems)
-            continue
+    for spec, doc, where in _valid_files(paths, QuestionsFile, problems, files):
         for i, q in enumerate(spec.questions):
             loc = where.at(("questions", i, "id"))
             if q.id in out:
@@ -309,14 +320,7 @@ def load_references(paths: Iterable[str | os.PathLike[str]],
     seen: dict[str, str] = {}
     problems: list[Problem] = []
     files: list[str] = []
-    for path in paths:
-        doc, where = _read(path)
-        files.append(doc.file)
-        try:
-            spec: ReferencesFile = _validate(ReferencesFile, doc, where)
-        except ScenarioError as err:
-            problems.extend(err.problems)
-            continue
+    for spec, doc, where in _valid_files(paths, ReferencesFile, problems, files):
         for i, r in enumerate(spec.references):
             here = ("references", i)
             if r.id in seen:
