@@ -46,7 +46,7 @@ def check_pairable(a: RunData, b: RunData) -> None:
             raise UserError(f"cannot pair runs: the {col} numbering differs between A and B{hint}")
 
 
-def _cluster_mean_se(values: np.ndarray, draws: np.ndarray) -> tuple[float, float, np.ndarray]:
+def cluster_mean_se(values: np.ndarray, draws: np.ndarray) -> tuple[float, float, np.ndarray]:
     """Mean over replicates and its SE clustered by draw; also the per-draw means."""
     codes, inv = np.unique(draws, return_inverse=True)
     sums = np.bincount(inv, weights=values, minlength=codes.size)
@@ -94,12 +94,12 @@ def compare_runs(a: RunData, b: RunData, paired: bool = True) -> pd.DataFrame:
             xb = (ob == o).astype(float)
             row = {"horizon": h, "outcome": o, "p_a": float(xa.mean()), "p_b": float(xb.mean())}
             if paired:
-                diff, se, per_draw = _cluster_mean_se(xb - xa, a.runs["draw"].to_numpy())
+                diff, se, per_draw = cluster_mean_se(xb - xa, a.runs["draw"].to_numpy())
                 q10, q90 = np.quantile(per_draw, [0.1, 0.9])
                 row.update(diff=diff, se=se, draw_lo80=float(q10), draw_hi80=float(q90), method="paired")
             else:
-                _, se_a, _ = _cluster_mean_se(xa, a.runs["draw"].to_numpy())
-                _, se_b, _ = _cluster_mean_se(xb, b.runs["draw"].to_numpy())
+                _, se_a, _ = cluster_mean_se(xa, a.runs["draw"].to_numpy())
+                _, se_b, _ = cluster_mean_se(xb, b.runs["draw"].to_numpy())
                 diff, se = row["p_b"] - row["p_a"], float(np.hypot(se_a, se_b))
                 row.update(diff=diff, se=se, draw_lo80=np.nan, draw_hi80=np.nan, method="unpaired")
             row["lo"] = row["diff"] - Z95 * row["se"]

@@ -235,9 +235,9 @@ def _in_lever(problem: Problem, opath: Path) -> Problem:
 
 def _translate(e: dict, data: object, where: Located) -> Problem:
     """One pydantic error on the levers file as a located problem saying what was expected."""
-    from sim.scenario.checks import _data_path
+    from sim.scenario.checks import pydantic_error_path
 
-    path, is_key = _data_path(tuple(e["loc"]), data)
+    path, is_key = pydantic_error_path(tuple(e["loc"]), data)
     kind = e["type"]
     if kind == "missing":
         loc = where.at(path[:-1], key=True)

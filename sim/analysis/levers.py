@@ -21,7 +21,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from sim.analysis.compare import _cluster_mean_se, check_pairable, compare_runs
+from sim.analysis.compare import check_pairable, cluster_mean_se, compare_runs
 from sim.analysis.probabilities import Z95
 from sim.analysis.rundir import RunData
 from sim.analysis.settlements import SETTLE_PREFIX
@@ -56,7 +56,7 @@ def settle_effect(base: RunData, lever: RunData, issue: str) -> dict[str, float]
            "with_lever": float(np.nanmean(b)) if np.isfinite(b).any() else np.nan,
            "effect": np.nan, "lo": np.nan, "hi": np.nan, "n_pairs": int(both.sum())}
     if both.any():
-        diff, se, _ = _cluster_mean_se(b[both] - a[both], base.runs["draw"].to_numpy()[both])
+        diff, se, _ = cluster_mean_se(b[both] - a[both], base.runs["draw"].to_numpy()[both])
         out.update(effect=diff, lo=diff - Z95 * se, hi=diff + Z95 * se)
     return out
 

@@ -70,7 +70,7 @@ def _outcome_classes() -> tuple[str, ...]:
     return tuple(OUTCOMES)
 
 
-def _summary_accumulator(scenario: Any, plan: BatchPlan, classes: tuple[str, ...] | None,
+def summary_accumulator(scenario: Any, plan: BatchPlan, classes: tuple[str, ...] | None,
                          model_blocks: bool = True) -> Any:
     """Return the streaming statistics of summary.json for this run (a ``SummaryAccumulator``).
 
@@ -92,7 +92,8 @@ def _partial_types(scenario: Any) -> list[tuple[str, str]]:
     return [(pid, str(pa.get("label", pid))) for pid, pa in (data.get("partial_agreements") or {}).items()]
 
 
-def _resolved(scenario: Any) -> Any:
+def resolved_scenario(scenario: Any) -> Any:
+    """Return what the manifest records of a scenario: its resolved data and provenance (``resolved``)."""
     try:
         from sim.scenario import resolved_for_manifest
     except ImportError:
@@ -168,7 +169,7 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
     started = executor
     executor_name = started.name if started else ("dask" if scheduler else ("in-process" if workers == 1
                                                                                else "processes"))
-    manifest = build_manifest(scenario, plan, draws, executor_name, workers, _resolved(scenario))
+    manifest = build_manifest(scenario, plan, draws, executor_name, workers, resolved_scenario(scenario))
     manifest["scheduler"] = scheduler
     if resume:
         old = storage.read_json(run_dir / storage.MANIFEST)
@@ -185,7 +186,7 @@ def execute_run(scenario: Any, plan: BatchPlan, draws: pd.DataFrame, run_dir: Pa
                file=sys.stderr, desc=f"{scenario.id}: blocks {len(done)}/{plan.n_blocks}", dynamic_ncols=True)
     executor = finished = started
     # runs.parquet and the summary grow block by block while the workers run (see storage.RunsWriter)
-    acc = _summary_accumulator(scenario, plan, classes, model_blocks=block_fn is None)
+    acc = summary_accumulator(scenario, plan, classes, model_blocks=block_fn is None)
     runs_writer = storage.RunsWriter(run_dir, plan.n_blocks,
                                      on_table=lambda table: acc.add(table.select(acc.columns()).to_pandas()))
     try:
@@ -293,7 +294,8 @@ def _report_failures(run_dir: Path, manifest: dict, failures: list, n_done: int,
     ]))
 
 
-def _sample(scenario: Any, plan: BatchPlan) -> pd.DataFrame:
+def sample_draws(scenario: Any, plan: BatchPlan) -> pd.DataFrame:
+    """Return the run's parameter draws: ``plan.n_draws`` rows from the plan's parameter stream."""
     from sim.scenario import sample_parameters
 
     # a SeedSequence (not a Generator): the scenario layer keys each parameter's stream by its path, so
@@ -320,7 +322,7 @@ def run_batch(scenario_path: str | Path, out: str | Path | None = None, runs: in
     given = draws if isinstance(draws, pd.DataFrame) else None
     n_draws = len(given) if given is not None else draws
     plan = plan_from_options(seed, runs, n_draws, paths_per_draw, block_size)
-    table = given.reset_index(drop=True) if given is not None else _sample(scenario, plan)
+    table = given.reset_index(drop=True) if given is not None else sample_draws(scenario, plan)
     run_dir = Path(out) if out is not None else default_run_dir(scenario.id)
     return execute_run(scenario, plan, table, run_dir, workers=workers, scheduler=scheduler, resume=resume,
                        force=force, quiet=quiet, block_fn=block_fn, executor=executor)

@@ -422,19 +422,19 @@ def check_within_run(facts: FactSet, start_date: dt.date, horizon_weeks: int) ->
 
 def _translate(e: dict, data: Any, where: Located) -> Problem:
     """One pydantic error on a facts file as a located problem saying what was expected."""
-    from sim.scenario.checks import _data_path
+    from sim.scenario.checks import pydantic_error_path
 
     loc = tuple(e["loc"])
     kind = e["type"]
     if kind in ("union_tag_invalid", "union_tag_not_found"):
-        path, _ = _data_path(loc, data)
+        path, _ = pydantic_error_path(loc, data)
         got = e.get("ctx", {}).get("tag") if kind == "union_tag_invalid" else None
         if got is None:
             return Problem(where.at(path).file, where.at(path).line, dotted((*path, "kind")),
                            f"required key is missing (expected {_FIELD_HELP['kind']})")
         return where.problem((*path, "kind"), f"unknown statistic kind {got!r} ("
                              f"{did_you_mean(got, KINDS)}expected one of: {', '.join(KINDS)})")
-    path, is_key = _data_path(loc, data)
+    path, is_key = pydantic_error_path(loc, data)
     if kind == "missing":
         at: Loc = where.at(path[:-1], key=True)
         what = _FIELD_HELP.get(str(path[-1]), "a value")

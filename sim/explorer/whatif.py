@@ -122,7 +122,13 @@ class WhatIf:
         from sim.batch.block import execute_block
         from sim.batch.manifest import build_manifest, utc_now
         from sim.batch.plan import plan_from_options
-        from sim.batch.runner import _resolved, _sample, _summary_accumulator, complete_summary, make_tasks
+        from sim.batch.runner import (
+            complete_summary,
+            make_tasks,
+            resolved_scenario,
+            sample_draws,
+            summary_accumulator,
+        )
         from sim.scenario import Scenario
 
         sc = scenario if isinstance(scenario, Scenario) else self.scenario(scenario)
@@ -130,10 +136,10 @@ class WhatIf:
         key = (tuple((str(p), h) for p, h in sc.files), plan.runs, plan.seed)
         if keep and key in self._kept:
             return self._kept[key]
-        draws = _sample(sc, plan)
+        draws = sample_draws(sc, plan)
         tasks = list(make_tasks(plan, sc, draws, list(range(plan.n_blocks))))
         manifest = build_manifest(sc, plan, draws, "processes" if self._executor else "in-process",
-                                  self.workers, _resolved(sc))
+                                  self.workers, resolved_scenario(sc))
         parts: dict[int, bytes] = {}
 
         def stop_requested() -> bool:
@@ -163,7 +169,7 @@ class WhatIf:
                     if done and progress:
                         progress(len(parts), len(tasks))
         tables = [pq.read_table(io.BytesIO(parts[i])) for i in range(len(tasks))]
-        acc = _summary_accumulator(sc, plan, None)
+        acc = summary_accumulator(sc, plan, None)
         for t in tables:  # block by block, as the batch does (its quantile sketches depend on the order)
             acc.add(t.select(acc.columns()).to_pandas())
         rows = pa.concat_tables(tables).to_pandas()

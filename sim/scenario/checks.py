@@ -128,7 +128,7 @@ def check_references(tp: Any, node: Any, path: Path, where: Located, known: dict
     return out
 
 
-def _data_path(loc: tuple, data: object) -> tuple[Path, bool]:
+def pydantic_error_path(loc: tuple, data: object) -> tuple[Path, bool]:
     """Drop pydantic's union tags from an error location; say whether it points at a dict key."""
     out: list[object] = []
     node = data
@@ -157,7 +157,7 @@ def _short(value: object) -> str:
 
 
 def _translate(e: dict, data: dict, where: Located) -> list[Problem]:
-    path, is_key = _data_path(tuple(e["loc"]), data)
+    path, is_key = pydantic_error_path(tuple(e["loc"]), data)
     kind = e["type"]
     ctx = e.get("ctx") or {}
     if kind == "negsim":

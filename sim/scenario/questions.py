@@ -412,9 +412,9 @@ def _allowed(path: Sequence[object]) -> list[str]:
 
 def _translate(e: dict, data: object, where: Located) -> Problem:
     """One pydantic error as a located problem that says what was expected."""
-    from sim.scenario.checks import _data_path
+    from sim.scenario.checks import pydantic_error_path
 
-    path, is_key = _data_path(tuple(e["loc"]), data)
+    path, is_key = pydantic_error_path(tuple(e["loc"]), data)
     kind = e["type"]
     leaf = str(path[-1]) if path else ""
     if kind == "missing":
