@@ -123,6 +123,49 @@ def test_every_actor_issue_has_a_source_and_a_date(base):
             assert isinstance(pos.get("asof"), dt.date), f"{actor}.{issue}: asof missing or not a date"
 
 
+# Structural run settings: how long and how finely a run is simulated and reported, not assumptions about
+# the world, so they need no source. Everything else in the baseline is a default that cites one.
+UNCITED_RUN_SETTINGS = (
+    "schema_version",  # the version of the scenario file format
+    "scenario.horizon_weeks",  # how far each replicate is simulated
+    "scenario.dt_weeks",  # the time step; results must not depend on it (memo 4.4)
+    "scenario.reporting_horizons_weeks",  # the weeks at which outcome shares are reported
+    # Not a run setting: a [path, path, rho] row has no place for a src (the JSON Schema accepts only a bare
+    # number as rho), so the correlations are cited in the comment above them in baseline.yaml.
+    "correlations",
+)
+
+
+def uncited(node, path=(), cited=False):
+    """Yield the dotted path of every number and distribution spec with no ``src`` on itself or an
+    enclosing mapping (a mapping with ``dist`` is one uncertain parameter; lists are indexed)."""
+    if isinstance(node, dict):
+        cited = cited or (isinstance(node.get("src"), str) and bool(node["src"].strip()))
+        if "dist" in node:
+            if not cited:
+                yield ".".join(map(str, path))
+            return
+        for k, v in node.items():
+            if k not in PROVENANCE:
+                yield from uncited(v, (*path, k), cited)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from uncited(v, (*path, i), cited)
+    elif isinstance(node, (int, float)) and not isinstance(node, bool) and not cited:
+        yield ".".join(map(str, path))
+
+
+def test_every_default_of_the_baseline_cites_its_source(base):
+    """The product's rule: every default cites its source (an analyst assumption says so in its src)."""
+    missing = [
+        p for p in uncited(base) if not any(p == s or p.startswith(s + ".") for s in UNCITED_RUN_SETTINGS)
+    ]
+    assert not missing, (
+        f"{len(missing)} values of baseline.yaml have no src on themselves or an enclosing mapping:\n  "
+        + "\n  ".join(missing)
+    )
+
+
 def test_seed_quotes_are_verbatim():
     if not SEED_DIR.is_dir():
         pytest.skip(f"seed articles not found at {SEED_DIR} (set NEGSIM_SEEDS)")
