@@ -130,9 +130,6 @@ UNCITED_RUN_SETTINGS = (
     "scenario.horizon_weeks",  # how far each replicate is simulated
     "scenario.dt_weeks",  # the time step; results must not depend on it (memo 4.4)
     "scenario.reporting_horizons_weeks",  # the weeks at which outcome shares are reported
-    # Not a run setting: a [path, path, rho] row has no place for a src (the JSON Schema accepts only a bare
-    # number as rho), so the correlations are cited in the comment above them in baseline.yaml.
-    "correlations",
 )
 
 

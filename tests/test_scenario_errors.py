@@ -459,7 +459,7 @@ MUTATIONS = [
     (r"^(\s+gsd: )[0-9.]+$", r"\g<1>0.6", "must be > 1"),
     (r"^(\s+\w+: \{dist: normal, mean: [-0-9.]+, sd: )[0-9.]+\}", r"\g<1>-0.03}", "sd: must be > 0"),
     (r"^(\s+declared: )[0-9.]+", r"\g<1>1.70", "is out of range (expected a probability in [0, 1])"),
-    (r"^(  L0: )[0-9.]+$", r"\g<1>.nan", "is not a finite number"),
+    (r"^(  L0: \{value: )[0-9.]+", r"\g<1>.nan", "is not a finite number"),
     (r"^(  horizon_weeks: )\d+", r"\g<1>forever", "expected a valid integer"),
     (r"^  dt_weeks:", "  dt_wekes:", "unknown key 'dt_wekes' (did you mean 'dt_weeks'?"),
     (r"^(  ripeness: )(true|false)$", r"\g<1>\g<2>\n  ripeness: false", "duplicate key 'ripeness'"),
@@ -468,7 +468,7 @@ MUTATIONS = [
     (r"^(  actor: )US", r"\g<1>UK", "undefined actor 'UK'"),
     (r"^(\s+type: )poisson", r"\g<1>poison", "got 'poison'"),
     (r"^  (relapse_weeks: )", "\t\\g<1>", "tab character in indentation"),
-    (r"^(  L_min: )[0-9.]+$", r"\g<1>!!python/name:os.system", "is not allowed"),
+    (r"^(  kappa_p: )[0-9.]+$", r"\g<1>!!python/name:os.system", "is not allowed"),
 ]
 
 

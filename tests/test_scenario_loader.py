@@ -125,6 +125,32 @@ def test_provenance_survives_overlays(chain, base):
         assert prov["actors.UA.linkage.0"] != base.provenance["actors.UA.linkage.0"]
 
 
+def test_a_variants_numbers_are_not_credited_to_its_parents_sources(chain, tmp_path, base):
+    """A value an overlay sets without a src shows that, not a src the parent wrote on an enclosing key."""
+    from sim.analysis.rundir import source_for
+
+    grandchild = write(tmp_path / "grandchild.yaml", """\
+extends: child.yaml
+scenario: {id: grandchild}
+mediator:
+  bias: {CN: 0.01}
+""")
+    sc = load_scenario(grandchild)
+    assert "mediator.bias" in base.provenance  # the parent cites the whole mapping
+    unsourced = {
+        "mediator.bias.CN": "grandchild.yaml",  # a key added under a cited mapping
+        "events.US_AID_CUTOFF.annual_prob": "child.yaml",  # one parameter of a cited distribution changed
+        "actors.RU.pivot_cost": "child.yaml",  # replaced whole
+        "war.L0": "child.yaml",
+    }
+    for path, file in unsourced.items():
+        assert source_for(sc.provenance, path) == f"set by {tmp_path / file}, which gives no source", path
+    own = source_for(sc.provenance, "war.escalation_disutility")
+    assert own == "mid says escalation_disutility (as of 2025-12-30)"
+    for kept in ("mediator.bias.RU", "war.vol_per_sqrt_year", "ripeness.kappa_c"):
+        assert source_for(sc.provenance, kept) == source_for(base.provenance, kept) != "no source recorded"
+
+
 def test_manifest_record_is_json_and_complete(chain):
     sc = load_scenario(chain)
     record = json.loads(json.dumps(resolved_for_manifest(sc)))

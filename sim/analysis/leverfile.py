@@ -171,7 +171,7 @@ def lever_scenario(base: Scenario, base_resolved: Resolved, name: str, doc: Yaml
     problems.extend(_in_lever(p, opath) for p in missing_paths(base_resolved.data or {}, overlay, where))
     if problems:
         return None, problems
-    merged = merge(base_resolved, overlay, sub, sub_keys, provenance)
+    merged = merge(base_resolved, overlay, sub, sub_keys, provenance, display=f"{doc.file} (lever {name})")
     data = merged.data
     assert data is not None
     data["scenario"] = {**data["scenario"], "id": f"{base.id}__{name}"}

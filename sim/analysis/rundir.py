@@ -171,7 +171,9 @@ def source_for(provenance: dict[str, dict[str, Any]], dotted: str) -> str:
     """Return the ``src`` recorded for a parameter path, looking up its parents if the leaf has none.
 
     Dirichlet components (``mediator.text_weights0.US``) and sub-keys of a distribution spec inherit the
-    source of the enclosing value.
+    source of the enclosing value. The look-up stops at a value a variant set without a source
+    (``set_by``, :mod:`sim.scenario.overlay`): the parent's source on an enclosing mapping does not
+    describe the variant's number.
     """
     parts = dotted.split(".")
     while parts:
@@ -180,6 +182,8 @@ def source_for(provenance: dict[str, dict[str, Any]], dotted: str) -> str:
             src = plain_source(str(rec["src"]))
             asof = rec.get("asof")
             return f"{src} (as of {asof})" if asof else src
+        if isinstance(rec, dict) and rec.get("set_by"):
+            return f"set by {rec['set_by']}, which gives no source"
         parts.pop()
     return "no source recorded"
 

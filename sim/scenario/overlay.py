@@ -18,7 +18,11 @@ removed is reported missing.
 
 Provenance: any mapping may carry ``src:`` and ``asof:``; any value may be written
 ``{value: x, src: ..., asof: ...}``. Both are removed from the data and kept per dotted path. A value that
-an overlay replaces loses the provenance it had in the parent (its source no longer describes it).
+an overlay replaces loses the provenance it had in the parent (its source no longer describes it). A value
+an overlay sets without a ``src`` of its own (a replaced or added key, or some parameters of a
+distribution) is recorded as ``{"src": None, "asof": None, "set_by": FILE}``: a source written on an
+enclosing mapping of the parent describes the parent's numbers, not the overlay's, so a reader looking a
+path up (:func:`sim.analysis.rundir.source_for`) stops there instead of crediting the parent's source.
 """
 
 from __future__ import annotations
@@ -102,7 +106,7 @@ def _resolve(path: FsPath, display: str, chain: list[FsPath]) -> Resolved:
     if parent.data is None:
         return out
     removed = _removals(removals, parent, doc, display, out.problems)
-    merged = merge(parent, data, doc.locs, doc.key_locs, provenance, removed)
+    merged = merge(parent, data, doc.locs, doc.key_locs, provenance, removed, display)
     merged.problems = out.problems
     merged.files = out.files
     merged.displays = out.displays
@@ -192,18 +196,21 @@ def _without(data: dict, path: Path) -> dict:
 
 
 def merge(parent: Resolved, overlay: dict, locs: dict[Path, Loc], key_locs: dict[Path, Loc],
-          provenance: dict[Path, dict], removed: dict[Path, Loc] | None = None) -> Resolved:
+          provenance: dict[Path, dict], removed: dict[Path, Loc] | None = None,
+          display: str | None = None) -> Resolved:  # fmt: skip
     """Deep-merge ``overlay`` onto ``parent.data`` (not modified) by the rules in the module docstring.
 
     ``removed``: dotted paths of the parent deleted first (``remove:``), with their provenance; a problem at
-    a removed path (a required key) is reported at its line of ``remove:``.
+    a removed path (a required key) is reported at its line of ``remove:``. ``display``: the overlay's file
+    as the user knows it, recorded as ``set_by`` for the values it sets without a source.
     """
     removed = removed or {}
     replaced: list[Path] = list(removed)
+    restated: list[Path] = []
     base = parent.data
     for path in replaced:
         base = _without(base, path)
-    data = _merge(base, overlay, (), replaced)
+    data = _merge(base, overlay, (), replaced, restated)
 
     def keep(mapping: dict[Path, object]) -> dict:
         return {p: v for p, v in mapping.items() if not any(_under(p, r) for r in replaced)}
@@ -211,6 +218,9 @@ def merge(parent: Resolved, overlay: dict, locs: dict[Path, Loc], key_locs: dict
     new_locs = keep(parent.locs) | locs | removed
     new_key_locs = keep(parent.key_locs) | key_locs | removed
     new_prov = keep(parent.provenance) | provenance
+    for path in [*replaced[len(removed):], *restated]:
+        if path not in provenance:
+            new_prov[path] = {"src": None, "asof": None, "set_by": display}
     return Resolved(data=data, locs=new_locs, key_locs=new_key_locs, provenance=new_prov)
 
 
@@ -220,12 +230,23 @@ def _edits_dist(base: dict, over: dict) -> bool:
     return bool(over) and set(over) <= {*required, *optional}
 
 
-def _merge(base: object, over: object, path: Path, replaced: list[Path]) -> object:
+def _merge(base: object, over: object, path: Path, replaced: list[Path], restated: list[Path]) -> object:
+    """Merge ``over`` onto ``base`` (rules in the module docstring).
+
+    Appends to ``replaced`` the paths replaced whole, to ``restated`` the keys added and the distributions
+    some of whose parameters changed.
+    """
     if (isinstance(base, dict) and isinstance(over, dict) and "dist" not in over
             and ("dist" not in base or _edits_dist(base, over))):
+        if "dist" in base:
+            restated.append(path)
         out = dict(base)
         for k, v in over.items():
-            out[k] = _merge(base[k], v, (*path, k), replaced) if k in base else v
+            if k in base:
+                out[k] = _merge(base[k], v, (*path, k), replaced, restated)
+            else:
+                out[k] = v
+                restated.append((*path, k))
         return out
     replaced.append(path)
     return over

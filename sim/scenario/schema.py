@@ -663,10 +663,12 @@ def _correlation_row(row: object) -> object:
     return row
 
 
+_RHO = {"type": "number", "exclusiveMinimum": -1, "exclusiveMaximum": 1}
+# rho may carry its source like any number, ``{value: 0.5, src: ...}`` (the loader unwraps it before this)
 CorrelationRow = Annotated[
     Any, PlainValidator(_correlation_row),
     WithJsonSchema({"type": "array", "prefixItems": [{"type": "string"}, {"type": "string"},
-                    {"type": "number", "exclusiveMinimum": -1, "exclusiveMaximum": 1}],
+                                                     {"anyOf": [_RHO, value_wrapper(_RHO)]}],
                     "minItems": 3, "maxItems": 3}),
 ]
 
