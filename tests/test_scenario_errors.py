@@ -578,7 +578,30 @@ def test_an_input_dated_after_the_information_cutoff_is_refused(tmp_path):
                 "    src: 'a later report'\n    asof: 2026-03-01\n")
     assert problems_of(p) == [
         f"{p}:6: mediator.walkaway_hazard_per_year_per_F.asof: 2026-03-01 is after the information cut-off "
-        "2025-12-31 (expected every input dated on or before scenario.info_cutoff)"
+        "2025-12-31 (expected every input dated on or before scenario.info_cutoff, or its path in "
+        "scenario.accepted_after_cutoff with the reason)"
+    ]
+
+
+def test_a_later_input_is_kept_only_where_the_scenario_names_it_with_its_reason(tmp_path):
+    later = ("mediator:\n  walkaway_hazard_per_year_per_F:\n    value: 0.1\n    src: 'a later report'\n"
+             "    asof: 2026-03-01\n")
+    accept = ("scenario:\n  accepted_after_cutoff:\n    mediator.walkaway_hazard_per_year_per_F: the report "
+              "only restates a 2024 estimate\n")
+    sc = load_scenario(overlay(tmp_path, later + accept))
+    assert sc.provenance["mediator.walkaway_hazard_per_year_per_F"]["asof"] == "2026-03-01"
+    # an entry naming an input that is not dated after the cut-off cannot stay in the list
+    stale = accept.replace("mediator.walkaway_hazard_per_year_per_F", "mediator.prox_weight")
+    p = overlay(tmp_path, stale, "stale.yaml")
+    assert problems_of(p) == [
+        f"{p}:4: scenario.accepted_after_cutoff.mediator.prox_weight: names no input dated after the "
+        "information cut-off 2025-12-31 (expected the dotted path of a value whose asof is later)"
+    ]
+    terse = accept.replace("the report only restates a 2024 estimate", "ok")  # a reason must say something
+    p = overlay(tmp_path, later + terse, "short.yaml")
+    assert problems_of(p) == [
+        f"{p}:9: scenario.accepted_after_cutoff.mediator.walkaway_hazard_per_year_per_F: got 'ok' (expected "
+        "the reason the input does not leak what happened next, in words)"
     ]
 
 
@@ -611,7 +634,8 @@ def test_an_observed_event_may_be_dated_after_the_cutoff_and_must_have_happened(
     p = overlay(tmp_path, unmarked, "unmarked.yaml")
     assert problems_of(p) == [
         f"{p}:5: events.EU_PACKAGE_16.asof: 2026-02-24 is after the information cut-off 2025-12-31 (expected "
-        "every input dated on or before scenario.info_cutoff)"
+        "every input dated on or before scenario.info_cutoff, or its path in scenario.accepted_after_cutoff "
+        "with the reason)"
     ]
 
 

@@ -716,21 +716,40 @@ def check_no_look_ahead(data: dict, provenance: dict[Path, dict], where: Located
     hindcast's forcings: scheduled events marked ``observed`` are what happened outside the model's
     decisions (an EU sanctions package, an oil price), imposed on their dates as a climate hindcast imposes
     observed forcings. ``provenance`` maps the path of each sourced value to its ``{"src", "asof"}``.
+
+    The other exception is named: ``scenario.accepted_after_cutoff`` maps the dotted path of an input dated
+    later to the reason the scenario keeps it (a structural assumption a hindcast inherits from a parent
+    that sourced it later), so the look-ahead is declared where a reader sees it, never silent. An entry
+    that names no input dated after the cut-off is reported, so the list cannot outlive its reasons.
     """
     sc = data.get("scenario")
     cutoff = sc.get("info_cutoff") if isinstance(sc, dict) else None
     if not hasattr(cutoff, "isoformat"):
         return []
+    accepted = sc.get("accepted_after_cutoff") or {}
+    accepted = accepted if isinstance(accepted, dict) else {}
     events = data.get("events") if isinstance(data.get("events"), dict) else {}
     forcings = {eid for eid, ev in events.items() if isinstance(ev, dict) and ev.get("observed") is True}
     out: list[Problem] = []
+    later: set[str] = set()
     for path, prov in provenance.items():
         if len(path) >= 2 and path[0] == "events" and path[1] in forcings:
             continue  # an observed event of a hindcast: what happened, imposed as a forcing
         asof = prov.get("asof") if isinstance(prov, dict) else None
         if asof is not None and str(asof) > cutoff.isoformat():
-            out.append(where.problem((*path, "asof"), f"{asof} is after the information cut-off {cutoff} "
-                                     "(expected every input dated on or before scenario.info_cutoff)"))
+            later.add(dotted(path))
+            if dotted(path) not in accepted:
+                out.append(where.problem((*path, "asof"), f"{asof} is after the information cut-off {cutoff} "
+                                         "(expected every input dated on or before scenario.info_cutoff, or "
+                                         "its path in scenario.accepted_after_cutoff with the reason)"))
+    for key, reason in accepted.items():
+        if not isinstance(reason, str) or len(reason.split()) < 3:
+            out.append(where.problem(("scenario", "accepted_after_cutoff", key), f"got {reason!r} (expected "
+                                     "the reason the input does not leak what happened next, in words)"))
+        if key not in later:
+            out.append(where.problem(("scenario", "accepted_after_cutoff", key), "names no input dated after "
+                                     f"the information cut-off {cutoff} (expected the dotted path of a value "
+                                     "whose asof is later)", key=True))
     return out
 
 

@@ -95,6 +95,9 @@ class ScenarioInfo(Block):
     id: Id
     title: str
     info_cutoff: dt.date
+    # inputs dated after info_cutoff that the scenario keeps knowingly (a hindcast inheriting a structural
+    # assumption its parent sourced later): dotted path -> why it does not leak what happened next
+    accepted_after_cutoff: dict[str, str] = {}
     start_date: dt.date
     horizon_weeks: Annotated[int, Field(gt=0)]
     dt_weeks: Annotated[float, Field(gt=0)]
