@@ -590,12 +590,13 @@ def test_a_later_input_is_kept_only_where_the_scenario_names_it_with_its_reason(
               "only restates a 2024 estimate\n")
     sc = load_scenario(overlay(tmp_path, later + accept))
     assert sc.provenance["mediator.walkaway_hazard_per_year_per_F"]["asof"] == "2026-03-01"
-    # an entry naming an input that is not dated after the cut-off cannot stay in the list
-    stale = accept.replace("mediator.walkaway_hazard_per_year_per_F", "mediator.prox_weight")
-    p = overlay(tmp_path, stale, "stale.yaml")
+    # the entry covers that path only: another later input is refused as before
+    other = "  prox_weight: {value: 0.05, src: 'a later memo', asof: 2026-01-02}\n"
+    p = overlay(tmp_path, later + other + accept, "other.yaml")
     assert problems_of(p) == [
-        f"{p}:4: scenario.accepted_after_cutoff.mediator.prox_weight: names no input dated after the "
-        "information cut-off 2025-12-31 (expected the dotted path of a value whose asof is later)"
+        f"{p}:7: mediator.prox_weight.asof: 2026-01-02 is after the information cut-off 2025-12-31 (expected "
+        "every input dated on or before scenario.info_cutoff, or its path in scenario.accepted_after_cutoff "
+        "with the reason)"
     ]
     terse = accept.replace("the report only restates a 2024 estimate", "ok")  # a reason must say something
     p = overlay(tmp_path, later + terse, "short.yaml")

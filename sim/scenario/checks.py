@@ -720,7 +720,8 @@ def check_no_look_ahead(data: dict, provenance: dict[Path, dict], where: Located
     The other exception is named: ``scenario.accepted_after_cutoff`` maps the dotted path of an input dated
     later to the reason the scenario keeps it (a structural assumption a hindcast inherits from a parent
     that sourced it later), so the look-ahead is declared where a reader sees it, never silent. An entry
-    that names no input dated after the cut-off is reported, so the list cannot outlive its reasons.
+    for an input not dated after the cut-off has no effect: a variant that re-sources an inherited input
+    cannot delete its parent's entry (``remove:`` takes dotted paths, and these keys are dotted paths).
     """
     sc = data.get("scenario")
     cutoff = sc.get("info_cutoff") if isinstance(sc, dict) else None
@@ -731,13 +732,11 @@ def check_no_look_ahead(data: dict, provenance: dict[Path, dict], where: Located
     events = data.get("events") if isinstance(data.get("events"), dict) else {}
     forcings = {eid for eid, ev in events.items() if isinstance(ev, dict) and ev.get("observed") is True}
     out: list[Problem] = []
-    later: set[str] = set()
     for path, prov in provenance.items():
         if len(path) >= 2 and path[0] == "events" and path[1] in forcings:
             continue  # an observed event of a hindcast: what happened, imposed as a forcing
         asof = prov.get("asof") if isinstance(prov, dict) else None
         if asof is not None and str(asof) > cutoff.isoformat():
-            later.add(dotted(path))
             if dotted(path) not in accepted:
                 out.append(where.problem((*path, "asof"), f"{asof} is after the information cut-off {cutoff} "
                                          "(expected every input dated on or before scenario.info_cutoff, or "
@@ -746,10 +745,6 @@ def check_no_look_ahead(data: dict, provenance: dict[Path, dict], where: Located
         if not isinstance(reason, str) or len(reason.split()) < 3:
             out.append(where.problem(("scenario", "accepted_after_cutoff", key), f"got {reason!r} (expected "
                                      "the reason the input does not leak what happened next, in words)"))
-        if key not in later:
-            out.append(where.problem(("scenario", "accepted_after_cutoff", key), "names no input dated after "
-                                     f"the information cut-off {cutoff} (expected the dotted path of a value "
-                                     "whose asof is later)", key=True))
     return out
 
 
