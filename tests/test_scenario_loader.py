@@ -134,6 +134,7 @@ extends: child.yaml
 scenario: {id: grandchild}
 mediator:
   bias: {CN: 0.01}
+  walkaway: {pause_weeks: 20, src: the grandchild on walk-aways}
 """)
     sc = load_scenario(grandchild)
     assert "mediator.bias" in base.provenance  # the parent cites the whole mapping
@@ -145,6 +146,8 @@ mediator:
     }
     for path, file in unsourced.items():
         assert source_for(sc.provenance, path) == f"set by {tmp_path / file}, which gives no source", path
+    # a src the overlay writes on an enclosing mapping describes the overlay's values below it
+    assert source_for(sc.provenance, "mediator.walkaway.pause_weeks") == "the grandchild on walk-aways"
     own = source_for(sc.provenance, "war.escalation_disutility")
     assert own == "mid says escalation_disutility (as of 2025-12-30)"
     for kept in ("mediator.bias.RU", "war.vol_per_sqrt_year", "ripeness.kappa_c"):

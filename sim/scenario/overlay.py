@@ -19,10 +19,11 @@ removed is reported missing.
 Provenance: any mapping may carry ``src:`` and ``asof:``; any value may be written
 ``{value: x, src: ..., asof: ...}``. Both are removed from the data and kept per dotted path. A value that
 an overlay replaces loses the provenance it had in the parent (its source no longer describes it). A value
-an overlay sets without a ``src`` of its own (a replaced or added key, or some parameters of a
-distribution) is recorded as ``{"src": None, "asof": None, "set_by": FILE}``: a source written on an
-enclosing mapping of the parent describes the parent's numbers, not the overlay's, so a reader looking a
-path up (:func:`sim.analysis.rundir.source_for`) stops there instead of crediting the parent's source.
+an overlay sets (a replaced or added key, or some parameters of a distribution) with no ``src`` of the
+overlay's on it or on a mapping of the overlay that encloses it is recorded as ``{"src": None, "asof":
+None, "set_by": FILE}``: a source written on an enclosing mapping of the parent describes the parent's
+numbers, not the overlay's, so a reader looking a path up (:func:`sim.analysis.rundir.source_for`) stops
+there instead of crediting the parent's source.
 """
 
 from __future__ import annotations
@@ -219,7 +220,7 @@ def merge(parent: Resolved, overlay: dict, locs: dict[Path, Loc], key_locs: dict
     new_key_locs = keep(parent.key_locs) | key_locs | removed
     new_prov = keep(parent.provenance) | provenance
     for path in [*replaced[len(removed):], *restated]:
-        if path not in provenance:
+        if not any(path[:i] in provenance for i in range(len(path), -1, -1)):  # no src of the overlay's own
             new_prov[path] = {"src": None, "asof": None, "set_by": display}
     return Resolved(data=data, locs=new_locs, key_locs=new_key_locs, provenance=new_prov)
 
