@@ -107,7 +107,7 @@ def _resolve(path: FsPath, display: str, chain: list[FsPath]) -> Resolved:
     if parent.data is None:
         return out
     removed = _removals(removals, parent, doc, display, out.problems)
-    merged = merge(parent, data, doc.locs, doc.key_locs, provenance, removed, display)
+    merged = merge(parent, data, doc.locs, doc.key_locs, provenance, removed, display=display)
     merged.problems = out.problems
     merged.files = out.files
     merged.displays = out.displays
@@ -197,8 +197,8 @@ def _without(data: dict, path: Path) -> dict:
 
 
 def merge(parent: Resolved, overlay: dict, locs: dict[Path, Loc], key_locs: dict[Path, Loc],
-          provenance: dict[Path, dict], removed: dict[Path, Loc] | None = None,
-          display: str | None = None) -> Resolved:  # fmt: skip
+          provenance: dict[Path, dict], removed: dict[Path, Loc] | None = None, *,
+          display: str) -> Resolved:  # fmt: skip
     """Deep-merge ``overlay`` onto ``parent.data`` (not modified) by the rules in the module docstring.
 
     ``removed``: dotted paths of the parent deleted first (``remove:``), with their provenance; a problem at
@@ -206,12 +206,13 @@ def merge(parent: Resolved, overlay: dict, locs: dict[Path, Loc], key_locs: dict
     as the user knows it, recorded as ``set_by`` for the values it sets without a source.
     """
     removed = removed or {}
-    replaced: list[Path] = list(removed)
-    restated: list[Path] = []
     base = parent.data
-    for path in replaced:
+    for path in removed:
         base = _without(base, path)
-    data = _merge(base, overlay, (), replaced, restated)
+    overridden: list[Path] = []
+    restated: list[Path] = []
+    data = _merge(base, overlay, (), overridden, restated)
+    replaced = [*removed, *overridden]
 
     def keep(mapping: dict[Path, object]) -> dict:
         return {p: v for p, v in mapping.items() if not any(_under(p, r) for r in replaced)}
@@ -219,7 +220,7 @@ def merge(parent: Resolved, overlay: dict, locs: dict[Path, Loc], key_locs: dict
     new_locs = keep(parent.locs) | locs | removed
     new_key_locs = keep(parent.key_locs) | key_locs | removed
     new_prov = keep(parent.provenance) | provenance
-    for path in [*replaced[len(removed):], *restated]:
+    for path in [*overridden, *restated]:
         if not any(path[:i] in provenance for i in range(len(path), -1, -1)):  # no src of the overlay's own
             new_prov[path] = {"src": None, "asof": None, "set_by": display}
     return Resolved(data=data, locs=new_locs, key_locs=new_key_locs, provenance=new_prov)
