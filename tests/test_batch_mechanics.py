@@ -397,3 +397,27 @@ def test_a_worker_freezes_its_imports_once_before_its_first_block():
     """)
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "True"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no fork server on Windows: workers are spawned")
+def test_local_workers_start_forked_from_a_server_that_preloaded_the_model():
+    """A worker's first task finds the model imported, Numba started and BLAS single-threaded.
+
+    In a fresh process (the fork server is one per process): the workers are the server's children, not
+    this process's, and what the server preloaded (sim.batch.preload) they inherit.
+    """
+    code = textwrap.dedent("""
+        import os
+        from sim.batch.executors import ProcessExecutor
+        ex = ProcessExecutor(2)
+        probe = ("(__import__('os').getppid(), 'sim.model.model' in __import__('sys').modules, "
+                 "'numba' in __import__('sys').modules, "
+                 "__import__('os').environ.get('OPENBLAS_NUM_THREADS'))")
+        ppid, model, numba, blas = ex.pool.submit(eval, probe).result()
+        ex.close()
+        print(ppid != os.getpid(), model, numba, blas)
+    """)
+    env = {k: v for k, v in __import__("os").environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env=env, timeout=120)
+    assert out.stdout.split() == ["True", "True", "True", "1"]

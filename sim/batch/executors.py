@@ -9,6 +9,7 @@ asked (Ctrl-C). Completion order never matters downstream: each block's bytes de
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.context
 import os
 import signal
 import uuid
@@ -71,8 +72,9 @@ def _init_worker() -> None:
     Ctrl-C: the parent cancels and shuts the pool down. BLAS: the model's few matrix products (R x n
     by n x m) are large enough for OpenBLAS to hand half to a helper thread, which on a machine with one
     worker per core waits for a core another worker holds; each product's entries are computed the same way
-    on one thread (the records are the same bit for bit). Set before the worker imports NumPy (a spawned
-    worker has not yet); a variable the user set is kept.
+    on one thread (the records are the same bit for bit). Set before the worker imports NumPy (in the fork
+    server, :mod:`sim.batch.preload`; a spawned worker here, before its imports); a variable the user set
+    is kept.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name, value in SINGLE_THREADED_BLAS.items():
@@ -80,7 +82,7 @@ def _init_worker() -> None:
 
 
 def _import_model() -> None:
-    """First task of each worker: import the model (Mesa, SciPy, Numba: ~2 s) and start Numba.
+    """First task of each spawned worker: import the model (Mesa, SciPy, Numba: ~2 s) and start Numba.
 
     Both happen while the parent samples the parameters and warms up (:func:`sim.model.warmup.start_runtime`).
     """
@@ -90,12 +92,43 @@ def _import_model() -> None:
     start_runtime()
 
 
+def start_fork_server() -> bool:
+    """Start the fork server that local workers are forked from; return False where there is none.
+
+    A fork server is a fresh, single-threaded interpreter, so forking it is safe where forking this
+    process (which may hold threads) is not. It preloads :mod:`sim.batch.preload` (single-threaded BLAS,
+    the model, Numba's runtime) while this process goes on: ``negsim run`` starts it first thing, so it
+    imports while the command reads the scenario and samples the parameters, and each worker forked from it
+    starts ready, the imports paid once instead of once per worker. Returns at once; the first worker
+    waits for the preload. The server lives until this process exits and serves every later pool.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return False
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(["sim.batch.preload"])
+    forkserver.ensure_running()
+    return True
+
+
+def worker_context(import_model: bool) -> multiprocessing.context.BaseContext:
+    """Return how local workers start: forked from the fork server (:func:`start_fork_server`), else spawned.
+
+    Without ``import_model`` (blocks that do not run the model) a server already running serves as it is
+    and none is started for them. Without a fork server (Windows) workers are spawned.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    if import_model:
+        start_fork_server()
+    return multiprocessing.get_context("forkserver")
+
+
 class ProcessExecutor:
     """Run blocks on ``workers`` local processes (:class:`concurrent.futures.ProcessPoolExecutor`).
 
-    Workers are started with ``spawn`` (no fork of a process that may hold threads, same behaviour on
-    every OS) and ignore SIGINT, so Ctrl-C in a terminal reaches only the parent, which then cancels the
-    pending blocks and terminates the workers.
+    Workers are forked from a ``forkserver`` (:func:`worker_context`) and ignore SIGINT, so Ctrl-C in a
+    terminal reaches only the parent, which then cancels the pending blocks and terminates the workers.
     """
 
     name = "processes"
@@ -103,11 +136,11 @@ class ProcessExecutor:
     def __init__(self, workers: int, import_model: bool = True) -> None:
         self.workers = int(workers)
         self.closed = False
-        self.pool = ProcessPoolExecutor(max_workers=self.workers,
-                                        mp_context=multiprocessing.get_context("spawn"),
+        context = worker_context(import_model)
+        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
                                         initializer=_init_worker)
-        if import_model:  # start every worker now (the pool would start them one per block)
-            for _ in range(self.workers):
+        if import_model and context.get_start_method() == "spawn":  # start every worker now (the pool
+            for _ in range(self.workers):  # would start them one per block)
                 self.pool.submit(_import_model)
 
     def run(self, tasks: Iterable[BlockTask], block_fn: BlockFunction | None) -> Iterator[Outcome]:

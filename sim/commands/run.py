@@ -88,7 +88,10 @@ def warn_if_stale(scenario: str) -> None:
 def main(args: argparse.Namespace) -> int:
     """Run the batch through :func:`sim.api.run` and print the run directory and the table."""
     from sim.api import run
+    from sim.batch.executors import default_workers, start_fork_server
 
+    if args.scheduler is None and (args.workers or default_workers()) > 1:
+        start_fork_server()  # the workers' imports run while this process reads and samples the scenario
     warn_if_stale(args.scenario)
     result = run(args.scenario, runs=args.runs, seed=args.seed, workers=args.workers,
                  scheduler=args.scheduler,
