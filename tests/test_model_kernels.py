@@ -168,6 +168,18 @@ def test_linkage_is_stored_sparsely_without_loss(baseline_params):
     assert (pk >= 0).any()  # the baseline has linkage
 
 
+def test_utility_matrices_are_built_once_per_draw_and_equal_those_built_per_replicate():
+    """Paths of a draw share one matrix (A_runs, A_run_of); the kernels' sparse form is as from A itself."""
+    sc = load_scenario("scenarios/baseline.yaml")
+    draws = sample_parameters(sc, 8, np.random.default_rng(5))
+    paths = build_params(materialise(sc, draws, np.repeat(np.arange(8), 4)), 32)
+    alone = build_params(materialise(sc, draws, np.arange(8)), 8)
+    assert paths.A_runs.shape[0] == 8 and list(paths.A_run_of) == list(np.repeat(np.arange(8), 4))
+    assert_allclose(paths.A, np.repeat(alone.A, 4, axis=0), rtol=0, atol=0)
+    for got, want in zip(paths.kernel[:4], kernels.sparse_linkage(paths.A), strict=True):
+        assert_allclose(got, want, rtol=0, atol=0)
+
+
 def _positions(prm, seed, B=30):
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(R, B, replace=False))

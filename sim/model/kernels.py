@@ -326,12 +326,17 @@ def utility_reneging_batch(X, rows, L, ideal, ideal_rows, P):
     return U, q
 
 
-def sparse_linkage(A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def sparse_linkage(A: np.ndarray, row_of: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Split symmetric A (R, n, K, K) into its diagonal and its off-diagonal pairs k < l.
 
     The pattern is the union over replicates of the nonzero pairs of each actor, so one index list serves
     every replicate. Returns (diag (R, n, K), pk, pl (n, Pmax) int64 padded with -1, pv (R, n, Pmax)).
+    With ``row_of`` (R,), A holds the distinct matrices only and replicate r has ``A[row_of[r]]``.
     """
+    if row_of is not None:
+        diag, pk, pl, pv = sparse_linkage(A)
+        return np.ascontiguousarray(diag[row_of]), pk, pl, np.ascontiguousarray(pv[row_of])
     R, n, K, _ = A.shape
     diag = np.ascontiguousarray(np.diagonal(A, axis1=-2, axis2=-1))
     upper = np.triu(np.ones((K, K), bool), 1)
@@ -396,7 +401,7 @@ def kernel_params(prm) -> KernelParams:
     commit = bool(prm.modules["commitment"])
     zeros_n = np.zeros(n)
     out = KernelParams(
-        *sparse_linkage(np.asarray(prm.A, float)),
+        *sparse_linkage(np.asarray(prm.A_runs, float), prm.A_run_of),
         bool(prm.linear_utility),
         f(prm.zeta),
         sgn,

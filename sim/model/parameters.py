@@ -92,6 +92,8 @@ class ModelParams:
     sal: Array  #: (R, n, K) saliences normalised over issues
     sal_raw: Array  #: (R, n, K) saliences as given
     A: Array  #: (R, n, K, K) utility matrices: saliences and linkage, kept positive definite, in own units
+    A_runs: Array  #: (U, n, K, K) the distinct utility matrices, one per run of equal replicates (a draw)
+    A_run_of: Array  #: (R,) int: the row of ``A_runs`` each replicate has (``A = A_runs[A_run_of]``)
     rho: Array  #: (R, n) discount rate per year
     c0: Array  #: (R, n) war cost per year at t0
     eta: Array  #: (R, n) cost multiplier of strain

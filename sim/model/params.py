@@ -258,15 +258,21 @@ def _actors(p: ModelParams, params: dict, R: int) -> None:
         raise UserError("actors: every actor needs a positive salience on some issue")
     p.sal = sal / tot
     p.sal_raw = sal
-    # utility matrices: diag(s~) - 1/2 kappa sqrt(s~a s~b) on (a, b) and (b, a), scaled by u_i (memo §1.3)
-    A = np.zeros((R, n, K, K))
+    # utility matrices: diag(s~) - 1/2 kappa sqrt(s~a s~b) on (a, b) and (b, a), scaled by u_i (memo §1.3),
+    # built once per run of replicates with the same inputs (a draw's paths) and then repeated
+    first = _new_inputs(p.sal, p.uscale, *(kap for *_, kap in links))
+    u = np.flatnonzero(first)
+    sal_u = p.sal[u]
+    A = np.zeros((u.size, n, K, K))
     ar = np.arange(K)
-    A[:, :, ar, ar] = p.sal
+    A[:, :, ar, ar] = sal_u
     for i, ka, kb, kap in links:
-        off = -0.5 * kap * np.sqrt(p.sal[:, i, ka] * p.sal[:, i, kb])
+        off = -0.5 * kap[u] * np.sqrt(sal_u[:, i, ka] * sal_u[:, i, kb])
         A[:, i, ka, kb] += off
         A[:, i, kb, ka] += off
-    p.A = _make_pd(A, p.actors) * p.uscale[:, :, None, None]
+    p.A_runs = _make_pd(A, p.actors) * p.uscale[u][:, :, None, None]
+    p.A_run_of = np.cumsum(first) - 1
+    p.A = p.A_runs[p.A_run_of]
 
     def actor_num(key):
         return np.stack([_R(actors_d[a][key], R, f"actors.{a}.{key}") for a in p.actors], 1)
@@ -655,6 +661,21 @@ def _flows(p: ModelParams, actors_d: dict, R: int) -> None:
         w /= np.where(total > 0, total, 1.0)
     p.is_supporter = p.support_w.any(axis=1)
     p.is_patron = p.lifeline_to.any(axis=1)
+
+
+def _new_inputs(*arrays: np.ndarray) -> np.ndarray:
+    """Return (R,) bool: where a replicate's inputs differ from the previous replicate's (True at 0).
+
+    The paths of one parameter draw are consecutive replicates with equal inputs; what is derived from
+    those inputs alone is computed once per run of equal rows.
+    """
+    R = arrays[0].shape[0]
+    first = np.zeros(R, dtype=bool)
+    first[:1] = True
+    for a in arrays:
+        a = a.reshape(R, -1)
+        first[1:] |= np.any(a[1:] != a[:-1], axis=1)
+    return first
 
 
 def _make_pd(A: np.ndarray, actors: list[str], floor: float = 0.05) -> np.ndarray:
