@@ -226,35 +226,3 @@ def test_materialise_refuses_foreign_draws(baseline):
         materialise(baseline, draws, np.arange(3))
     with pytest.raises(UserError, match="out of range"):
         materialise(baseline, sample_parameters(baseline, 5, 1), np.array([5]))
-
-
-@pytest.mark.parametrize("spec, reference", [
-    ({"dist": "beta", "mean": 0.3, "kappa": 7.0}, lambda u: stats.beta.ppf(u, 0.3 * 7.0, (1 - 0.3) * 7.0)),
-    ({"dist": "beta", "mean": 4.0, "kappa": 3.0, "low": 2.0, "high": 10.0},
-     lambda u: 2.0 + 8.0 * stats.beta.ppf(u, 0.25 * 3.0, (1 - 0.25) * 3.0)),
-    ({"dist": "annual_prob", "mean": 0.05, "kappa": 40.0},
-     lambda u: stats.beta.ppf(u, 0.05 * 40.0, (1 - 0.05) * 40.0)),
-    ({"dist": "lognormal", "median": 1.5, "gsd": 2.0},
-     lambda u: 1.5 * np.exp(math.log(2.0) * stats.norm.ppf(u))),
-    ({"dist": "gamma", "mean": 2.0, "cv": 0.4},
-     lambda u: stats.gamma.ppf(u, 1.0 / 0.4**2, scale=2.0 * 0.4**2)),
-    ({"dist": "normal", "mean": -0.2, "sd": 0.3}, lambda u: stats.norm.ppf(u, loc=-0.2, scale=0.3)),
-])
-def test_quantiles_without_scipy_stats_are_scipy_stats_bit_for_bit(spec, reference):
-    """The samplers call scipy.special (scipy.stats is slow to import); the draws must not change."""
-    from sim.scenario.distributions import Marginal
-
-    u = np.random.default_rng(9).random((5000, 1))
-    u[:3, 0] = [0.0, 1e-12, 1 - 1e-12]
-    np.testing.assert_array_equal(Marginal("x", spec).ppf(u), reference(u[:, 0]))
-
-
-def test_dirichlet_quantiles_are_scipy_stats_gammas_bit_for_bit():
-    from sim.scenario.distributions import Marginal
-
-    mean = {"a": 0.2, "b": 0.5, "c": 0.3}
-    spec = {"dist": "dirichlet", "mean": mean, "concentration": 12.0}
-    u = np.random.default_rng(4).random((2000, 3))
-    alpha = np.array(list(mean.values())) * 12.0
-    g = np.maximum(stats.gamma.ppf(u, alpha[None, :]), np.finfo(float).tiny)
-    np.testing.assert_array_equal(Marginal("x", spec).ppf(u), g / g.sum(axis=1, keepdims=True))

@@ -59,19 +59,6 @@ def _stats():  # scipy.stats is slow to import; validation alone does not need i
     return stats
 
 
-def _special():
-    """Return ``scipy.special``, whose inverse distribution functions most quantiles need.
-
-    ``scipy.stats`` computes these quantiles with the same functions (``beta.ppf`` is ``betaincinv``,
-    ``gamma.ppf`` is ``gammaincinv`` times the scale, ``norm.ppf`` is ``ndtri`` times the scale plus the
-    location: the same numbers, bit for bit), but importing it takes about half a second of the time before
-    ``negsim run`` can send its first block; the truncated normal still comes from ``scipy.stats``.
-    """
-    from scipy import special
-
-    return special
-
-
 def _norm_cdf(x: float) -> float:
     return 0.5 * math.erfc(-x / math.sqrt(2.0))
 
@@ -265,28 +252,28 @@ def _ppf_beta(spec: dict, u: np.ndarray) -> np.ndarray:
     lo, hi = spec.get("low", 0.0), spec.get("high", 1.0)
     m = (spec["mean"] - lo) / (hi - lo)
     k = spec["kappa"]
-    return lo + (hi - lo) * _special().betaincinv(m * k, (1 - m) * k, u[:, 0])
+    return lo + (hi - lo) * _stats().beta.ppf(u[:, 0], m * k, (1 - m) * k)
 
 
 def _ppf_annual(spec: dict, u: np.ndarray) -> np.ndarray:
     m, k = spec["mean"], spec["kappa"]
-    return _special().betaincinv(m * k, (1 - m) * k, u[:, 0])
+    return _stats().beta.ppf(u[:, 0], m * k, (1 - m) * k)
 
 
 def _ppf_lognormal(spec: dict, u: np.ndarray) -> np.ndarray:
-    return spec["median"] * np.exp(math.log(spec["gsd"]) * _special().ndtri(u[:, 0]))
+    return spec["median"] * np.exp(math.log(spec["gsd"]) * _stats().norm.ppf(u[:, 0]))
 
 
 def _ppf_gamma(spec: dict, u: np.ndarray) -> np.ndarray:
     cv2 = spec["cv"] ** 2
-    return _special().gammaincinv(1.0 / cv2, u[:, 0]) * (spec["mean"] * cv2)
+    return _stats().gamma.ppf(u[:, 0], 1.0 / cv2, scale=spec["mean"] * cv2)
 
 
 def _ppf_normal(spec: dict, u: np.ndarray) -> np.ndarray:
     if "low" in spec or "high" in spec:
         a, b = _trunc_ab(spec)
         return _stats().truncnorm.ppf(u[:, 0], a, b, loc=spec["mean"], scale=spec["sd"])
-    return _special().ndtri(u[:, 0]) * spec["sd"] + spec["mean"]
+    return _stats().norm.ppf(u[:, 0], loc=spec["mean"], scale=spec["sd"])
 
 
 def _ppf_uniform(spec: dict, u: np.ndarray) -> np.ndarray:
@@ -296,7 +283,7 @@ def _ppf_uniform(spec: dict, u: np.ndarray) -> np.ndarray:
 def _ppf_dirichlet(spec: dict, u: np.ndarray) -> np.ndarray:
     # Dirichlet = independent Gamma(alpha_k, 1) normalised to sum 1 (Devroye 1986, ch. XI.4).
     alpha = np.array([float(v) for v in spec["mean"].values()]) * spec["concentration"]
-    g = _special().gammaincinv(alpha[None, :], u)
+    g = _stats().gamma.ppf(u, alpha[None, :])
     g = np.maximum(g, np.finfo(float).tiny)
     return g / g.sum(axis=1, keepdims=True)
 
