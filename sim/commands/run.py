@@ -89,9 +89,13 @@ def main(args: argparse.Namespace) -> int:
     """Run the batch through :func:`sim.api.run` and print the run directory and the table."""
     from sim.api import run
     from sim.batch.executors import default_workers, start_fork_server
+    from sim.batch.plan import plan_from_options
 
+    # the workers' imports run while this process reads and samples the scenario (once the options are
+    # known to be consistent: an option error is reported at once, with no fork server started)
+    plan_from_options(args.seed, args.runs, args.draws, args.paths_per_draw, args.block_size)
     if args.scheduler is None and (args.workers or default_workers()) > 1:
-        start_fork_server()  # the workers' imports run while this process reads and samples the scenario
+        start_fork_server()
     warn_if_stale(args.scenario)
     result = run(args.scenario, runs=args.runs, seed=args.seed, workers=args.workers,
                  scheduler=args.scheduler,
