@@ -298,12 +298,12 @@ def test_a_varying_draw_of_a_structural_parameter_is_a_named_user_error(central)
     assert simulate(short(p, 13), 2, np.random.SeedSequence(1))["outcome_w13"].shape == (2,)
 
 
-def test_positive_definite_repair_checks_each_draw_once_with_the_same_numbers():
-    """Consecutive replicates of one draw share their utility matrices: _make_pd repairs each distinct
-    matrix once and repeats it, which must equal the repair of every replicate, warning per draw."""
+def test_positive_definite_repair_shrinks_only_the_indefinite_draws_and_counts_them():
+    """_make_pd gets each draw's matrices once (build_params repeats them along the paths, which
+    tests/test_model_kernels.py checks): it repairs the indefinite one and warns once per actor and draw."""
     import warnings
 
-    from sim.model.params import _make_pd, _shrink_linkage_to_pd
+    from sim.model.params import _make_pd
 
     rng = np.random.default_rng(3)
     K, n = 4, 2
@@ -314,14 +314,12 @@ def test_positive_definite_repair_checks_each_draw_once_with_the_same_numbers():
         off = -0.5 * kappa * np.sqrt(A[:, 0, 0] * A[:, 1, 1])
         A[:, 0, 1] = A[:, 1, 0] = off
         draws.append(A)
-    A = np.stack([draws[0]] * 3 + [draws[1]] * 4 + [draws[2]] * 2 + [draws[1]] * 1)  # 10 replicates
+    A = np.stack(draws)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         got = _make_pd(A, ["X", "Y"])
-        every = _shrink_linkage_to_pd(A, ["X", "Y"], 0.05)
-    assert np.array_equal(got, every)
-    assert not np.array_equal(got[3], A[3])  # the indefinite draw was repaired
+    assert np.array_equal(got[[0, 2]], A[[0, 2]]) and not np.array_equal(got[1], A[1])
     assert np.linalg.eigvalsh(got).min() > 0
-    # the repair warns once per distinct draw (2 runs of the indefinite draw, 2 actors each: 4), the
-    # per-replicate call per replicate (5 replicates, 2 actors: 10)
-    assert [str(w.message).split(" in ")[1].split(" draw")[0] for w in caught] == ["4", "10"]
+    assert np.array_equal(np.diagonal(got, axis1=-2, axis2=-1), np.diagonal(A, axis1=-2, axis2=-1))
+    # one indefinite draw, both actors' matrices indefinite: 2
+    assert [str(w.message).split(" in ")[1].split(" draw")[0] for w in caught] == ["2"]

@@ -97,10 +97,11 @@ def start_fork_server() -> bool:
 
     A fork server is a fresh, single-threaded interpreter, so forking it is safe where forking this
     process (which may hold threads) is not. It preloads :mod:`sim.batch.preload` (single-threaded BLAS,
-    the model, Numba's runtime) while this process goes on: ``negsim run`` starts it first thing, so it
-    imports while the command reads the scenario and samples the parameters, and each worker forked from it
-    starts ready, the imports paid once instead of once per worker. Returns at once; the first worker
-    waits for the preload. The server lives until this process exits and serves every later pool.
+    the model, Numba's runtime) while this process goes on: ``negsim run`` starts it once its options
+    are checked, so it imports while the command reads the scenario and samples the parameters, and each
+    worker forked from it starts ready, the imports paid once instead of once per worker. Returns at once;
+    the first worker waits for the preload. The server lives until this process exits and serves every
+    later pool.
     """
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return False

@@ -684,21 +684,9 @@ def _make_pd(A: np.ndarray, actors: list[str], floor: float = 0.05) -> np.ndarra
     The memo (§1.3) asks for the smallest eigenvalue of A_i to be positive. Where the eigenvalue of the
     salience-normalised matrix D^{-1/2} A D^{-1/2} falls below ``floor``, the off-diagonal (linkage) part is
     scaled down until it equals ``floor``; this keeps the sparsity of A and the sign of every linkage, and
-    a warning names the actor.
-
-    The paths of one parameter draw are consecutive replicates with the same matrices, so each run of
-    equal matrices is checked once and the result repeated (a block of 2,500 replicates holds 125 draws:
-    25 ms of a block's start-up saved, with the same numbers).
+    a warning names the actor. ``A`` holds each draw's matrices once (see :func:`_actors`), so the warning
+    counts draws.
     """
-    first = np.ones(A.shape[0], dtype=bool)
-    first[1:] = np.any(A[1:] != A[:-1], axis=(1, 2, 3))
-    if first.all():
-        return _shrink_linkage_to_pd(A, actors, floor)
-    return _shrink_linkage_to_pd(A[first], actors, floor)[np.cumsum(first) - 1]
-
-
-def _shrink_linkage_to_pd(A: np.ndarray, actors: list[str], floor: float) -> np.ndarray:
-    """:func:`_make_pd` on matrices given once each (the warning counts them as draws)."""
     d = np.sqrt(np.maximum(np.diagonal(A, axis1=-2, axis2=-1), 1e-300))
     off_any = np.any(A - np.einsum("...kk->...k", A)[..., None] * np.eye(A.shape[-1]) != 0, axis=(-2, -1))
     if not off_any.any():
@@ -714,7 +702,7 @@ def _shrink_linkage_to_pd(A: np.ndarray, actors: list[str], floor: float) -> np.
     warnings.warn(
         f"linkage makes the utility matrix of {', '.join(names)} not positive definite in "
         f"{len(where)} draw(s); linkage shrunk to keep the smallest eigenvalue at {floor}",
-        stacklevel=4,
+        stacklevel=3,
     )
     alpha = (1.0 - floor) / (
         1.0 - lam[bad]
