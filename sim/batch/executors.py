@@ -118,11 +118,10 @@ def worker_context(import_model: bool) -> multiprocessing.context.BaseContext:
     Without ``import_model`` (blocks that do not run the model) a server already running serves as it is
     and none is started for them. Without a fork server (Windows) workers are spawned.
     """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
     if import_model:
         start_fork_server()
-    return multiprocessing.get_context("forkserver")
+    has_server = "forkserver" in multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if has_server else "spawn")
 
 
 class ProcessExecutor:

@@ -21,7 +21,7 @@ for _name, _value in SINGLE_THREADED_BLAS.items():
 
 import sim.batch.block  # noqa: E402,F401  (pandas, pyarrow: a block's table)
 import sim.model.model  # noqa: E402,F401  (Mesa, SciPy, Numba: the model)
-import sim.scenario  # noqa: E402,F401  (materialise: a block's parameters)
+import sim.scenario.sampling  # noqa: E402,F401  (materialise: a block's parameters)
 from sim.model.warmup import start_runtime  # noqa: E402
 
 start_runtime()
