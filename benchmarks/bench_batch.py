@@ -47,12 +47,12 @@ SCENARIO = ROOT / "scenarios" / "baseline.yaml"
 
 def _tasks(n_reps: int, block_size: int, paths: int = 20, seed: int = 1):
     from sim.batch.plan import make_plan
-    from sim.batch.runner import _sample, make_tasks
+    from sim.batch.runner import make_tasks, sample_draws
     from sim.scenario import load_scenario
 
     sc = load_scenario(SCENARIO)
     plan = make_plan(seed, runs=n_reps, paths_per_draw=min(paths, n_reps), block_size=block_size)
-    draws = _sample(sc, plan)
+    draws = sample_draws(sc, plan)
     return list(make_tasks(plan, sc, draws, list(range(plan.n_blocks))))
 
 
