@@ -385,10 +385,8 @@ def run(scenario: str | os.PathLike[str], runs: int | None = 2000, seed: int = 1
     """
     from sim.batch import run_batch
     from sim.batch.executors import start_local_workers
-    from sim.batch.plan import plan_from_options
 
-    # inconsistent options are refused before any worker starts (it would start only to be stopped)
-    plan_from_options(seed, runs, draws, paths_per_draw, block_size)
+    check_run_request(seed, runs, draws, paths_per_draw, block_size, out, force=force, resume=resume)
     with tempfile.TemporaryDirectory(prefix="negsim-overlay-") as tmp:
         path = Path(scenario)
         if overlay:
@@ -405,6 +403,22 @@ def run(scenario: str | os.PathLike[str], runs: int | None = 2000, seed: int = 1
         if overlay:
             (run_dir / "overlay.yaml").write_text(path.read_text())
     return load(run_dir)
+
+
+def check_run_request(seed: int, runs: int | None, draws: int | None, paths_per_draw: int | None,
+                      block_size: int | None, out: str | os.PathLike[str] | None, *, force: bool = False,
+                      resume: bool = False) -> None:
+    """Raise :class:`UserError` for inconsistent options or a run directory the run may not use.
+
+    Cheap and without side effects: :func:`run` and ``negsim run`` call it before they read the scenario
+    or start a worker, which would start only to be stopped.
+    """
+    from sim.batch.plan import plan_from_options
+    from sim.batch.storage import check_run_dir
+
+    plan_from_options(seed, runs, draws, paths_per_draw, block_size)
+    if out is not None:
+        check_run_dir(Path(out), force=force, resume=resume)
 
 
 def overlay_tree(base: Mapping[str, Any], edits: Mapping[str, Any], src: str) -> dict[str, Any]:

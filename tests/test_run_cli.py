@@ -160,6 +160,36 @@ def test_refuses_a_non_empty_directory(tmp_path):
     assert "Traceback" not in res.stderr and (tmp_path / "old.txt").read_text() == "keep me"
 
 
+@pytest.mark.parametrize("refused", ["non-empty", "nothing to resume", "not a directory"])
+def test_a_refused_run_reads_no_scenario_and_starts_no_worker(refused, tmp_path, monkeypatch, capsys):
+    """The run directory is checked with the options, before the scenario is read or a worker starts."""
+    import sim.batch.executors as executors
+    import sim.scenario as scenario
+    from sim import cli
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("called before the run directory was checked")
+
+    monkeypatch.setattr(executors, "start_fork_server", forbidden)
+    monkeypatch.setattr(executors, "start_local_workers", forbidden)
+    monkeypatch.setattr(scenario, "load_scenario", forbidden)
+    out = tmp_path / "run"
+    if refused == "not a directory":
+        out.write_text("a file")
+        extra, msg = [], f"{out}: exists and is not a directory"
+    elif refused == "non-empty":
+        out.mkdir()
+        (out / "old.txt").write_text("keep me")
+        extra, msg = [], (f"{out}: directory exists and is not empty; use --force to overwrite it or "
+                          f"--resume to complete an interrupted run")
+    else:
+        out.mkdir()
+        extra, msg = ["--resume"], f"{out}: nothing to resume (no manifest.json)"
+    code = cli.main(["run", str(ROOT / BASELINE), "--runs", "10", "--workers", "2", "--out", str(out),
+                     *extra])
+    assert (code, capsys.readouterr().err.strip()) == (2, msg)
+
+
 @pytest.mark.parametrize(("args", "msg"), [
     (["--runs", "0"], "--runs must be a positive integer (got 0)"),
     (["--runs", "100", "--draws", "7"], "--runs 100 is not a multiple of --draws 7"),

@@ -138,11 +138,11 @@ def _replicate_range(meta: pq.FileMetaData) -> tuple[int, int] | None:
     return min(s.min for s in stats), max(s.max for s in stats)
 
 
-def prepare_run_dir(run_dir: Path, force: bool, resume: bool) -> None:
-    """Create ``run_dir`` or check it may be used.
+def check_run_dir(run_dir: Path, force: bool, resume: bool) -> bool:
+    """Raise :class:`UserError` if a run may not use ``run_dir``; return whether it holds files already.
 
-    A non-empty directory is refused unless ``resume`` (keep its blocks) or ``force`` (remove the files a
-    run writes there, and only those, then start afresh).
+    A non-empty directory is refused unless ``resume`` (keep its blocks) or ``force`` (start afresh).
+    Changes nothing, so a command can refuse at once, before it reads the scenario or starts workers.
     """
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir():
@@ -151,10 +151,19 @@ def prepare_run_dir(run_dir: Path, force: bool, resume: bool) -> None:
     if resume:
         if not (run_dir / MANIFEST).is_file():
             raise UserError(f"{run_dir}: nothing to resume (no {MANIFEST})")
-    elif non_empty:
-        if not force:
-            raise UserError(f"{run_dir}: directory exists and is not empty; use --force to overwrite it "
-                            f"or --resume to complete an interrupted run")
+    elif non_empty and not force:
+        raise UserError(f"{run_dir}: directory exists and is not empty; use --force to overwrite it "
+                        f"or --resume to complete an interrupted run")
+    return non_empty
+
+
+def prepare_run_dir(run_dir: Path, force: bool, resume: bool) -> None:
+    """Create ``run_dir`` once :func:`check_run_dir` allows it; with ``force``, remove a run's files first.
+
+    ``force`` removes the files a run writes there, and only those.
+    """
+    run_dir = Path(run_dir)
+    if check_run_dir(run_dir, force, resume) and not resume:
         shutil.rmtree(run_dir / PARTS, ignore_errors=True)
         for name in (RUNS, SUMMARY, MANIFEST, ERRORS):
             (run_dir / name).unlink(missing_ok=True)

@@ -87,13 +87,13 @@ def warn_if_stale(scenario: str) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run the batch through :func:`sim.api.run` and print the run directory and the table."""
-    from sim.api import run
+    from sim.api import check_run_request, run
     from sim.batch.executors import default_workers, start_fork_server
-    from sim.batch.plan import plan_from_options
 
-    # the workers' imports run while this process reads and samples the scenario (once the options are
-    # known to be consistent: an option error is reported at once, with no fork server started)
-    plan_from_options(args.seed, args.runs, args.draws, args.paths_per_draw, args.block_size)
+    # the workers' imports run while this process reads and samples the scenario (once the options and the
+    # run directory are known to be usable: a refusal comes at once, with no fork server started)
+    check_run_request(args.seed, args.runs, args.draws, args.paths_per_draw, args.block_size, args.out,
+                      force=args.force, resume=args.resume)
     if args.scheduler is None and (args.workers or default_workers()) > 1:
         start_fork_server()
     warn_if_stale(args.scenario)
