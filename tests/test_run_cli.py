@@ -190,6 +190,23 @@ def test_a_refused_run_reads_no_scenario_and_starts_no_worker(refused, tmp_path,
     assert (code, capsys.readouterr().err.strip()) == (2, msg)
 
 
+def test_an_invalid_scenario_is_refused_before_a_worker_starts(tmp_path, monkeypatch, capsys):
+    import sim.batch.executors as executors
+    from sim import cli
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a worker started for a scenario that cannot run")
+
+    monkeypatch.setattr(executors, "start_fork_server", forbidden)
+    monkeypatch.setattr(executors, "start_local_workers", forbidden)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("scenario:\n  id: x\n  title: [\n")
+    code = cli.main(["run", str(bad), "--runs", "10", "--workers", "2", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith(f"{bad}:4: <document>: YAML syntax error")
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize(("args", "msg"), [
     (["--runs", "0"], "--runs must be a positive integer (got 0)"),
     (["--runs", "100", "--draws", "7"], "--runs 100 is not a multiple of --draws 7"),

@@ -71,16 +71,12 @@ def format_table(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def warn_if_stale(scenario: str) -> None:
-    """Print the staleness warning of ``scenario`` to stderr, if any (an invalid file is left to the run)."""
-    from sim.scenario import ScenarioError, load_scenario
+def check_scenario(scenario: str) -> None:
+    """Read ``scenario``: raise its errors (every problem, as ``negsim validate``); warn if it is stale."""
+    from sim.scenario import load_scenario
     from sim.scenario.staleness import staleness_warning
 
-    try:
-        sc = load_scenario(scenario)
-    except (ScenarioError, OSError):
-        return
-    warning = staleness_warning(sc, scenario)
+    warning = staleness_warning(load_scenario(scenario), scenario)
     if warning:
         print(warning, file=sys.stderr)
 
@@ -90,13 +86,13 @@ def main(args: argparse.Namespace) -> int:
     from sim.api import check_run_request, run
     from sim.batch.executors import default_workers, start_fork_server
 
-    # the workers' imports run while this process reads and samples the scenario (once the options and the
-    # run directory are known to be usable: a refusal comes at once, with no fork server started)
+    # a refusal (the options, the run directory, the scenario) comes at once, with no fork server started;
+    # then the workers' imports run while this process samples the scenario
     check_run_request(args.seed, args.runs, args.draws, args.paths_per_draw, args.block_size, args.out,
                       force=args.force, resume=args.resume)
+    check_scenario(args.scenario)
     if args.scheduler is None and (args.workers or default_workers()) > 1:
         start_fork_server()
-    warn_if_stale(args.scenario)
     result = run(args.scenario, runs=args.runs, seed=args.seed, workers=args.workers,
                  scheduler=args.scheduler,
                  out=args.out, draws=args.draws, paths_per_draw=args.paths_per_draw,
