@@ -97,8 +97,8 @@ def start_fork_server() -> bool:
 
     A fork server is a fresh, single-threaded interpreter, so forking it is safe where forking this
     process (which may hold threads) is not. It preloads :mod:`sim.batch.preload` (single-threaded BLAS,
-    the model, Numba's runtime) while this process goes on: ``negsim run`` starts it once its options
-    are checked, so it imports while the command reads the scenario and samples the parameters, and each
+    the model, Numba's runtime) while this process goes on: ``negsim run`` starts it once its options,
+    run directory and scenario are checked, so it imports while the command samples the parameters, and each
     worker forked from it starts ready, the imports paid once instead of once per worker. Returns at once;
     the first worker waits for the preload. The server lives until this process exits and serves every
     later pool.
@@ -307,10 +307,11 @@ def default_workers() -> int:
 def start_local_workers(workers: int | None, scheduler: str | None) -> ProcessExecutor | None:
     """Start the local worker processes now, for a ``negsim run`` that will need them; else return None.
 
-    Called first thing by ``negsim run``: the workers spend about two seconds importing the model, and they
-    can do so while this process imports the batch layer, reads the scenario and samples the parameters
-    (instead of after). The caller passes the executor to :func:`sim.batch.runner.execute_run` and closes it
-    in all cases (an invalid scenario terminates the workers at once).
+    Called by :func:`sim.api.run` once the options and the run directory are known to be usable: the
+    workers spend about two seconds importing the model, and they can do so while this process imports the
+    batch layer, reads the scenario and samples the parameters (instead of after). The caller passes the
+    executor to :func:`sim.batch.runner.execute_run` and closes it in all cases (an invalid scenario
+    terminates the workers at once).
     """
     if scheduler or (workers if workers is not None else default_workers()) < 2:
         return None
